@@ -1,0 +1,211 @@
+// Rego values: the documents policies read (input, data) and the results they produce.
+//
+// A Value is immutable and cheap to copy: scalars (null, bool, int64, double) live inline and
+// everything else (strings, big integers, arrays, objects, sets) is a shared node with an atomic
+// reference count, so a compiled policy's constants can be read from several threads at once.
+//
+// Ordering and equality follow OPA's ast.Compare: null < boolean < number < string < array <
+// object < set; numbers compare by value whatever their representation (1 == 1.0, and an
+// integer beyond 64 bits compares exactly); arrays element-wise then by length; objects by their
+// sorted (key, value) pairs then size; sets by their sorted elements then size.
+#pragma once
+
+#include <atomic>
+#include <ostream>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "cloister/common/result.h"
+
+namespace cloister::rego {
+
+// Order matters: it is OPA's type order for comparison. Undefined is not a Rego value; it marks
+// "no value" (an unbound variable, an undefined builtin result) and sorts first.
+enum class Kind : std::uint8_t { Undefined, Null, Bool, Number, String, Array, Object, Set };
+
+std::string_view kind_name(Kind k);  // OPA's type names: "null", "boolean", "number", ...
+
+namespace detail {
+struct Node {
+  mutable std::atomic<std::uint32_t> refs{1};
+  virtual ~Node() = default;
+};
+struct BigNode;
+struct StringNode;
+struct ArrayNode;
+struct ObjectNode;
+struct SetNode;
+// Out of line on purpose: GCC 12 raises false -Wstringop-overflow alarms when the atomic update on
+// a union member is inlined into every copy.
+void node_retain(const Node* n) noexcept;
+void node_release(const Node* n) noexcept;
+}  // namespace detail
+
+class Value {
+ public:
+  Value() noexcept : kind_(Kind::Undefined), num_(NumRep::Int), i_(0) {}
+  Value(const Value& o) noexcept : kind_(o.kind_), num_(o.num_), i_(o.i_) { retain(); }
+  Value(Value&& o) noexcept : kind_(o.kind_), num_(o.num_), i_(o.i_) {
+    o.kind_ = Kind::Undefined;
+    o.i_ = 0;
+  }
+  Value& operator=(const Value& o) noexcept {
+    if (this != &o) {
+      o.retain();
+      release();
+      kind_ = o.kind_;
+      num_ = o.num_;
+      i_ = o.i_;
+    }
+    return *this;
+  }
+  Value& operator=(Value&& o) noexcept {
+    if (this != &o) {
+      release();
+      kind_ = o.kind_;
+      num_ = o.num_;
+      i_ = o.i_;
+      o.kind_ = Kind::Undefined;
+      o.i_ = 0;
+    }
+    return *this;
+  }
+  ~Value() { release(); }
+
+  // --- construction ---
+  static Value undefined() { return Value(); }
+  static Value null();
+  static Value boolean(bool b);
+  static Value integer(std::int64_t i);
+  static Value floating(double d);  // non-finite values are not Rego numbers: callers check
+  // Parses a JSON number literal exactly: integers of any size stay exact; others become double.
+  static Result<Value> number_from_string(std::string_view text);
+  static Value string(std::string s);
+  static Value array(std::vector<Value> items);
+  // Sorts and removes duplicates.
+  static Value set(std::vector<Value> items);
+  // Sorts by key. Later duplicates of a key are dropped (callers that care check first).
+  static Value object(std::vector<std::pair<Value, Value>> entries);
+  static Value empty_array();
+  static Value empty_object();
+  static Value empty_set();
+
+  // --- inspection ---
+  Kind kind() const noexcept { return kind_; }
+  bool is_undefined() const noexcept { return kind_ == Kind::Undefined; }
+  bool is_defined() const noexcept { return kind_ != Kind::Undefined; }
+  bool is_null() const noexcept { return kind_ == Kind::Null; }
+  bool is_bool() const noexcept { return kind_ == Kind::Bool; }
+  bool is_number() const noexcept { return kind_ == Kind::Number; }
+  bool is_string() const noexcept { return kind_ == Kind::String; }
+  bool is_array() const noexcept { return kind_ == Kind::Array; }
+  bool is_object() const noexcept { return kind_ == Kind::Object; }
+  bool is_set() const noexcept { return kind_ == Kind::Set; }
+  bool is_collection() const noexcept { return kind_ >= Kind::Array; }
+
+  bool as_bool() const noexcept { return b_; }
+  bool is_true() const noexcept { return kind_ == Kind::Bool && b_; }
+  bool is_false() const noexcept { return kind_ == Kind::Bool && !b_; }
+
+  // Numbers: exactly one representation is active.
+  bool is_int() const noexcept { return kind_ == Kind::Number && num_ == NumRep::Int; }
+  bool is_big() const noexcept { return kind_ == Kind::Number && num_ == NumRep::Big; }
+  bool is_float() const noexcept { return kind_ == Kind::Number && num_ == NumRep::Float; }
+  std::int64_t as_int() const noexcept { return i_; }
+  double as_float() const noexcept { return d_; }
+  // Integral value (int, big, or a float with no fractional part)?
+  bool is_integral() const;
+  // The number as int64 when it is integral and fits.
+  bool to_int64(std::int64_t& out) const;
+  double to_double() const;
+  // Decimal digits of an integral number (any size); empty if not integral.
+  std::string integer_string() const;
+
+  const std::string& as_string() const;
+  const std::vector<Value>& array_items() const;
+  const std::vector<std::pair<Value, Value>>& object_entries() const;
+  const std::vector<Value>& set_items() const;
+  // Element count of a string (bytes), array, object or set.
+  std::size_t size() const;
+
+  // Object lookup; nullptr when absent (or not an object).
+  const Value* get(const Value& key) const;
+  const Value* get(std::string_view key) const;
+  bool set_contains(const Value& v) const;
+
+  // Identity of the shared node (for caches); 0 for inline scalars.
+  const void* node_id() const noexcept { return is_heap() ? static_cast<const void*>(p_) : nullptr; }
+
+  // Internal access for the number helpers.
+  const detail::BigNode* big_node() const noexcept { return reinterpret_cast<const detail::BigNode*>(p_); }
+  static Value from_big_node(detail::BigNode* n);  // takes ownership of one reference
+
+ private:
+  enum class NumRep : std::uint8_t { Int, Big, Float };
+  bool is_heap() const noexcept {
+    return kind_ >= Kind::String || (kind_ == Kind::Number && num_ == NumRep::Big);
+  }
+  void retain() const noexcept {
+    if (is_heap()) detail::node_retain(p_);
+  }
+  void release() noexcept {
+    if (is_heap()) detail::node_release(p_);
+  }
+  static Value heap(Kind k, NumRep r, detail::Node* n) {
+    Value v;
+    v.kind_ = k;
+    v.num_ = r;
+    v.p_ = n;
+    return v;
+  }
+
+  Kind kind_;
+  NumRep num_;
+  union {
+    bool b_;
+    std::int64_t i_;
+    double d_;
+    detail::Node* p_;
+  };
+};
+
+// Total order (OPA's ast.Compare): negative, zero or positive.
+int compare(const Value& a, const Value& b);
+inline bool operator==(const Value& a, const Value& b) { return compare(a, b) == 0; }
+inline bool operator!=(const Value& a, const Value& b) { return compare(a, b) != 0; }
+inline bool operator<(const Value& a, const Value& b) { return compare(a, b) < 0; }
+inline bool operator>(const Value& a, const Value& b) { return compare(a, b) > 0; }
+
+
+struct ValueLess {
+  bool operator()(const Value& a, const Value& b) const { return compare(a, b) < 0; }
+};
+
+std::size_t hash_value(const Value& v);
+
+// --- JSON ---
+struct JsonLimits {
+  std::size_t max_depth = 1000;
+};
+// Strict JSON (RFC 8259); numbers kept exact as described above. Errors name the byte offset.
+Result<Value> parse_json(std::string_view text, JsonLimits limits = {});
+// Compact JSON as OPA prints it: sets become sorted arrays; non-string object keys become their
+// JSON text (as OPA does when serialising); numbers as described in format_number.
+std::string to_json(const Value& v);
+void append_json(std::string& out, const Value& v);
+// Indented JSON (two spaces), for human-facing output.
+std::string to_json_pretty(const Value& v);
+// Rego text of a value (used by print and sprintf's %v): sets as {a, b}, the empty set as set().
+std::string to_rego_string(const Value& v);
+// Number text: integers as digits; other numbers in the shortest form that round-trips.
+std::string format_number(const Value& v);
+// JSON-escapes `s` with surrounding quotes.
+void append_json_string(std::string& out, std::string_view s);
+
+// For diagnostics (gtest, logs): the value as JSON.
+inline std::ostream& operator<<(std::ostream& os, const Value& v) { return os << to_json(v); }
+
+}  // namespace cloister::rego

@@ -1,0 +1,132 @@
+// The builtin function interface of the Rego engine.
+//
+// A builtin is a plain function from argument values to one result value. It returns:
+//   - a defined Value                      -> the call's result;
+//   - Value::undefined()                   -> the call is undefined (the expression fails quietly);
+//   - tl::unexpected(BuiltinError{...})    -> an error. The evaluator turns eval_type_error and
+//     eval_builtin_error into an evaluation error when strict mode is on or when the error is a type
+//     error; otherwise (non-strict) a builtin error makes the expression undefined, as OPA does.
+//
+// Families (one file each, src/rego/builtins/<family>.cpp, each exposing register_<family>,
+// listed once in registry.cpp):
+//   done:  comparison (==, !=, <, ...; internal.member_2/3), arithmetic (+ - * / %, abs, round,
+//          ceil, floor, numbers.range, numbers.range_step), aggregates (count, sum, product, max,
+//          min, sort, all, any), sets (&, |, intersection, union), types (is_*, type_name)
+//   to do: strings (concat, split, replace, sprintf, trim*, ...), regex, glob, encoding (base64*,
+//          hex, json.marshal/unmarshal, yaml, urlquery), casts (to_number), arrays (array.*),
+//          objects (object.*), json (json.patch/filter/remove/match_schema), bits, time, units,
+//          crypto (hashes, hmac, x509), jwt (io.jwt.*), net (net.cidr_*), semver, uuid, graph,
+//          rand, template/strings.render_template, and the intentionally unsupported ones
+//          (http.send, net.lookup_ip_addr, opa.runtime, providers.aws.*) which must fail clearly.
+// The evaluator itself implements the relational and control builtins that need it: print, walk,
+// and the unification/assignment operators (eq, assign).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <random>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include <tl/expected.hpp>
+
+#include "cloister/rego/value.h"
+
+namespace re2 {
+class RE2;
+}
+
+namespace cloister::rego::builtins {
+
+// OPA's error codes for failures inside builtins (topdown/errors.go).
+inline constexpr std::string_view kTypeError = "eval_type_error";
+inline constexpr std::string_view kBuiltinError = "eval_builtin_error";
+
+struct BuiltinError {
+  std::string code;     // kTypeError or kBuiltinError
+  std::string message;  // "<builtin name>: <detail>", e.g. "count: operand 1 must be ... but got number"
+};
+
+using BuiltinResult = tl::expected<Value, BuiltinError>;
+template <typename T>
+using BResult = tl::expected<T, BuiltinError>;
+
+// Compiled RE2 patterns, cached per evaluation (patterns are usually constants or built from data).
+class RegexCache {
+ public:
+  RegexCache();
+  ~RegexCache();
+  RegexCache(const RegexCache&) = delete;
+  RegexCache& operator=(const RegexCache&) = delete;
+  // nullptr and `error` filled when the pattern does not compile.
+  const re2::RE2* get(const std::string& pattern, std::string* error = nullptr);
+
+ private:
+  std::unordered_map<std::string, std::unique_ptr<re2::RE2>> cache_;
+};
+
+// Everything a builtin may read besides its arguments: no globals (STYLE rule 9).
+struct BuiltinContext {
+  std::string_view name;        // the builtin being called (set by the evaluator before each call)
+  std::int64_t now_ns = 0;      // time.now_ns(): fixed for the whole evaluation
+  std::mt19937_64* rng = nullptr;
+  RegexCache* regex = nullptr;
+  bool strict = false;          // strict builtin errors
+  // Per-evaluation memo for non-deterministic builtins whose result OPA fixes per query
+  // (rand.intn, uuid.rfc4122): key = name + args JSON.
+  std::map<std::string, Value>* memo = nullptr;
+};
+
+using BuiltinFn = BuiltinResult (*)(BuiltinContext&, std::span<const Value>);
+
+struct BuiltinDef {
+  std::string name;
+  int arity = 0;              // number of arguments; -1 = variadic
+  BuiltinFn fn = nullptr;
+  bool deterministic = true;  // false: time.now_ns, rand.*, uuid.rfc4122, ... (never constant-folded)
+};
+
+class Registry {
+ public:
+  void add(BuiltinDef def);
+  const BuiltinDef* find(std::string_view name) const;
+  std::vector<std::string> names() const;
+
+  // All families, built once (thread-safe static initialisation).
+  static const Registry& standard();
+
+ private:
+  std::unordered_map<std::string, BuiltinDef> defs_;
+};
+
+// ---- error helpers (messages in OPA's formats) ----
+
+// "<name>: operand <n> must be <want> but got <kind of got>" (n is 1-based).
+BuiltinError type_error(const BuiltinContext& ctx, std::size_t operand, std::string_view want, const Value& got);
+// "<name>: operand <n> must be <detail>" with no "but got" part (free-form type requirement).
+BuiltinError operand_error(const BuiltinContext& ctx, std::size_t operand, std::string_view detail);
+// eval_builtin_error "<name>: <message>".
+BuiltinError builtin_error(const BuiltinContext& ctx, std::string_view message);
+
+// ---- argument helpers: return the operand or the type error for it (index is 0-based) ----
+BResult<const std::string*> arg_string(const BuiltinContext& ctx, std::span<const Value> args, std::size_t i);
+BResult<const Value*> arg_number(const BuiltinContext& ctx, std::span<const Value> args, std::size_t i);
+BResult<std::int64_t> arg_int(const BuiltinContext& ctx, std::span<const Value> args, std::size_t i);
+BResult<const Value*> arg_kind(const BuiltinContext& ctx, std::span<const Value> args, std::size_t i, Kind kind);
+// Arrays and sets as one element list (several builtins accept either).
+BResult<const std::vector<Value>*> arg_array_or_set(const BuiltinContext& ctx, std::span<const Value> args,
+                                                    std::size_t i);
+
+// Unwraps a BResult or returns its BuiltinError from the enclosing builtin.
+#define REGO_ARG(expr)                                              \
+  ({                                                                \
+    auto rego_arg_ = (expr);                                        \
+    if (!rego_arg_) return ::tl::unexpected(std::move(rego_arg_).error()); \
+    *rego_arg_;                                                     \
+  })
+
+}  // namespace cloister::rego::builtins

@@ -1,0 +1,112 @@
+#include <re2/re2.h>
+
+#include "builtins/builtin.h"
+
+namespace cloister::rego::builtins {
+
+// The builtin families. Adding a family: create <family>.cpp defining
+// `void register_<family>(Registry&)` and add one X(<family>) line here (CMake globs the file).
+#define CLOISTER_REGO_BUILTIN_FAMILIES(X) \
+  X(comparison)                           \
+  X(arithmetic)                           \
+  X(aggregates)                           \
+  X(sets)                                 \
+  X(types)
+
+#define CLOISTER_REGO_DECLARE(family) void register_##family(Registry& r);
+CLOISTER_REGO_BUILTIN_FAMILIES(CLOISTER_REGO_DECLARE)
+#undef CLOISTER_REGO_DECLARE
+
+const Registry& Registry::standard() {
+  static const Registry registry = [] {
+    Registry r;
+#define CLOISTER_REGO_CALL(family) register_##family(r);
+    CLOISTER_REGO_BUILTIN_FAMILIES(CLOISTER_REGO_CALL)
+#undef CLOISTER_REGO_CALL
+    return r;
+  }();
+  return registry;
+}
+
+void Registry::add(BuiltinDef def) {
+  std::string name = def.name;
+  defs_[name] = std::move(def);
+}
+
+const BuiltinDef* Registry::find(std::string_view name) const {
+  auto it = defs_.find(std::string(name));
+  return it == defs_.end() ? nullptr : &it->second;
+}
+
+std::vector<std::string> Registry::names() const {
+  std::vector<std::string> out;
+  out.reserve(defs_.size());
+  for (const auto& [k, v] : defs_) out.push_back(k);
+  return out;
+}
+
+RegexCache::RegexCache() = default;
+RegexCache::~RegexCache() = default;
+
+const re2::RE2* RegexCache::get(const std::string& pattern, std::string* error) {
+  auto it = cache_.find(pattern);
+  if (it == cache_.end()) {
+    re2::RE2::Options opts;
+    opts.set_log_errors(false);
+    auto re = std::make_unique<re2::RE2>(pattern, opts);
+    it = cache_.emplace(pattern, std::move(re)).first;
+  }
+  if (!it->second->ok()) {
+    if (error) *error = it->second->error();
+    return nullptr;
+  }
+  return it->second.get();
+}
+
+// ---- error helpers ----
+
+BuiltinError type_error(const BuiltinContext& ctx, std::size_t operand, std::string_view want, const Value& got) {
+  return BuiltinError{std::string(kTypeError), std::string(ctx.name) + ": operand " + std::to_string(operand) +
+                                                   " must be " + std::string(want) + " but got " +
+                                                   std::string(kind_name(got.kind()))};
+}
+
+BuiltinError operand_error(const BuiltinContext& ctx, std::size_t operand, std::string_view detail) {
+  return BuiltinError{std::string(kTypeError),
+                      std::string(ctx.name) + ": operand " + std::to_string(operand) + " must be " + std::string(detail)};
+}
+
+BuiltinError builtin_error(const BuiltinContext& ctx, std::string_view message) {
+  return BuiltinError{std::string(kBuiltinError), std::string(ctx.name) + ": " + std::string(message)};
+}
+
+BResult<const std::string*> arg_string(const BuiltinContext& ctx, std::span<const Value> args, std::size_t i) {
+  if (!args[i].is_string()) return tl::unexpected(type_error(ctx, i + 1, "string", args[i]));
+  return &args[i].as_string();
+}
+
+BResult<const Value*> arg_number(const BuiltinContext& ctx, std::span<const Value> args, std::size_t i) {
+  if (!args[i].is_number()) return tl::unexpected(type_error(ctx, i + 1, "number", args[i]));
+  return &args[i];
+}
+
+BResult<std::int64_t> arg_int(const BuiltinContext& ctx, std::span<const Value> args, std::size_t i) {
+  if (!args[i].is_number()) return tl::unexpected(type_error(ctx, i + 1, "number", args[i]));
+  std::int64_t v;
+  if (!args[i].to_int64(v)) return tl::unexpected(operand_error(ctx, i + 1, "integer"));
+  return v;
+}
+
+BResult<const Value*> arg_kind(const BuiltinContext& ctx, std::span<const Value> args, std::size_t i, Kind kind) {
+  if (args[i].kind() != kind) return tl::unexpected(type_error(ctx, i + 1, kind_name(kind), args[i]));
+  return &args[i];
+}
+
+BResult<const std::vector<Value>*> arg_array_or_set(const BuiltinContext& ctx, std::span<const Value> args,
+                                                    std::size_t i) {
+  if (args[i].is_array()) return &args[i].array_items();
+  if (args[i].is_set()) return &args[i].set_items();
+  return tl::unexpected(type_error(ctx, i + 1, "one of {array, set}", args[i]));
+}
+
+}  // namespace cloister::rego::builtins

@@ -1,0 +1,37 @@
+// Exact arithmetic on Rego numbers. Integers stay exact (int64 fast path, GMP beyond); any
+// non-integer operand makes the result a double, as OPA's big.Float results are printed.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include <gmpxx.h>
+
+#include "cloister/rego/value.h"
+
+namespace cloister::rego {
+
+namespace detail {
+struct BigNode : Node {
+  mpz_class z;
+  explicit BigNode(mpz_class v) : z(std::move(v)) {}
+};
+}  // namespace detail
+
+// An integral value as mpz (valid when v.is_integral()).
+mpz_class to_mpz(const Value& v);
+// Normalises: fits int64 -> inline int.
+Value from_mpz(const mpz_class& z);
+
+Value num_add(const Value& a, const Value& b);
+Value num_sub(const Value& a, const Value& b);
+Value num_mul(const Value& a, const Value& b);
+// Undefined (is_undefined()) when dividing by zero: callers raise "divide by zero".
+Value num_div(const Value& a, const Value& b);
+// Integer remainder with the sign of the dividend (Go's %); callers check integrality and zero.
+Value num_rem(const Value& a, const Value& b);
+Value num_neg(const Value& a);
+Value num_abs(const Value& a);
+int num_compare(const Value& a, const Value& b);
+
+}  // namespace cloister::rego

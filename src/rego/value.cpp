@@ -1,0 +1,836 @@
+#include "cloister/rego/value.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <cstring>
+#include <functional>
+
+#include "number.h"
+
+namespace cloister::rego {
+
+namespace detail {
+struct StringNode : Node {
+  std::string s;
+  explicit StringNode(std::string v) : s(std::move(v)) {}
+};
+struct ArrayNode : Node {
+  std::vector<Value> items;
+  explicit ArrayNode(std::vector<Value> v) : items(std::move(v)) {}
+};
+struct ObjectNode : Node {
+  std::vector<std::pair<Value, Value>> entries;
+  explicit ObjectNode(std::vector<std::pair<Value, Value>> v) : entries(std::move(v)) {}
+};
+struct SetNode : Node {
+  std::vector<Value> items;
+  explicit SetNode(std::vector<Value> v) : items(std::move(v)) {}
+};
+__attribute__((noinline)) void node_retain(const Node* n) noexcept {
+  n->refs.fetch_add(1, std::memory_order_relaxed);
+}
+__attribute__((noinline)) void node_release(const Node* n) noexcept {
+  if (n->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete n;
+}
+}  // namespace detail
+
+namespace {
+const std::string kEmptyString;
+const std::vector<Value> kEmptyVec;
+const std::vector<std::pair<Value, Value>> kEmptyEntries;
+}  // namespace
+
+std::string_view kind_name(Kind k) {
+  switch (k) {
+    case Kind::Undefined: return "undefined";
+    case Kind::Null: return "null";
+    case Kind::Bool: return "boolean";
+    case Kind::Number: return "number";
+    case Kind::String: return "string";
+    case Kind::Array: return "array";
+    case Kind::Object: return "object";
+    case Kind::Set: return "set";
+  }
+  return "unknown";
+}
+
+Value Value::null() {
+  Value v;
+  v.kind_ = Kind::Null;
+  return v;
+}
+Value Value::boolean(bool b) {
+  Value v;
+  v.kind_ = Kind::Bool;
+  v.i_ = 0;
+  v.b_ = b;
+  return v;
+}
+Value Value::integer(std::int64_t i) {
+  Value v;
+  v.kind_ = Kind::Number;
+  v.num_ = NumRep::Int;
+  v.i_ = i;
+  return v;
+}
+Value Value::floating(double d) {
+  // Integral doubles in int64 range become ints so equal numbers share one representation
+  // (hashing, printing "3" for 1.5*2 as OPA does).
+  if (std::isfinite(d) && d == std::trunc(d) && std::fabs(d) < 9.0e15) {
+    return integer(static_cast<std::int64_t>(d));
+  }
+  Value v;
+  v.kind_ = Kind::Number;
+  v.num_ = NumRep::Float;
+  v.d_ = d;
+  return v;
+}
+Value Value::from_big_node(detail::BigNode* n) { return heap(Kind::Number, NumRep::Big, n); }
+
+Result<Value> Value::number_from_string(std::string_view text) {
+  if (text.empty()) return make_error(Errc::parse, "empty number");
+  bool integral = text.find_first_of(".eE") == std::string_view::npos;
+  if (integral) {
+    std::int64_t i = 0;
+    auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), i);
+    if (ec == std::errc() && ptr == text.data() + text.size()) return integer(i);
+    mpz_class z;
+    std::string s(text);
+    if (!s.empty() && s[0] == '+') s.erase(0, 1);
+    if (z.set_str(s, 10) != 0) return make_error(Errc::parse, "invalid number '" + std::string(text) + "'");
+    return from_mpz(z);
+  }
+  // Exponent forms that are integral (1e3) stay exact when small enough.
+  std::string s(text);
+  char* end = nullptr;
+  double d = std::strtod(s.c_str(), &end);
+  if (end != s.c_str() + s.size()) return make_error(Errc::parse, "invalid number '" + s + "'");
+  if (!std::isfinite(d)) return make_error(Errc::parse, "number out of range '" + s + "'");
+  return floating(d);
+}
+
+Value Value::string(std::string s) { return heap(Kind::String, NumRep::Int, new detail::StringNode(std::move(s))); }
+Value Value::array(std::vector<Value> items) {
+  return heap(Kind::Array, NumRep::Int, new detail::ArrayNode(std::move(items)));
+}
+Value Value::set(std::vector<Value> items) {
+  std::sort(items.begin(), items.end(), ValueLess{});
+  items.erase(std::unique(items.begin(), items.end(), [](const Value& a, const Value& b) { return a == b; }),
+              items.end());
+  return heap(Kind::Set, NumRep::Int, new detail::SetNode(std::move(items)));
+}
+Value Value::object(std::vector<std::pair<Value, Value>> entries) {
+  std::stable_sort(entries.begin(), entries.end(),
+                   [](const auto& a, const auto& b) { return compare(a.first, b.first) < 0; });
+  entries.erase(std::unique(entries.begin(), entries.end(),
+                            [](const auto& a, const auto& b) { return a.first == b.first; }),
+                entries.end());
+  return heap(Kind::Object, NumRep::Int, new detail::ObjectNode(std::move(entries)));
+}
+Value Value::empty_array() { return array({}); }
+Value Value::empty_object() { return object({}); }
+Value Value::empty_set() { return set({}); }
+
+const std::string& Value::as_string() const {
+  return kind_ == Kind::String ? static_cast<const detail::StringNode*>(p_)->s : kEmptyString;
+}
+const std::vector<Value>& Value::array_items() const {
+  return kind_ == Kind::Array ? static_cast<const detail::ArrayNode*>(p_)->items : kEmptyVec;
+}
+const std::vector<std::pair<Value, Value>>& Value::object_entries() const {
+  return kind_ == Kind::Object ? static_cast<const detail::ObjectNode*>(p_)->entries : kEmptyEntries;
+}
+const std::vector<Value>& Value::set_items() const {
+  return kind_ == Kind::Set ? static_cast<const detail::SetNode*>(p_)->items : kEmptyVec;
+}
+std::size_t Value::size() const {
+  switch (kind_) {
+    case Kind::String: return as_string().size();
+    case Kind::Array: return array_items().size();
+    case Kind::Object: return object_entries().size();
+    case Kind::Set: return set_items().size();
+    default: return 0;
+  }
+}
+
+const Value* Value::get(const Value& key) const {
+  if (kind_ != Kind::Object) return nullptr;
+  const auto& e = object_entries();
+  auto it = std::lower_bound(e.begin(), e.end(), key,
+                             [](const auto& entry, const Value& k) { return compare(entry.first, k) < 0; });
+  if (it != e.end() && it->first == key) return &it->second;
+  return nullptr;
+}
+
+const Value* Value::get(std::string_view key) const {
+  if (kind_ != Kind::Object) return nullptr;
+  const auto& e = object_entries();
+  // String keys sort after null/bool/number keys and before composite keys.
+  auto it = std::lower_bound(e.begin(), e.end(), key, [](const auto& entry, std::string_view k) {
+    if (entry.first.kind() != Kind::String) return entry.first.kind() < Kind::String;
+    return std::string_view(entry.first.as_string()) < k;
+  });
+  if (it != e.end() && it->first.is_string() && it->first.as_string() == key) return &it->second;
+  return nullptr;
+}
+
+bool Value::set_contains(const Value& v) const {
+  if (kind_ != Kind::Set) return false;
+  return std::binary_search(set_items().begin(), set_items().end(), v, ValueLess{});
+}
+
+bool Value::is_integral() const {
+  if (kind_ != Kind::Number) return false;
+  if (num_ == NumRep::Float) return std::isfinite(d_) && d_ == std::trunc(d_);
+  return true;
+}
+bool Value::to_int64(std::int64_t& out) const {
+  if (kind_ != Kind::Number) return false;
+  switch (num_) {
+    case NumRep::Int: out = i_; return true;
+    case NumRep::Big: {
+      const mpz_class& z = big_node()->z;
+      if (!z.fits_slong_p()) return false;
+      out = z.get_si();
+      return true;
+    }
+    case NumRep::Float:
+      if (!is_integral() || std::fabs(d_) > 9.2e18) return false;
+      out = static_cast<std::int64_t>(d_);
+      return true;
+  }
+  return false;
+}
+double Value::to_double() const {
+  if (kind_ != Kind::Number) return 0;
+  switch (num_) {
+    case NumRep::Int: return static_cast<double>(i_);
+    case NumRep::Big: return big_node()->z.get_d();
+    case NumRep::Float: return d_;
+  }
+  return 0;
+}
+std::string Value::integer_string() const {
+  if (!is_integral()) return {};
+  if (num_ == NumRep::Int) return std::to_string(i_);
+  return to_mpz(*this).get_str();
+}
+
+// ---------------------------------------------------------------- numbers
+
+mpz_class to_mpz(const Value& v) {
+  if (v.is_int()) {
+    mpz_class z;
+    // mpz from int64 portably (long is 64-bit on our targets).
+    z = static_cast<long>(v.as_int());
+    return z;
+  }
+  if (v.is_big()) return v.big_node()->z;
+  return mpz_class(v.to_double());
+}
+
+Value from_mpz(const mpz_class& z) {
+  if (z.fits_slong_p()) return Value::integer(z.get_si());
+  return Value::from_big_node(new detail::BigNode(z));
+}
+
+namespace {
+bool both_int(const Value& a, const Value& b) { return a.is_int() && b.is_int(); }
+bool both_exact(const Value& a, const Value& b) { return !a.is_float() && !b.is_float(); }
+}  // namespace
+
+Value num_add(const Value& a, const Value& b) {
+  if (both_int(a, b)) {
+    std::int64_t r;
+    if (!__builtin_add_overflow(a.as_int(), b.as_int(), &r)) return Value::integer(r);
+  }
+  if (both_exact(a, b)) return from_mpz(to_mpz(a) + to_mpz(b));
+  return Value::floating(a.to_double() + b.to_double());
+}
+Value num_sub(const Value& a, const Value& b) {
+  if (both_int(a, b)) {
+    std::int64_t r;
+    if (!__builtin_sub_overflow(a.as_int(), b.as_int(), &r)) return Value::integer(r);
+  }
+  if (both_exact(a, b)) return from_mpz(to_mpz(a) - to_mpz(b));
+  return Value::floating(a.to_double() - b.to_double());
+}
+Value num_mul(const Value& a, const Value& b) {
+  if (both_int(a, b)) {
+    std::int64_t r;
+    if (!__builtin_mul_overflow(a.as_int(), b.as_int(), &r)) return Value::integer(r);
+  }
+  if (both_exact(a, b)) return from_mpz(to_mpz(a) * to_mpz(b));
+  return Value::floating(a.to_double() * b.to_double());
+}
+Value num_div(const Value& a, const Value& b) {
+  if (num_compare(b, Value::integer(0)) == 0) return Value::undefined();
+  if (both_exact(a, b)) {
+    mpz_class za = to_mpz(a), zb = to_mpz(b);
+    if (zb == 0) return Value::undefined();
+    if (mpz_divisible_p(za.get_mpz_t(), zb.get_mpz_t())) return from_mpz(za / zb);
+    mpq_class q(za, zb);
+    q.canonicalize();
+    return Value::floating(q.get_d());
+  }
+  return Value::floating(a.to_double() / b.to_double());
+}
+Value num_rem(const Value& a, const Value& b) {
+  if (both_int(a, b) && b.as_int() != 0 && !(a.as_int() == INT64_MIN && b.as_int() == -1)) {
+    return Value::integer(a.as_int() % b.as_int());
+  }
+  mpz_class za = to_mpz(a), zb = to_mpz(b);
+  if (zb == 0) return Value::undefined();
+  mpz_class r;
+  mpz_tdiv_r(r.get_mpz_t(), za.get_mpz_t(), zb.get_mpz_t());
+  return from_mpz(r);
+}
+Value num_neg(const Value& a) { return num_sub(Value::integer(0), a); }
+Value num_abs(const Value& a) { return num_compare(a, Value::integer(0)) < 0 ? num_neg(a) : a; }
+
+int num_compare(const Value& a, const Value& b) {
+  if (both_int(a, b)) return a.as_int() < b.as_int() ? -1 : (a.as_int() > b.as_int() ? 1 : 0);
+  if (both_exact(a, b)) {
+    int c = cmp(to_mpz(a), to_mpz(b));
+    return c < 0 ? -1 : (c > 0 ? 1 : 0);
+  }
+  if (a.is_float() && b.is_float()) {
+    return a.as_float() < b.as_float() ? -1 : (a.as_float() > b.as_float() ? 1 : 0);
+  }
+  // Mixed exact/float: compare exactly through rationals so huge integers are not rounded.
+  auto to_q = [](const Value& v) {
+    if (v.is_float()) return mpq_class(v.as_float());
+    return mpq_class(to_mpz(v));
+  };
+  int c = cmp(to_q(a), to_q(b));
+  return c < 0 ? -1 : (c > 0 ? 1 : 0);
+}
+
+// ---------------------------------------------------------------- ordering
+
+namespace {
+int cmp3(int c) { return c < 0 ? -1 : (c > 0 ? 1 : 0); }
+}  // namespace
+
+int compare(const Value& a, const Value& b) {
+  if (a.kind() != b.kind()) return a.kind() < b.kind() ? -1 : 1;
+  switch (a.kind()) {
+    case Kind::Undefined:
+    case Kind::Null: return 0;
+    case Kind::Bool: return a.as_bool() == b.as_bool() ? 0 : (a.as_bool() ? 1 : -1);
+    case Kind::Number: return num_compare(a, b);
+    case Kind::String:
+      if (a.node_id() == b.node_id()) return 0;
+      return cmp3(a.as_string().compare(b.as_string()));
+    case Kind::Array: {
+      if (a.node_id() == b.node_id()) return 0;
+      const auto& x = a.array_items();
+      const auto& y = b.array_items();
+      std::size_t n = std::min(x.size(), y.size());
+      for (std::size_t i = 0; i < n; ++i) {
+        if (int c = compare(x[i], y[i])) return c;
+      }
+      return x.size() < y.size() ? -1 : (x.size() > y.size() ? 1 : 0);
+    }
+    case Kind::Object: {
+      if (a.node_id() == b.node_id()) return 0;
+      const auto& x = a.object_entries();
+      const auto& y = b.object_entries();
+      std::size_t n = std::min(x.size(), y.size());
+      for (std::size_t i = 0; i < n; ++i) {
+        if (int c = compare(x[i].first, y[i].first)) return c;
+        if (int c = compare(x[i].second, y[i].second)) return c;
+      }
+      return x.size() < y.size() ? -1 : (x.size() > y.size() ? 1 : 0);
+    }
+    case Kind::Set: {
+      if (a.node_id() == b.node_id()) return 0;
+      const auto& x = a.set_items();
+      const auto& y = b.set_items();
+      std::size_t n = std::min(x.size(), y.size());
+      for (std::size_t i = 0; i < n; ++i) {
+        if (int c = compare(x[i], y[i])) return c;
+      }
+      return x.size() < y.size() ? -1 : (x.size() > y.size() ? 1 : 0);
+    }
+  }
+  return 0;
+}
+
+std::size_t hash_value(const Value& v) {
+  auto mix = [](std::size_t h, std::size_t x) { return h ^ (x + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2)); };
+  std::size_t h = static_cast<std::size_t>(v.kind());
+  switch (v.kind()) {
+    case Kind::Undefined:
+    case Kind::Null: return h;
+    case Kind::Bool: return mix(h, v.as_bool());
+    case Kind::Number: {
+      std::int64_t i;
+      if (v.to_int64(i)) return mix(h, std::hash<std::int64_t>{}(i));
+      if (v.is_float()) return mix(h, std::hash<double>{}(v.as_float()));
+      return mix(h, std::hash<std::string>{}(v.integer_string()));
+    }
+    case Kind::String: return mix(h, std::hash<std::string>{}(v.as_string()));
+    case Kind::Array:
+      for (const auto& x : v.array_items()) h = mix(h, hash_value(x));
+      return h;
+    case Kind::Object:
+      for (const auto& [k, x] : v.object_entries()) h = mix(mix(h, hash_value(k)), hash_value(x));
+      return h;
+    case Kind::Set:
+      for (const auto& x : v.set_items()) h = mix(h, hash_value(x));
+      return h;
+  }
+  return h;
+}
+
+// ---------------------------------------------------------------- JSON text
+
+std::string format_number(const Value& v) {
+  if (v.is_int()) return std::to_string(v.as_int());
+  if (v.is_big()) return v.big_node()->z.get_str();
+  double d = v.as_float();
+  if (d == std::trunc(d) && std::fabs(d) < 1e21) {
+    // Integral doubles print without a fraction, as OPA's big.Float formatting does.
+    return mpz_class(d).get_str();
+  }
+  char buf[64];
+  auto [ptr, ec] = std::to_chars(buf, buf + sizeof buf, d);
+  (void)ec;
+  std::string s(buf, ptr);
+  // Go prints exponents as e+21 / e-07; keep to_chars' shortest digits with Go's exponent style.
+  auto e = s.find('e');
+  if (e != std::string::npos) {
+    std::string mant = s.substr(0, e);
+    std::string exp = s.substr(e + 1);
+    char sign = '+';
+    if (!exp.empty() && (exp[0] == '-' || exp[0] == '+')) {
+      sign = exp[0];
+      exp.erase(0, 1);
+    }
+    if (exp.size() < 2) exp = std::string(2 - exp.size(), '0') + exp;
+    std::string r;
+    r.reserve(mant.size() + exp.size() + 2);
+    r.append(mant);
+    r.push_back('e');
+    r.push_back(sign);
+    r.append(exp);
+    s.swap(r);
+  }
+  return s;
+}
+
+void append_json_string(std::string& out, std::string_view s) {
+  static const char* hex = "0123456789abcdef";
+  out.push_back('"');
+  for (unsigned char c : s) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      case '<': out += "\\u003c"; break;  // Go's encoding/json escapes HTML-significant bytes
+      case '>': out += "\\u003e"; break;
+      case '&': out += "\\u0026"; break;
+      default:
+        if (c < 0x20) {
+          out += "\\u00";
+          out.push_back(hex[c >> 4]);
+          out.push_back(hex[c & 15]);
+        } else {
+          out.push_back(static_cast<char>(c));
+        }
+    }
+  }
+  out.push_back('"');
+}
+
+void append_json(std::string& out, const Value& v) {
+  switch (v.kind()) {
+    case Kind::Undefined: out += "undefined"; return;
+    case Kind::Null: out += "null"; return;
+    case Kind::Bool: out += v.as_bool() ? "true" : "false"; return;
+    case Kind::Number: out += format_number(v); return;
+    case Kind::String: append_json_string(out, v.as_string()); return;
+    case Kind::Array:
+    case Kind::Set: {
+      out.push_back('[');
+      bool first = true;
+      for (const auto& x : v.is_array() ? v.array_items() : v.set_items()) {
+        if (!first) out.push_back(',');
+        first = false;
+        append_json(out, x);
+      }
+      out.push_back(']');
+      return;
+    }
+    case Kind::Object: {
+      out.push_back('{');
+      bool first = true;
+      for (const auto& [k, x] : v.object_entries()) {
+        if (!first) out.push_back(',');
+        first = false;
+        if (k.is_string()) {
+          append_json_string(out, k.as_string());
+        } else {
+          append_json_string(out, to_json(k));
+        }
+        out.push_back(':');
+        append_json(out, x);
+      }
+      out.push_back('}');
+      return;
+    }
+  }
+}
+
+std::string to_json(const Value& v) {
+  std::string out;
+  append_json(out, v);
+  return out;
+}
+
+namespace {
+void append_pretty(std::string& out, const Value& v, int indent) {
+  auto nl = [&](int n) {
+    out.push_back('\n');
+    out.append(static_cast<std::size_t>(n) * 2, ' ');
+  };
+  if (v.is_array() || v.is_set()) {
+    const auto& items = v.is_array() ? v.array_items() : v.set_items();
+    if (items.empty()) {
+      out += "[]";
+      return;
+    }
+    out.push_back('[');
+    for (std::size_t i = 0; i < items.size(); ++i) {
+      nl(indent + 1);
+      append_pretty(out, items[i], indent + 1);
+      if (i + 1 < items.size()) out.push_back(',');
+    }
+    nl(indent);
+    out.push_back(']');
+  } else if (v.is_object()) {
+    const auto& e = v.object_entries();
+    if (e.empty()) {
+      out += "{}";
+      return;
+    }
+    out.push_back('{');
+    for (std::size_t i = 0; i < e.size(); ++i) {
+      nl(indent + 1);
+      append_json_string(out, e[i].first.is_string() ? e[i].first.as_string() : to_json(e[i].first));
+      out += ": ";
+      append_pretty(out, e[i].second, indent + 1);
+      if (i + 1 < e.size()) out.push_back(',');
+    }
+    nl(indent);
+    out.push_back('}');
+  } else {
+    append_json(out, v);
+  }
+}
+
+void append_rego(std::string& out, const Value& v) {
+  switch (v.kind()) {
+    case Kind::Set: {
+      if (v.set_items().empty()) {
+        out += "set()";
+        return;
+      }
+      out.push_back('{');
+      bool first = true;
+      for (const auto& x : v.set_items()) {
+        if (!first) out += ", ";
+        first = false;
+        append_rego(out, x);
+      }
+      out.push_back('}');
+      return;
+    }
+    case Kind::Array: {
+      out.push_back('[');
+      bool first = true;
+      for (const auto& x : v.array_items()) {
+        if (!first) out += ", ";
+        first = false;
+        append_rego(out, x);
+      }
+      out.push_back(']');
+      return;
+    }
+    case Kind::Object: {
+      out.push_back('{');
+      bool first = true;
+      for (const auto& [k, x] : v.object_entries()) {
+        if (!first) out += ", ";
+        first = false;
+        append_rego(out, k);
+        out += ": ";
+        append_rego(out, x);
+      }
+      out.push_back('}');
+      return;
+    }
+    case Kind::String: {
+      // Rego string literals use Go's quoting, which matches JSON's except for HTML bytes.
+      out.push_back('"');
+      for (unsigned char c : v.as_string()) {
+        if (c == '"' || c == '\\') {
+          out.push_back('\\');
+          out.push_back(static_cast<char>(c));
+        } else if (c == '\n') {
+          out += "\\n";
+        } else if (c == '\t') {
+          out += "\\t";
+        } else if (c == '\r') {
+          out += "\\r";
+        } else {
+          out.push_back(static_cast<char>(c));
+        }
+      }
+      out.push_back('"');
+      return;
+    }
+    default: append_json(out, v);
+  }
+}
+
+// ---------------------------------------------------------------- JSON parser
+
+class JsonParser {
+ public:
+  JsonParser(std::string_view s, JsonLimits l) : s_(s), limits_(l) {}
+
+  Result<Value> parse_document() {
+    skip_ws();
+    auto v = parse_value(0);
+    if (!v) return v;
+    skip_ws();
+    if (pos_ != s_.size()) return fail("trailing characters");
+    return v;
+  }
+
+ private:
+  tl::unexpected<Error> fail(const std::string& what) {
+    return make_error(Errc::parse, "JSON: " + what + " at offset " + std::to_string(pos_));
+  }
+  void skip_ws() {
+    while (pos_ < s_.size() && (s_[pos_] == ' ' || s_[pos_] == '\t' || s_[pos_] == '\n' || s_[pos_] == '\r')) ++pos_;
+  }
+  bool lit(std::string_view w) {
+    if (s_.substr(pos_, w.size()) == w) {
+      pos_ += w.size();
+      return true;
+    }
+    return false;
+  }
+
+  Result<Value> parse_value(std::size_t depth) {
+    if (depth > limits_.max_depth) return fail("nesting too deep");
+    if (pos_ >= s_.size()) return fail("unexpected end of input");
+    char c = s_[pos_];
+    if (c == '{') return parse_object(depth);
+    if (c == '[') return parse_array(depth);
+    if (c == '"') {
+      auto s = parse_string();
+      if (!s) return forward_error(s.error());
+      return Value::string(std::move(*s));
+    }
+    if (lit("true")) return Value::boolean(true);
+    if (lit("false")) return Value::boolean(false);
+    if (lit("null")) return Value::null();
+    if (c == '-' || (c >= '0' && c <= '9')) return parse_number();
+    return fail(std::string("unexpected character '") + c + "'");
+  }
+
+  Result<Value> parse_number() {
+    std::size_t start = pos_;
+    if (s_[pos_] == '-') ++pos_;
+    auto digits = [&] {
+      std::size_t b = pos_;
+      while (pos_ < s_.size() && s_[pos_] >= '0' && s_[pos_] <= '9') ++pos_;
+      return pos_ - b;
+    };
+    if (pos_ < s_.size() && s_[pos_] == '0') {
+      ++pos_;
+    } else if (digits() == 0) {
+      return fail("invalid number");
+    }
+    if (pos_ < s_.size() && s_[pos_] == '.') {
+      ++pos_;
+      if (digits() == 0) return fail("invalid number");
+    }
+    if (pos_ < s_.size() && (s_[pos_] == 'e' || s_[pos_] == 'E')) {
+      ++pos_;
+      if (pos_ < s_.size() && (s_[pos_] == '+' || s_[pos_] == '-')) ++pos_;
+      if (digits() == 0) return fail("invalid number");
+    }
+    return Value::number_from_string(s_.substr(start, pos_ - start));
+  }
+
+  static void append_utf8(std::string& out, std::uint32_t cp) {
+    if (cp < 0x80) {
+      out.push_back(static_cast<char>(cp));
+    } else if (cp < 0x800) {
+      out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
+      out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+    } else if (cp < 0x10000) {
+      out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
+      out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+      out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+    } else {
+      out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
+      out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
+      out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+      out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+    }
+  }
+
+  bool hex4(std::uint32_t& out) {
+    if (pos_ + 4 > s_.size()) return false;
+    out = 0;
+    for (int i = 0; i < 4; ++i) {
+      char c = s_[pos_++];
+      out <<= 4;
+      if (c >= '0' && c <= '9') out |= static_cast<std::uint32_t>(c - '0');
+      else if (c >= 'a' && c <= 'f') out |= static_cast<std::uint32_t>(c - 'a' + 10);
+      else if (c >= 'A' && c <= 'F') out |= static_cast<std::uint32_t>(c - 'A' + 10);
+      else return false;
+    }
+    return true;
+  }
+
+  Result<std::string> parse_string() {
+    ++pos_;  // opening quote
+    std::string out;
+    while (true) {
+      if (pos_ >= s_.size()) return fail("unterminated string");
+      char c = s_[pos_++];
+      if (c == '"') return out;
+      if (static_cast<unsigned char>(c) < 0x20) return fail("control character in string");
+      if (c != '\\') {
+        out.push_back(c);
+        continue;
+      }
+      if (pos_ >= s_.size()) return fail("unterminated string");
+      char e = s_[pos_++];
+      switch (e) {
+        case '"': out.push_back('"'); break;
+        case '\\': out.push_back('\\'); break;
+        case '/': out.push_back('/'); break;
+        case 'b': out.push_back('\b'); break;
+        case 'f': out.push_back('\f'); break;
+        case 'n': out.push_back('\n'); break;
+        case 'r': out.push_back('\r'); break;
+        case 't': out.push_back('\t'); break;
+        case 'u': {
+          std::uint32_t cp;
+          if (!hex4(cp)) return fail("invalid \\u escape");
+          if (cp >= 0xD800 && cp < 0xDC00 && s_.substr(pos_, 2) == "\\u") {
+            std::size_t save = pos_;
+            pos_ += 2;
+            std::uint32_t lo;
+            if (hex4(lo) && lo >= 0xDC00 && lo < 0xE000) {
+              cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+            } else {
+              pos_ = save;
+              cp = 0xFFFD;
+            }
+          } else if (cp >= 0xD800 && cp < 0xE000) {
+            cp = 0xFFFD;
+          }
+          append_utf8(out, cp);
+          break;
+        }
+        default: return fail("invalid escape");
+      }
+    }
+  }
+
+  Result<Value> parse_array(std::size_t depth) {
+    ++pos_;
+    std::vector<Value> items;
+    skip_ws();
+    if (pos_ < s_.size() && s_[pos_] == ']') {
+      ++pos_;
+      return Value::array(std::move(items));
+    }
+    while (true) {
+      skip_ws();
+      auto v = parse_value(depth + 1);
+      if (!v) return v;
+      items.push_back(std::move(*v));
+      skip_ws();
+      if (pos_ >= s_.size()) return fail("unterminated array");
+      if (s_[pos_] == ',') {
+        ++pos_;
+        continue;
+      }
+      if (s_[pos_] == ']') {
+        ++pos_;
+        return Value::array(std::move(items));
+      }
+      return fail("expected ',' or ']'");
+    }
+  }
+
+  Result<Value> parse_object(std::size_t depth) {
+    ++pos_;
+    std::vector<std::pair<Value, Value>> entries;
+    skip_ws();
+    if (pos_ < s_.size() && s_[pos_] == '}') {
+      ++pos_;
+      return Value::object(std::move(entries));
+    }
+    while (true) {
+      skip_ws();
+      if (pos_ >= s_.size() || s_[pos_] != '"') return fail("expected object key");
+      auto k = parse_string();
+      if (!k) return forward_error(k.error());
+      skip_ws();
+      if (pos_ >= s_.size() || s_[pos_] != ':') return fail("expected ':'");
+      ++pos_;
+      skip_ws();
+      auto v = parse_value(depth + 1);
+      if (!v) return v;
+      entries.emplace_back(Value::string(std::move(*k)), std::move(*v));
+      skip_ws();
+      if (pos_ >= s_.size()) return fail("unterminated object");
+      if (s_[pos_] == ',') {
+        ++pos_;
+        continue;
+      }
+      if (s_[pos_] == '}') {
+        ++pos_;
+        // JSON duplicate keys: the last one wins (Go's encoding/json behaviour).
+        std::reverse(entries.begin(), entries.end());
+        return Value::object(std::move(entries));
+      }
+      return fail("expected ',' or '}'");
+    }
+  }
+
+  std::string_view s_;
+  JsonLimits limits_;
+  std::size_t pos_ = 0;
+};
+}  // namespace
+
+std::string to_json_pretty(const Value& v) {
+  std::string out;
+  append_pretty(out, v, 0);
+  return out;
+}
+
+std::string to_rego_string(const Value& v) {
+  std::string out;
+  append_rego(out, v);
+  return out;
+}
+
+Result<Value> parse_json(std::string_view text, JsonLimits limits) { return JsonParser(text, limits).parse_document(); }
+
+}  // namespace cloister::rego

@@ -1,0 +1,109 @@
+#include "cloister/rego/value.h"
+
+#include <gtest/gtest.h>
+
+#include "builtins/builtin.h"
+#include "number.h"
+
+namespace cloister::rego {
+namespace {
+
+Value J(std::string_view s) {
+  auto v = parse_json(s);
+  EXPECT_TRUE(v.has_value()) << s;
+  return v ? *v : Value();
+}
+
+TEST(RegoValue, TypeOrderFollowsOpa) {
+  std::vector<Value> ordered = {Value::null(), Value::boolean(false), Value::boolean(true), Value::integer(-5),
+                                Value::floating(2.5), Value::string(""), Value::string("a"), J("[]"), J("[1]"),
+                                J("{}"), Value::set({})};
+  for (std::size_t i = 0; i + 1 < ordered.size(); ++i) {
+    EXPECT_LT(compare(ordered[i], ordered[i + 1]), 0) << i;
+    EXPECT_GT(compare(ordered[i + 1], ordered[i]), 0) << i;
+  }
+}
+
+TEST(RegoValue, NumbersCompareByValueAcrossRepresentations) {
+  EXPECT_EQ(J("1"), J("1.0"));
+  EXPECT_LT(J("9223372036854775807"), J("9223372036854775808"));
+  EXPECT_LT(J("-9223372036854775809"), J("-9223372036854775808"));
+  EXPECT_GT(J("18446744073709551616"), J("1.5e19"));
+  EXPECT_EQ(to_json(J("18446744073709551614")), "18446744073709551614");
+}
+
+TEST(RegoValue, BigArithmeticStaysExact) {
+  Value max = Value::integer(INT64_MAX);
+  Value sum = num_add(max, Value::integer(1));
+  EXPECT_TRUE(sum.is_big());
+  EXPECT_EQ(format_number(sum), "9223372036854775808");
+  EXPECT_EQ(num_sub(sum, Value::integer(1)), max);
+  EXPECT_TRUE(num_sub(sum, Value::integer(1)).is_int());  // normalised back to the fast path
+  EXPECT_EQ(format_number(num_mul(sum, sum)), "85070591730234615865843651857942052864");
+  EXPECT_EQ(to_json(num_div(Value::integer(7), Value::integer(2))), "3.5");
+  EXPECT_EQ(to_json(num_div(Value::integer(6), Value::integer(2))), "3");
+  EXPECT_TRUE(num_div(Value::integer(1), Value::integer(0)).is_undefined());
+  EXPECT_EQ(to_json(num_rem(Value::integer(-7), Value::integer(2))), "-1");
+}
+
+TEST(RegoValue, SetsAndObjectsAreCanonical) {
+  Value s = Value::set({Value::integer(3), Value::integer(1), Value::integer(3), Value::floating(1.0)});
+  EXPECT_EQ(s.size(), 2u);
+  EXPECT_EQ(to_json(s), "[1,3]");
+  EXPECT_EQ(to_rego_string(Value::empty_set()), "set()");
+  Value o = J(R"({"b":1,"a":{"c":[true,null]}})");
+  EXPECT_EQ(to_json(o), R"({"a":{"c":[true,null]},"b":1})");
+  ASSERT_NE(o.get("a"), nullptr);
+  EXPECT_EQ(o.get("z"), nullptr);
+  EXPECT_EQ(J(R"({"a":1,"b":2})"), J(R"({"b":2,"a":1})"));
+  EXPECT_NE(J(R"({"a":1})"), J(R"({"a":2})"));
+}
+
+TEST(RegoValue, JsonStringsAndErrors) {
+  EXPECT_EQ(J(R"("\u00e9\ud83d\ude00\n")").as_string(), "\xC3\xA9\xF0\x9F\x98\x80\n");
+  EXPECT_EQ(to_json(Value::string("a\"<b>")), R"("a\"\u003cb\u003e")");
+  EXPECT_FALSE(parse_json("[1,").has_value());
+  EXPECT_FALSE(parse_json("01").has_value());
+  EXPECT_FALSE(parse_json("{\"a\" 1}").has_value());
+  auto deep = parse_json(std::string(5000, '['), JsonLimits{100});
+  ASSERT_FALSE(deep.has_value());
+  EXPECT_NE(deep.error().message().find("too deep"), std::string::npos);
+}
+
+TEST(RegoValue, FloatsFormatShortest) {
+  EXPECT_EQ(to_json(num_add(J("0.1"), J("0.2"))), "0.30000000000000004");
+  EXPECT_EQ(to_json(J("2.5")), "2.5");
+  EXPECT_EQ(to_json(num_mul(J("1.5"), J("2"))), "3");
+}
+
+TEST(RegoBuiltins, RegistryCallsAndTypeErrors) {
+  const auto& reg = builtins::Registry::standard();
+  const auto* count = reg.find("count");
+  ASSERT_NE(count, nullptr);
+  builtins::BuiltinContext ctx;
+  ctx.name = "count";
+  std::vector<Value> args = {Value::string("h\xC3\xA9llo")};
+  auto r = count->fn(ctx, args);
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(*r, Value::integer(5));
+  args = {Value::integer(1)};
+  r = count->fn(ctx, args);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code, "eval_type_error");
+  EXPECT_EQ(r.error().message, "count: operand 1 must be one of {array, object, set, string} but got number");
+  const auto* div = reg.find("div");
+  ctx.name = "div";
+  args = {Value::integer(1), Value::integer(0)};
+  r = div->fn(ctx, args);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code, "eval_builtin_error");
+  const auto* mx = reg.find("max");
+  ctx.name = "max";
+  args = {Value::empty_array()};
+  r = mx->fn(ctx, args);
+  ASSERT_TRUE(r.has_value());
+  EXPECT_TRUE(r->is_undefined());
+}
+
+}  // namespace
+}  // namespace cloister::rego
