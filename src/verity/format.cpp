@@ -42,12 +42,27 @@ Status write_hash_device(int fd, const std::filesystem::path& name, const Params
     CLOISTER_RETURN_IF_ERROR(detail::pwrite_full(fd, sb, params.hash_offset, name));
     // The gap up to the first hash block is zero, as a fresh veritysetup device would read.
     std::uint64_t gap_start = params.hash_offset + kSuperblockSize;
-    if (tree.geometry.tree_offset > gap_start) {
+    if (!tree.geometry.levels.empty() && tree.geometry.tree_offset > gap_start) {
       Bytes zeros(tree.geometry.tree_offset - gap_start, 0);
       CLOISTER_RETURN_IF_ERROR(detail::pwrite_full(fd, zeros, gap_start, name));
     }
   }
   CLOISTER_RETURN_IF_ERROR(detail::pwrite_full(fd, tree.hash_area, tree.geometry.tree_offset, name));
+  return {};
+}
+
+// veritysetup extends a hash file to the end of the tree; with no tree (one data block) its
+// superblock write covers at most one 4096-byte page past the offset.
+Status extend_like_veritysetup(int fd, const std::filesystem::path& name, const Params& params, const Geometry& geometry) {
+  std::uint64_t size = geometry.hash_device_size;
+  if (geometry.levels.empty()) {
+    size = params.superblock ? params.hash_offset + std::min<std::uint64_t>(params.hash_block_size, 4096) : 0;
+  }
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) return make_error(Errc::io, "cannot stat " + name.string() + ": " + errno_string(errno));
+  if (static_cast<std::uint64_t>(st.st_size) < size && ::ftruncate(fd, static_cast<off_t>(size)) != 0) {
+    return make_error(Errc::io, "cannot extend " + name.string() + ": " + errno_string(errno));
+  }
   return {};
 }
 
@@ -136,6 +151,7 @@ Result<FormatResult> format(const std::filesystem::path& data, const std::filesy
                                                     std::to_string(geometry.hash_device_size));
     }
     CLOISTER_RETURN_IF_ERROR(write_hash_device(out.get(), hash, params, tree));
+    if (!hash_block_device) CLOISTER_RETURN_IF_ERROR(extend_like_veritysetup(out.get(), hash, params, geometry));
     if (::fsync(out.get()) != 0) return make_error(Errc::io, "cannot sync " + hash.string() + ": " + errno_string(errno));
   } else {
     auto file = CLOISTER_TRY(AtomicFile::create(hash, 0644));
@@ -147,11 +163,7 @@ Result<FormatResult> format(const std::filesystem::path& data, const std::filesy
       CLOISTER_RETURN_IF_ERROR(file.write(prefix));
     }
     CLOISTER_RETURN_IF_ERROR(write_hash_device(file.fd(), hash, params, tree));
-    struct stat st {};
-    if (::fstat(file.fd(), &st) == 0 && static_cast<std::uint64_t>(st.st_size) < geometry.hash_device_size &&
-        ::ftruncate(file.fd(), static_cast<off_t>(geometry.hash_device_size)) != 0) {
-      return make_error(Errc::io, "cannot extend " + hash.string() + ": " + errno_string(errno));
-    }
+    CLOISTER_RETURN_IF_ERROR(extend_like_veritysetup(file.fd(), hash, params, geometry));
     CLOISTER_RETURN_IF_ERROR(file.commit());
   }
   return FormatResult{std::move(params), std::move(tree.geometry), std::move(tree.root_hash)};

@@ -182,10 +182,11 @@ Result<Processed> process(ByteSource& raw, const std::string& name, Sink sink, c
   if (starts_with({0xfd, '7', 'z', 'X', 'Z', 0x00})) return make_error(Errc::unsupported, name + ": xz-compressed layers are not supported (plain or gzip tar only)");
   if (starts_with({'B', 'Z', 'h'})) return make_error(Errc::unsupported, name + ": bzip2-compressed layers are not supported (plain or gzip tar only)");
 
+  const bool is_gzip = starts_with({0x1f, 0x8b});  // RFC 1952 §2.3.1 ID1 ID2
   PrefixedSource prefixed(std::move(head), raw);
   std::optional<GzipSource> gzip;
   ByteSource* tar_source = &prefixed;
-  if (starts_with({0x1f, 0x8b})) {
+  if (is_gzip) {
     info.compression = LayerCompression::gzip;
     gzip.emplace(prefixed);
     tar_source = &*gzip;

@@ -183,14 +183,13 @@ Status verify_stream(int fd, StreamingVerifier& verifier, const std::function<St
   while (verifier.blocks_verified() < verifier.data_blocks()) {
     std::uint64_t want = std::min<std::uint64_t>(per_read, verifier.data_blocks() - verifier.blocks_verified());
     auto n = CLOISTER_TRY(read_full(fd, std::span(buffer).first(want * bs)));
-    if (n % bs != 0 || n == 0) {
-      return make_error(Errc::integrity, "stream ends inside data block " +
-                                             std::to_string(verifier.blocks_verified() + n / bs) + " of " +
-                                             std::to_string(verifier.data_blocks()));
-    }
-    for (std::size_t off = 0; off < n; off += bs) {
+    for (std::size_t off = 0; off + bs <= n; off += bs) {
       auto block = CLOISTER_TRY(verifier.next(ByteView(buffer).subspan(off, bs)));
       CLOISTER_RETURN_IF_ERROR(sink(block));
+    }
+    if (n % bs != 0) {
+      return make_error(Errc::integrity, "stream ends inside data block " + std::to_string(verifier.blocks_verified()) +
+                                             " of " + std::to_string(verifier.data_blocks()));
     }
     if (n < want * bs) break;
   }

@@ -77,9 +77,12 @@ Result<VerifyResult> verify(const std::filesystem::path& data, const std::filesy
   }
   auto hash_fd = CLOISTER_TRY(open_read(hash));
   auto hash_info = CLOISTER_TRY(detail::file_info(hash_fd.get(), hash));
-  if (hash_info.size < geometry.hash_device_size) {
+  // With a single data block there is no tree: only the superblock (if any) must be present.
+  const std::uint64_t needed = geometry.levels.empty() ? (params.superblock ? params.hash_offset + kSuperblockSize : 0)
+                                                       : geometry.hash_device_size;
+  if (hash_info.size < needed) {
     return make_error(Errc::invalid_argument, hash.string() + ": hash file too small: " + std::to_string(hash_info.size) +
-                                                  " bytes, the tree needs " + std::to_string(geometry.hash_device_size));
+                                                  " bytes, the tree needs " + std::to_string(needed));
   }
   if (params.superblock) CLOISTER_RETURN_IF_ERROR(check_superblock(hash, params));
 

@@ -74,7 +74,7 @@ struct Geometry {
   std::vector<Level> levels;        // levels[0] hashes the data blocks; levels.back() is one block
   std::uint64_t tree_offset = 0;    // bytes from the start of the hash device to the top level
   std::uint64_t tree_blocks = 0;    // hash blocks in all levels
-  std::uint64_t hash_device_size = 0;  // bytes: the end of the tree on the hash device
+  std::uint64_t hash_device_size = 0;  // bytes to the end of the tree (veritysetup's "Hash device size")
 };
 // With one data block there are no levels: the root hash is the data block's own digest.
 Result<Geometry> compute_geometry(const Params& params);
