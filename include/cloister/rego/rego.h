@@ -1,0 +1,98 @@
+// The Rego engine's embedding API.
+//
+//   auto policy = Policy::compile({{"policy.rego", text}}, data);     // once; immutable
+//   auto query  = (*policy)->prepare("data.agent_policy.CreateContainerRequest");
+//   auto result = query->eval({.input = request});                     // many times, any thread
+//
+// Errors are values. Their message starts with the location and OPA's error code, e.g.
+// "policy.rego:12: rego_unsafe_var_error: var x is unsafe" or "eval_conflict_error: complete rules
+// must not produce multiple outputs"; error_code() extracts the code.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "cloister/common/result.h"
+#include "cloister/rego/value.h"
+
+namespace cloister::rego {
+
+struct ModuleSource {
+  std::string name;  // used in error positions
+  std::string text;
+};
+
+struct CompileOptions {
+  bool v0 = false;              // parse modules as Rego v0 unless they `import rego.v1`
+  std::size_t max_depth = 200;  // nesting limit of the parser (terms, bodies)
+};
+
+struct EvalLimits {
+  std::uint64_t max_steps = 100'000'000;  // expression evaluations; 0 = unlimited
+  std::chrono::milliseconds timeout{0};   // wall clock; 0 = none
+  std::size_t max_call_depth = 512;       // nested rule/function evaluations
+  std::size_t max_collection = 50'000'000;  // elements built by one comprehension/range
+};
+
+struct EvalOptions {
+  Value input;                    // undefined = no input document
+  bool strict_builtin_errors = false;
+  std::optional<std::int64_t> now_ns;  // time.now_ns(); default: the wall clock at evaluation start
+  std::uint64_t seed = 0;              // rand.* seed; 0 = random
+  EvalLimits limits;
+};
+
+struct ResultRow {
+  std::vector<std::pair<std::string, Value>> bindings;  // query variables, in first-appearance order
+  Value value;  // the value of the query's last expression (true for comparisons/unifications)
+};
+
+struct QueryResult {
+  std::vector<ResultRow> rows;      // empty = undefined
+  std::vector<std::string> prints;  // print() output lines, in evaluation order
+};
+
+class Policy;
+
+class PreparedQuery {
+ public:
+  Result<QueryResult> eval(const EvalOptions& options = {}) const;
+
+  struct Impl;
+  explicit PreparedQuery(std::shared_ptr<const Impl> impl) : impl_(std::move(impl)) {}
+
+ private:
+  std::shared_ptr<const Impl> impl_;
+};
+
+class Policy {
+ public:
+  // Parses and compiles the modules, merging `data` (a JSON object or undefined) as base documents.
+  static Result<std::shared_ptr<const Policy>> compile(const std::vector<ModuleSource>& modules,
+                                                       const Value& data = Value(),
+                                                       const CompileOptions& options = {});
+  Result<PreparedQuery> prepare(std::string_view query) const;
+  Result<QueryResult> eval(std::string_view query, const EvalOptions& options = {}) const;
+
+  struct Impl;
+  explicit Policy(std::shared_ptr<Impl> impl);
+  ~Policy();
+  const Impl& impl() const { return *impl_; }
+
+ private:
+  std::shared_ptr<Impl> impl_;
+};
+
+// OPA's error code in an engine error ("rego_parse_error", "eval_conflict_error", ...), or "".
+std::string_view error_code(const Error& error);
+
+// Parses a Rego term (e.g. a conformance case's input_term) into a ground value.
+Result<Value> parse_value_term(std::string_view text);
+
+}  // namespace cloister::rego

@@ -1,0 +1,133 @@
+// The Rego abstract syntax tree, shared by the parser, compiler and evaluator. Internal.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "cloister/rego/value.h"
+
+namespace cloister::rego {
+
+namespace builtins {
+struct BuiltinDef;
+}
+
+struct Loc {
+  std::uint32_t file = 0;  // index into the compiler's file-name table
+  std::uint32_t line = 0;
+  std::uint32_t col = 0;
+};
+
+struct Body;
+struct Term;
+using TermP = std::shared_ptr<Term>;
+struct DataNode;
+
+enum class TermKind : std::uint8_t {
+  Scalar,      // value: a constant (also ground composites folded by the compiler)
+  Var,         // name; slot once resolved (kInputSlot / kDataSlot for the roots)
+  Ref,         // items[0] head (Var, composite or Call), items[1..] path terms
+  Array,       // items
+  Set,         // items
+  Object,      // items: key0, value0, key1, value1, ...
+  Call,        // name (dotted operator), items = args
+  ArrayCompr,  // head, body
+  SetCompr,    // head, body
+  ObjectCompr  // head (key), head2 (value), body
+};
+
+inline constexpr int kNoSlot = -1;
+inline constexpr int kInputSlot = -2;
+inline constexpr int kDataSlot = -3;
+
+struct Term {
+  TermKind kind = TermKind::Scalar;
+  Loc loc;
+  Value value;
+  std::string name;
+  int slot = kNoSlot;
+  bool wildcard = false;  // `_`
+  std::vector<TermP> items;
+  TermP head, head2;
+  std::shared_ptr<Body> body;
+  // Resolved by the compiler:
+  const builtins::BuiltinDef* builtin = nullptr;  // Call to a builtin
+  DataNode* func = nullptr;                       // Call to a user function (data path)
+  std::vector<int> vars;                          // local slots occurring in this term (for unify)
+  bool ground = false;                            // no local vars, refs or calls: value is final
+};
+
+struct With {
+  TermP target;  // Ref (input..., data...) or Var/Ref naming a function
+  TermP value;
+  Loc loc;
+  // Resolved: path under the root, and which root.
+  bool is_input = false;
+  bool is_data = false;
+  std::vector<Value> path;
+  DataNode* func = nullptr;                       // mocking a user function
+  const builtins::BuiltinDef* builtin = nullptr;  // mocking a builtin
+  const builtins::BuiltinDef* value_builtin = nullptr;  // the replacement is a builtin
+};
+
+enum class ExprKind : std::uint8_t { Term, SomeDecl, SomeIn, Every };
+
+struct Expr {
+  ExprKind kind = ExprKind::Term;
+  Loc loc;
+  bool negated = false;
+  TermP term;                 // Term: the expression (Call for operators, eq, assign)
+  std::vector<TermP> vars;    // SomeDecl
+  TermP key, val, coll;       // SomeIn / Every (key optional)
+  std::shared_ptr<Body> body; // Every
+  std::vector<With> withs;
+  // Filled by the compiler's safety pass:
+  std::vector<int> needs;
+};
+
+struct Body {
+  std::vector<Expr> exprs;
+  Loc loc;
+  int scope = 0;  // compiler scope id
+};
+
+enum class RuleKind : std::uint8_t { Complete, MultiValue, Function };
+
+struct Rule {
+  Loc loc;
+  RuleKind kind = RuleKind::Complete;
+  bool is_default = false;
+  TermP ref;                   // head reference as written: Ref or Var
+  std::vector<TermP> args;     // functions
+  TermP key;                   // MultiValue: the element (contains x / v0 p[x])
+  TermP value;                 // value (null when implicit `true`)
+  bool assign = false;         // := (vs =)
+  std::shared_ptr<Body> body;  // may be empty (constant rule)
+  std::vector<std::shared_ptr<Rule>> elses;
+  bool shares_head = false;  // parser copied head terms from a sibling (v0 multi-body, else)
+  // Resolved by the compiler:
+  std::vector<Value> path;          // full data path of the ground prefix
+  std::vector<TermP> suffix;        // non-ground head ref terms after the prefix
+  int nslots = 0;                   // frame size
+  std::uint32_t module = 0;
+  std::vector<std::string> slot_names;
+};
+
+struct Import {
+  Loc loc;
+  std::vector<std::string> path;  // e.g. {"data","x","y"} or {"future","keywords","in"}
+  std::vector<Value> raw;         // path as values (for data refs with non-ident parts)
+  std::string alias;
+};
+
+struct Module {
+  std::string file;
+  std::vector<Value> package;  // path under data
+  std::vector<Import> imports;
+  std::vector<std::shared_ptr<Rule>> rules;
+  bool v1 = true;
+};
+
+}  // namespace cloister::rego

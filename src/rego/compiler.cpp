@@ -1,0 +1,1159 @@
+// Compiler: modules -> rule tree under `data`, name resolution (locals, rules, imports, builtins),
+// safety analysis with OPA-style expression reordering, recursion detection.
+#include <algorithm>
+#include <functional>
+#include <set>
+#include <unordered_map>
+
+#include "builtins/builtin.h"
+#include "parser.h"
+#include "policy.h"
+
+namespace cloister::rego {
+
+std::string Policy::Impl::where(const Loc& l) const {
+  std::string f = l.file < files.size() ? files[l.file] : std::string("query");
+  return f + ":" + std::to_string(l.line);
+}
+
+Error Policy::Impl::to_error(const RegoFailure& f) const {
+  std::string msg = (f.has_loc ? where(f.loc) + ": " : std::string()) + f.code + ": " + f.message;
+  Errc ec = Errc::invalid_argument;
+  if (f.code == "rego_parse_error") ec = Errc::parse;
+  else if (f.code == "eval_limit_error") ec = Errc::limit_exceeded;
+  else if (f.code.rfind("eval_", 0) == 0) ec = Errc::failed_precondition;
+  return Error(ec, msg);
+}
+
+namespace {
+
+[[noreturn]] void fail(std::string code, std::string msg, const Loc& loc) {
+  throw RegoFailure{std::move(code), std::move(msg), loc, true};
+}
+
+TermP clone(const TermP& t);
+std::shared_ptr<Body> clone_body(const std::shared_ptr<Body>& b) {
+  if (!b) return nullptr;
+  auto out = std::make_shared<Body>(*b);
+  for (auto& e : out->exprs) {
+    if (e.term) e.term = clone(e.term);
+    for (auto& v : e.vars) v = clone(v);
+    if (e.key) e.key = clone(e.key);
+    if (e.val) e.val = clone(e.val);
+    if (e.coll) e.coll = clone(e.coll);
+    e.body = clone_body(e.body);
+    for (auto& w : e.withs) {
+      w.target = clone(w.target);
+      w.value = clone(w.value);
+    }
+  }
+  return out;
+}
+TermP clone(const TermP& t) {
+  if (!t) return nullptr;
+  auto c = std::make_shared<Term>(*t);
+  for (auto& i : c->items) i = clone(i);
+  c->head = clone(c->head);
+  c->head2 = clone(c->head2);
+  c->body = clone_body(c->body);
+  return c;
+}
+std::shared_ptr<Rule> clone_rule(const Rule& r) {
+  auto c = std::make_shared<Rule>(r);
+  c->ref = clone(r.ref);
+  for (auto& a : c->args) a = clone(a);
+  c->key = clone(r.key);
+  c->value = clone(r.value);
+  c->body = clone_body(r.body);
+  c->elses.clear();
+  for (const auto& e : r.elses) c->elses.push_back(clone_rule(*e));
+  return c;
+}
+
+std::string path_string(const std::vector<Value>& path) {
+  std::string s = "data";
+  for (const auto& p : path) s += p.is_string() ? "." + p.as_string() : "[" + to_json(p) + "]";
+  return s;
+}
+
+// ------------------------------------------------------------------ per-rule resolution
+
+struct Scope {
+  Scope* parent = nullptr;
+  int id = 0;
+  std::unordered_map<std::string, int> names;
+};
+
+class Resolver {
+ public:
+  Resolver(Policy::Impl& p, const Module* mod, const std::set<std::string>* pkg_rules)
+      : p_(p), mod_(mod), pkg_rules_(pkg_rules) {
+    scope_parent_.push_back(-1);
+  }
+
+  int nslots() const { return static_cast<int>(slot_names_.size()); }
+  const std::vector<std::string>& slot_names() const { return slot_names_; }
+
+  int new_slot(Scope& s, const std::string& name, bool wild) {
+    int slot = nslots();
+    slot_names_.push_back(name);
+    slot_scope_.push_back(s.id);
+    slot_wild_.push_back(wild);
+    if (!wild) s.names[name] = slot;
+    return slot;
+  }
+  Scope child(Scope* parent) {
+    Scope s;
+    s.parent = parent;
+    s.id = static_cast<int>(scope_parent_.size());
+    scope_parent_.push_back(parent ? parent->id : -1);
+    return s;
+  }
+  static int lookup(const Scope* s, const std::string& name) {
+    for (; s; s = s->parent) {
+      auto it = s->names.find(name);
+      if (it != s->names.end()) return it->second;
+    }
+    return kNoSlot;
+  }
+
+  // A name that is not a local: the roots, imports, rules of the package.
+  TermP global(const std::string& name, const Loc& loc) {
+    if (name == "input" || name == "data") {
+      auto t = std::make_shared<Term>();
+      t->kind = TermKind::Var;
+      t->name = name;
+      t->loc = loc;
+      t->slot = name == "input" ? kInputSlot : kDataSlot;
+      return t;
+    }
+    if (mod_) {
+      for (const auto& imp : mod_->imports) {
+        if (imp.path[0] != "data" && imp.path[0] != "input") continue;
+        std::string alias = imp.alias.empty() ? imp.path.back() : imp.alias;
+        if (alias != name) continue;
+        if (imp.path.size() == 1) return global(imp.path[0], loc);
+        auto r = std::make_shared<Term>();
+        r->kind = TermKind::Ref;
+        r->loc = loc;
+        r->items.push_back(global(imp.path[0], loc));
+        for (std::size_t i = 1; i < imp.raw.size(); ++i) {
+          auto s = std::make_shared<Term>();
+          s->kind = TermKind::Scalar;
+          s->value = imp.raw[i];
+          s->ground = true;
+          s->loc = loc;
+          r->items.push_back(s);
+        }
+        return r;
+      }
+      if (pkg_rules_ && pkg_rules_->count(name)) {
+        auto r = std::make_shared<Term>();
+        r->kind = TermKind::Ref;
+        r->loc = loc;
+        r->items.push_back(global("data", loc));
+        for (const auto& seg : mod_->package) {
+          auto s = std::make_shared<Term>();
+          s->kind = TermKind::Scalar;
+          s->value = seg;
+          s->ground = true;
+          r->items.push_back(s);
+        }
+        auto s = std::make_shared<Term>();
+        s->kind = TermKind::Scalar;
+        s->value = Value::string(name);
+        s->ground = true;
+        r->items.push_back(s);
+        return r;
+      }
+    }
+    return nullptr;
+  }
+
+  // Phase A: declarations and implicit locals of one body level (nested bodies excluded).
+  void declare_level(Body& b, Scope& s) {
+    for (auto& e : b.exprs) {
+      switch (e.kind) {
+        case ExprKind::SomeDecl:
+          for (auto& v : e.vars) v->slot = new_slot(s, v->name, v->wildcard);
+          break;
+        case ExprKind::SomeIn:
+          implicit(e.coll, s);
+          declare_pattern(e.key, s);
+          declare_pattern(e.val, s);
+          break;
+        case ExprKind::Every: implicit(e.coll, s); break;
+        case ExprKind::Term:
+          if (e.term->kind == TermKind::Call && e.term->name == "assign" && e.term->items.size() == 2) {
+            implicit(e.term->items[1], s);
+            declare_pattern(e.term->items[0], s);
+          } else {
+            implicit(e.term, s);
+          }
+          break;
+      }
+      for (auto& w : e.withs) {
+        if (!builtin_value(w, s)) implicit(w.value, s);
+      }
+    }
+  }
+
+  // `with f as count`: a replacement naming a builtin rather than a value.
+  const builtins::BuiltinDef* builtin_value(With& w, Scope& s) {
+    const Term& t = *w.value;
+    std::string name;
+    if (t.kind == TermKind::Var) {
+      name = t.name;
+    } else if (t.kind == TermKind::Ref && t.items[0]->kind == TermKind::Var) {
+      name = t.items[0]->name;
+      for (std::size_t i = 1; i < t.items.size(); ++i) {
+        if (t.items[i]->kind != TermKind::Scalar || !t.items[i]->value.is_string()) return nullptr;
+        name += "." + t.items[i]->value.as_string();
+      }
+    } else {
+      return nullptr;
+    }
+    std::string first = name.substr(0, name.find('.'));
+    if (lookup(&s, first) != kNoSlot || global(first, t.loc)) return nullptr;
+    w.value_builtin = builtins::Registry::standard().find(name);
+    return w.value_builtin;
+  }
+
+  void declare_pattern(const TermP& t, Scope& s) {
+    if (!t) return;
+    if (t->kind == TermKind::Var) {
+      t->slot = new_slot(s, t->name, t->wildcard);
+      return;
+    }
+    if (t->kind == TermKind::Array || t->kind == TermKind::Object || t->kind == TermKind::Set) {
+      for (std::size_t i = 0; i < t->items.size(); ++i) {
+        if (t->kind == TermKind::Object && i % 2 == 0) implicit(t->items[i], s);
+        else declare_pattern(t->items[i], s);
+      }
+      return;
+    }
+    implicit(t, s);
+  }
+
+  void implicit(const TermP& t, Scope& s) {
+    if (!t) return;
+    switch (t->kind) {
+      case TermKind::Var:
+        if (t->slot != kNoSlot) return;
+        if (t->wildcard) {
+          t->slot = new_slot(s, "_", true);
+          return;
+        }
+        if (lookup(&s, t->name) != kNoSlot) return;
+        if (global(t->name, t->loc)) return;
+        new_slot(s, t->name, false);
+        return;
+      case TermKind::Call:
+        for (auto& i : t->items) implicit(i, s);
+        return;
+      case TermKind::Ref:
+      case TermKind::Array:
+      case TermKind::Set:
+      case TermKind::Object:
+        for (auto& i : t->items) implicit(i, s);
+        return;
+      default: return;  // scalars; comprehensions are their own scopes
+    }
+  }
+
+  // Phase B: resolve every term of a body (recursing into nested bodies).
+  void resolve_body(Body& b, Scope& s) {
+    b.scope = s.id;
+    declare_level(b, s);
+    for (auto& e : b.exprs) {
+      switch (e.kind) {
+        case ExprKind::SomeDecl: break;
+        case ExprKind::SomeIn:
+          resolve(e.coll, s);
+          if (e.key) resolve(e.key, s);
+          resolve(e.val, s);
+          break;
+        case ExprKind::Every: {
+          resolve(e.coll, s);
+          auto inner = std::make_unique<Scope>(child(&s));
+          if (e.key) e.key->slot = new_slot(*inner, e.key->name, e.key->wildcard);
+          if (e.val->kind == TermKind::Var) {
+            e.val->slot = new_slot(*inner, e.val->name, e.val->wildcard);
+          } else {
+            declare_pattern(e.val, *inner);
+            resolve(e.val, *inner);
+          }
+          if (e.key && e.key->kind != TermKind::Var) fail("rego_parse_error", "every key must be a variable", e.loc);
+          resolve_body(*e.body, *inner);
+          scopes_.push_back(std::move(inner));
+          break;
+        }
+        case ExprKind::Term: resolve(e.term, s); break;
+      }
+      for (auto& w : e.withs) resolve_with(w, s);
+    }
+  }
+
+  void resolve_with(With& w, Scope& s) {
+    if (!builtin_value(w, s)) resolve(w.value, s);
+    // Target: input..., data..., or a function/builtin name.
+    const TermP& t = w.target;
+    std::vector<std::string> names;
+    std::vector<Value> rest;
+    if (t->kind == TermKind::Var) {
+      names.push_back(t->name);
+    } else if (t->kind == TermKind::Ref && t->items[0]->kind == TermKind::Var) {
+      names.push_back(t->items[0]->name);
+      for (std::size_t i = 1; i < t->items.size(); ++i) {
+        if (t->items[i]->kind != TermKind::Scalar) fail("rego_compile_error", "with target must be a ground reference", w.loc);
+        rest.push_back(t->items[i]->value);
+      }
+    } else {
+      fail("rego_compile_error", "with keyword target must reference existing input, data, or a function", w.loc);
+    }
+    const std::string& root = names[0];
+    if (root == "input") {
+      w.is_input = true;
+      w.path = rest;
+      return;
+    }
+    std::string dotted = root;
+    bool all_str = true;
+    for (const auto& r : rest) {
+      if (r.is_string()) dotted += "." + r.as_string();
+      else all_str = false;
+    }
+    if (root == "data") {
+      DataNode* n = find_node(rest);
+      if (n && n->is_function) {
+        w.func = n;
+        return;
+      }
+      w.is_data = true;
+      w.path = rest;
+      return;
+    }
+    // Function or builtin mocks (possibly through an import or a package rule).
+    if (auto g = global(root, w.loc)) {
+      std::vector<Value> path;
+      if (g->kind == TermKind::Ref && g->items[0]->slot == kDataSlot) {
+        for (std::size_t i = 1; i < g->items.size(); ++i) path.push_back(g->items[i]->value);
+        for (const auto& r : rest) path.push_back(r);
+        DataNode* n = find_node(path);
+        if (n && n->is_function) {
+          w.func = n;
+          return;
+        }
+        w.is_data = true;
+        w.path = path;
+        return;
+      }
+      if (g->kind == TermKind::Ref && g->items[0]->slot == kInputSlot) {
+        w.is_input = true;
+        for (std::size_t i = 1; i < g->items.size(); ++i) w.path.push_back(g->items[i]->value);
+        for (const auto& r : rest) w.path.push_back(r);
+        return;
+      }
+    }
+    if (all_str) {
+      if (const auto* b = builtins::Registry::standard().find(dotted)) {
+        w.builtin = b;
+        return;
+      }
+      if (dotted == "print" || dotted == "walk") {
+        fail("rego_compile_error", "with keyword cannot replace " + dotted, w.loc);
+      }
+    }
+    fail("rego_compile_error", "with keyword target must reference existing input, data, or a function", w.loc);
+  }
+
+  DataNode* find_node(const std::vector<Value>& path) {
+    DataNode* n = p_.root.get();
+    for (const auto& seg : path) {
+      auto it = n->children.find(seg);
+      if (it == n->children.end()) return nullptr;
+      n = it->second.get();
+    }
+    return n;
+  }
+
+  void resolve(TermP& t, Scope& s) {
+    switch (t->kind) {
+      case TermKind::Scalar: t->ground = true; return;
+      case TermKind::Var: {
+        if (t->slot != kNoSlot) return;
+        int slot = lookup(&s, t->name);
+        if (slot != kNoSlot) {
+          t->slot = slot;
+          t->vars = {slot};
+          return;
+        }
+        if (auto g = global(t->name, t->loc)) {
+          t = g;
+          return;
+        }
+        // A name first seen where no new local may appear (rule heads, with values).
+        t->slot = new_slot(s, t->name, false);
+        t->vars = {t->slot};
+        return;
+      }
+      case TermKind::Ref: {
+        resolve(t->items[0], s);
+        if (t->items[0]->kind == TermKind::Ref) {
+          // Splice an import/rule expansion: alias.x -> data.pkg.alias.x
+          auto head = t->items[0];
+          std::vector<TermP> items = head->items;
+          for (std::size_t i = 1; i < t->items.size(); ++i) items.push_back(t->items[i]);
+          t->items = std::move(items);
+        }
+        for (std::size_t i = 1; i < t->items.size(); ++i) resolve(t->items[i], s);
+        collect_vars(t);
+        return;
+      }
+      case TermKind::Array:
+      case TermKind::Set:
+      case TermKind::Object: {
+        bool ground = true;
+        for (auto& i : t->items) {
+          resolve(i, s);
+          ground = ground && i->ground;
+        }
+        if (ground) fold(t);
+        collect_vars(t);
+        return;
+      }
+      case TermKind::Call: resolve_call(t, s); return;
+      case TermKind::ArrayCompr:
+      case TermKind::SetCompr:
+      case TermKind::ObjectCompr: {
+        auto inner = std::make_unique<Scope>(child(&s));
+        resolve_body(*t->body, *inner);
+        resolve(t->head, *inner);
+        if (t->head2) resolve(t->head2, *inner);
+        t->body->scope = inner->id;
+        scopes_.push_back(std::move(inner));
+        return;
+      }
+    }
+  }
+
+  void fold(TermP& t) {
+    Value v;
+    if (t->kind == TermKind::Array) {
+      std::vector<Value> items;
+      for (auto& i : t->items) items.push_back(i->value);
+      v = Value::array(std::move(items));
+    } else if (t->kind == TermKind::Set) {
+      std::vector<Value> items;
+      for (auto& i : t->items) items.push_back(i->value);
+      v = Value::set(std::move(items));
+    } else {
+      std::vector<std::pair<Value, Value>> entries;
+      for (std::size_t i = 0; i + 1 < t->items.size(); i += 2) {
+        // Duplicate keys in a literal: the last one wins only if equal; OPA rejects otherwise at
+        // runtime. Keep the first occurrence reversed so the later wins.
+        entries.emplace_back(t->items[i]->value, t->items[i + 1]->value);
+      }
+      std::reverse(entries.begin(), entries.end());
+      v = Value::object(std::move(entries));
+    }
+    auto c = std::make_shared<Term>();
+    c->kind = TermKind::Scalar;
+    c->loc = t->loc;
+    c->value = std::move(v);
+    c->ground = true;
+    t = c;
+  }
+
+  static void collect_vars_into(const Term& t, std::vector<int>& out) {
+    switch (t.kind) {
+      case TermKind::Var:
+        if (t.slot >= 0) out.push_back(t.slot);
+        return;
+      case TermKind::Ref:
+      case TermKind::Array:
+      case TermKind::Set:
+      case TermKind::Object:
+      case TermKind::Call:
+        for (const auto& i : t.items) collect_vars_into(*i, out);
+        return;
+      default: return;
+    }
+  }
+  static void collect_vars(const TermP& t) {
+    t->vars.clear();
+    collect_vars_into(*t, t->vars);
+    std::sort(t->vars.begin(), t->vars.end());
+    t->vars.erase(std::unique(t->vars.begin(), t->vars.end()), t->vars.end());
+  }
+
+  void resolve_call(TermP& t, Scope& s) {
+    const std::string& name = t->name;
+    if (name == "eq" || name == "assign") {
+      for (auto& i : t->items) resolve(i, s);
+      collect_vars(t);
+      return;
+    }
+    // User functions: data.x.f, pkg-local f, import alias a.f.
+    std::string first = name.substr(0, name.find('.'));
+    std::vector<std::string> segs;
+    {
+      std::size_t b = 0;
+      while (true) {
+        auto e = name.find('.', b);
+        segs.push_back(name.substr(b, e == std::string::npos ? std::string::npos : e - b));
+        if (e == std::string::npos) break;
+        b = e + 1;
+      }
+    }
+    if (lookup(&s, first) != kNoSlot && t->head) {
+      fail("rego_type_error", "undefined function " + name, t->loc);
+    }
+    std::vector<Value> path;
+    bool user = false;
+    if (first == "data") {
+      user = true;
+      for (std::size_t i = 1; i < segs.size(); ++i) path.push_back(Value::string(segs[i]));
+    } else if (auto g = global(first, t->loc); g && g->kind == TermKind::Ref && g->items[0]->slot == kDataSlot) {
+      user = true;
+      for (std::size_t i = 1; i < g->items.size(); ++i) path.push_back(g->items[i]->value);
+      for (std::size_t i = 1; i < segs.size(); ++i) path.push_back(Value::string(segs[i]));
+    }
+    std::size_t nargs = t->items.size();
+    int arity = -2;
+    if (user) {
+      DataNode* n = find_node(path);
+      if (!n || !n->is_function) {
+        if (!builtins::Registry::standard().find(name)) {
+          fail("rego_type_error", "undefined function " + path_string(path), t->loc);
+        }
+      } else {
+        t->func = n;
+        arity = n->arity;
+      }
+    }
+    if (!t->func) {
+      if (name == "print") {
+        for (auto& i : t->items) resolve(i, s);
+        collect_vars(t);
+        return;
+      }
+      if (name == "walk") {
+        arity = 1;
+      } else {
+        const auto* b = builtins::Registry::standard().find(name);
+        if (!b) fail("rego_type_error", "undefined function " + name, t->loc);
+        t->builtin = b;
+        arity = b->arity;
+      }
+    }
+    if (arity >= 0 && static_cast<int>(nargs) == arity + 1) {
+      // f(a, out): the last argument receives the result (OPA's output-argument form).
+      auto out = t->items.back();
+      t->items.pop_back();
+      auto eq = std::make_shared<Term>();
+      eq->kind = TermKind::Call;
+      eq->name = "eq";
+      eq->loc = t->loc;
+      auto callt = std::make_shared<Term>(*t);
+      eq->items = {out, callt};
+      t = eq;
+      resolve_call(t, s);
+      return;
+    }
+    if (arity >= 0 && static_cast<int>(nargs) != arity) {
+      fail("rego_type_error",
+           name + ": arity mismatch\n\thave: " + std::to_string(nargs) + " argument(s)\n\twant: " + std::to_string(arity),
+           t->loc);
+    }
+    for (auto& i : t->items) resolve(i, s);
+    collect_vars(t);
+  }
+
+  // ---------------------------------------------------------------- safety
+
+  bool within(int scope, int ancestor) const {
+    for (int s = scope; s >= 0; s = scope_parent_[static_cast<std::size_t>(s)]) {
+      if (s == ancestor) return true;
+    }
+    return false;
+  }
+
+  // All local slots referenced in a term, including nested bodies.
+  void all_slots(const Term& t, std::vector<int>& out) const {
+    if (t.kind == TermKind::Var && t.slot >= 0) out.push_back(t.slot);
+    for (const auto& i : t.items) all_slots(*i, out);
+    if (t.head) all_slots(*t.head, out);
+    if (t.head2) all_slots(*t.head2, out);
+    if (t.body) all_slots_body(*t.body, out);
+  }
+  void all_slots_body(const Body& b, std::vector<int>& out) const {
+    for (const auto& e : b.exprs) {
+      if (e.term) all_slots(*e.term, out);
+      for (const auto& v : e.vars) all_slots(*v, out);
+      if (e.key) all_slots(*e.key, out);
+      if (e.val) all_slots(*e.val, out);
+      if (e.coll) all_slots(*e.coll, out);
+      if (e.body) all_slots_body(*e.body, out);
+      for (const auto& w : e.withs) all_slots(*w.value, out);
+    }
+  }
+  // Slots a nested body uses from enclosing scopes.
+  void free_slots(const Body& b, std::vector<int>& out) const {
+    std::vector<int> all;
+    all_slots_body(b, all);
+    for (int s : all)
+      if (!within(slot_scope_[static_cast<std::size_t>(s)], b.scope)) out.push_back(s);
+  }
+
+  struct Io {
+    std::vector<int> needs, binds, lhs_out, rhs_out;
+    bool unify = false, composite_pair = false;
+  };
+
+  void collect(const Term& t, bool out_mode, std::vector<int>& needs, std::vector<int>& binds) const {
+    switch (t.kind) {
+      case TermKind::Scalar: return;
+      case TermKind::Var:
+        if (t.slot >= 0) (out_mode ? binds : needs).push_back(t.slot);
+        return;
+      case TermKind::Ref: {
+        const Term& h = *t.items[0];
+        if (h.kind == TermKind::Var) {
+          if (h.slot >= 0) needs.push_back(h.slot);
+        } else {
+          collect(h, false, needs, binds);
+        }
+        for (std::size_t i = 1; i < t.items.size(); ++i) {
+          const Term& e = *t.items[i];
+          if (e.kind == TermKind::Var) {
+            if (e.slot >= 0) binds.push_back(e.slot);
+          } else {
+            collect(e, false, needs, binds);
+          }
+        }
+        return;
+      }
+      case TermKind::Array:
+      case TermKind::Set:
+        for (const auto& i : t.items) collect(*i, out_mode, needs, binds);
+        return;
+      case TermKind::Object:
+        for (std::size_t i = 0; i < t.items.size(); ++i) collect(*t.items[i], i % 2 == 1 && out_mode, needs, binds);
+        return;
+      case TermKind::Call:
+        if (t.name == "eq") {
+          for (const auto& i : t.items) collect(*i, true, needs, binds);
+          return;
+        }
+        for (const auto& i : t.items) collect(*i, false, needs, binds);
+        return;
+      case TermKind::ArrayCompr:
+      case TermKind::SetCompr:
+      case TermKind::ObjectCompr: free_slots(*t.body, needs); return;
+    }
+  }
+
+  static bool is_pattern(const Term& t) {
+    return t.kind == TermKind::Var || t.kind == TermKind::Array || t.kind == TermKind::Object;
+  }
+
+  Io expr_io(const Expr& e) const {
+    Io io;
+    switch (e.kind) {
+      case ExprKind::SomeDecl: break;
+      case ExprKind::SomeIn:
+        if (e.key) collect(*e.key, true, io.needs, io.binds);
+        collect(*e.val, true, io.needs, io.binds);
+        collect(*e.coll, false, io.needs, io.binds);
+        break;
+      case ExprKind::Every: {
+        collect(*e.coll, false, io.needs, io.binds);
+        std::vector<int> fr;
+        free_slots(*e.body, fr);
+        for (int s : fr) {
+          if (e.key && s == e.key->slot) continue;
+          io.needs.push_back(s);
+        }
+        break;
+      }
+      case ExprKind::Term: {
+        const Term& t = *e.term;
+        if (t.kind == TermKind::Call && (t.name == "eq" || t.name == "assign")) {
+          const Term& a = *t.items[0];
+          const Term& b = *t.items[1];
+          if (t.name == "assign") {
+            collect(a, true, io.needs, io.lhs_out);
+            collect(b, false, io.needs, io.rhs_out);
+            io.binds = io.lhs_out;
+            io.binds.insert(io.binds.end(), io.rhs_out.begin(), io.rhs_out.end());
+            io.rhs_out.clear();  // the right side of := never waits for the left
+          } else {
+            collect(a, is_pattern(a), io.needs, io.lhs_out);
+            collect(b, is_pattern(b), io.needs, io.rhs_out);
+            io.binds = io.lhs_out;
+            io.binds.insert(io.binds.end(), io.rhs_out.begin(), io.rhs_out.end());
+            io.unify = true;
+            io.composite_pair = (a.kind == TermKind::Array && b.kind == TermKind::Array) ||
+                                (a.kind == TermKind::Object && b.kind == TermKind::Object);
+            // Iteration vars inside refs are bound by the ref itself, not by the other side.
+            auto strip_refs = [&](const Term& side, std::vector<int>& outs) {
+              if (side.kind == TermKind::Ref || side.kind == TermKind::Call) outs.clear();
+            };
+            strip_refs(a, io.lhs_out);
+            strip_refs(b, io.rhs_out);
+          }
+        } else {
+          collect(t, false, io.needs, io.binds);
+        }
+        break;
+      }
+    }
+    for (const auto& w : e.withs) collect(*w.value, false, io.needs, io.binds);
+    if (e.negated) {
+      // Everything a negated expression mentions must be bound before it, except wildcards and
+      // locals of its own nested scopes.
+      for (int s : io.binds)
+        if (!slot_wild_[static_cast<std::size_t>(s)]) io.needs.push_back(s);
+      io.binds.clear();
+      io.lhs_out.clear();
+      io.rhs_out.clear();
+      io.unify = false;
+    }
+    return io;
+  }
+
+  static bool subset(const std::vector<int>& xs, const std::vector<bool>& safe) {
+    for (int x : xs)
+      if (!safe[static_cast<std::size_t>(x)]) return false;
+    return true;
+  }
+
+  bool ready(const Io& io, const std::vector<bool>& safe) const {
+    if (!subset(io.needs, safe)) return false;
+    if (io.unify && !io.composite_pair) {
+      return subset(io.lhs_out, safe) || subset(io.rhs_out, safe);
+    }
+    return true;
+  }
+
+  // Reorders the body so each expression runs after the ones binding its inputs; `safe` holds the
+  // slots bound on entry and, on return, those bound after the body.
+  void schedule(Body& b, std::vector<bool>& safe) {
+    safe.resize(static_cast<std::size_t>(nslots()), false);
+    std::vector<Expr> pending = std::move(b.exprs);
+    std::vector<Io> ios;
+    for (const auto& e : pending) ios.push_back(expr_io(e));
+    std::vector<bool> done(pending.size(), false);
+    std::vector<Expr> out;
+    std::size_t remaining = pending.size();
+    while (remaining > 0) {
+      bool progress = false;
+      for (std::size_t i = 0; i < pending.size(); ++i) {
+        if (done[i] || !ready(ios[i], safe)) continue;
+        done[i] = true;
+        --remaining;
+        progress = true;
+        for (int s : ios[i].binds) safe[static_cast<std::size_t>(s)] = true;
+        pending[i].needs = ios[i].needs;
+        out.push_back(std::move(pending[i]));
+        break;  // restart from the first pending expression to keep source order where possible
+      }
+      if (!progress) {
+        for (std::size_t i = 0; i < pending.size(); ++i) {
+          if (done[i]) continue;
+          std::vector<int> all = ios[i].needs;
+          all.insert(all.end(), ios[i].lhs_out.begin(), ios[i].lhs_out.end());
+          for (int s : all) {
+            if (!safe[static_cast<std::size_t>(s)]) {
+              fail("rego_unsafe_var_error", "var " + slot_names_[static_cast<std::size_t>(s)] + " is unsafe",
+                   pending[i].loc);
+            }
+          }
+          fail("rego_unsafe_var_error", "expression is unsafe", pending[i].loc);
+        }
+      }
+    }
+    b.exprs = std::move(out);
+    // Nested bodies: their enclosing variables are bound by the time they run.
+    for (auto& e : b.exprs) {
+      if (e.term) schedule_nested(*e.term, safe);
+      if (e.coll) schedule_nested(*e.coll, safe);
+      if (e.kind == ExprKind::Every) {
+        std::vector<bool> inner = safe;
+        inner.resize(static_cast<std::size_t>(nslots()), false);
+        if (e.key) inner[static_cast<std::size_t>(e.key->slot)] = true;
+        mark_bound(*e.val, inner);
+        schedule(*e.body, inner);
+      }
+      for (auto& w : e.withs) schedule_nested(*w.value, safe);
+    }
+  }
+
+  void mark_bound(const Term& t, std::vector<bool>& safe) const {
+    std::vector<int> slots;
+    all_slots(t, slots);
+    for (int s : slots) safe[static_cast<std::size_t>(s)] = true;
+  }
+
+  void schedule_nested(Term& t, const std::vector<bool>& safe) {
+    for (auto& i : t.items) schedule_nested(*i, safe);
+    if (t.body) {
+      std::vector<bool> inner = safe;
+      inner.resize(static_cast<std::size_t>(nslots()), false);
+      schedule(*t.body, inner);
+      if (t.head) {
+        check_safe(*t.head, inner);
+        schedule_nested(*t.head, inner);
+      }
+      if (t.head2) {
+        check_safe(*t.head2, inner);
+        schedule_nested(*t.head2, inner);
+      }
+    }
+  }
+
+  void check_safe(const Term& t, const std::vector<bool>& safe) const {
+    std::vector<int> needs, binds;
+    collect(t, false, needs, binds);
+    needs.insert(needs.end(), binds.begin(), binds.end());
+    for (int s : needs) {
+      if (static_cast<std::size_t>(s) >= safe.size() || !safe[static_cast<std::size_t>(s)]) {
+        fail("rego_unsafe_var_error", "var " + slot_names_[static_cast<std::size_t>(s)] + " is unsafe", t.loc);
+      }
+    }
+  }
+
+  std::vector<std::unique_ptr<Scope>> scopes_;
+
+ private:
+  Policy::Impl& p_;
+  const Module* mod_;
+  const std::set<std::string>* pkg_rules_;
+  std::vector<std::string> slot_names_;
+  std::vector<int> slot_scope_;
+  std::vector<bool> slot_wild_;
+  std::vector<int> scope_parent_;
+};
+
+std::string package_key(const std::vector<Value>& pkg) { return to_json(Value::array(pkg)); }
+
+// Head reference -> (name segments as values, non-ground suffix).
+void split_head(Rule& r, const std::vector<Value>& package) {
+  r.path = package;
+  r.suffix.clear();
+  const TermP& ref = r.ref;
+  if (ref->kind == TermKind::Var) {
+    r.path.push_back(Value::string(ref->name));
+    return;
+  }
+  r.path.push_back(Value::string(ref->items[0]->name));
+  bool ground = true;
+  for (std::size_t i = 1; i < ref->items.size(); ++i) {
+    const TermP& t = ref->items[i];
+    // The last element of a single-value ref head is a key of the object the rule builds, unless
+    // every element is a plain string (p.q.r := 1 defines data.pkg.p.q.r).
+    if (ground && t->kind == TermKind::Scalar && t->value.is_string()) {
+      r.path.push_back(t->value);
+    } else {
+      ground = false;
+      r.suffix.push_back(t);
+    }
+  }
+}
+
+void compile_rule(Policy::Impl& p, Rule& r, const Module& mod, const std::set<std::string>& pkg_rules) {
+  Resolver res(p, &mod, &pkg_rules);
+  Scope top = res.child(nullptr);
+  // Function arguments are patterns bound on entry.
+  for (auto& a : r.args) {
+    res.declare_pattern(a, top);
+    res.resolve(a, top);
+  }
+  res.resolve_body(*r.body, top);
+  for (auto& s : r.suffix) res.resolve(s, top);
+  if (r.key) res.resolve(r.key, top);
+  if (r.value) res.resolve(r.value, top);
+  std::vector<bool> safe(static_cast<std::size_t>(res.nslots()), false);
+  for (auto& a : r.args) res.mark_bound(*a, safe);
+  res.schedule(*r.body, safe);
+  safe.resize(static_cast<std::size_t>(res.nslots()), false);
+  for (auto& s : r.suffix) {
+    res.check_safe(*s, safe);
+    res.schedule_nested(*s, safe);
+  }
+  if (r.key) {
+    res.check_safe(*r.key, safe);
+    res.schedule_nested(*r.key, safe);
+  }
+  if (r.value) {
+    res.check_safe(*r.value, safe);
+    res.schedule_nested(*r.value, safe);
+  }
+  r.nslots = res.nslots();
+  r.slot_names = res.slot_names();
+}
+
+DataNode* ensure_node(Policy::Impl& p, const std::vector<Value>& path) {
+  DataNode* n = p.root.get();
+  std::vector<Value> cur;
+  for (const auto& seg : path) {
+    cur.push_back(seg);
+    auto& c = n->children[seg];
+    if (!c) {
+      c = std::make_unique<DataNode>();
+      c->id = static_cast<int>(p.nodes.size());
+      c->path = cur;
+      p.nodes.push_back(c.get());
+    }
+    n = c.get();
+  }
+  return n;
+}
+
+// ------------------------------------------------------------------ recursion detection
+
+void deps_term(const Policy::Impl& p, const Term& t, std::set<DataNode*>& out);
+void deps_body(const Policy::Impl& p, const Body& b, std::set<DataNode*>& out) {
+  for (const auto& e : b.exprs) {
+    if (e.term) deps_term(p, *e.term, out);
+    if (e.key) deps_term(p, *e.key, out);
+    if (e.val) deps_term(p, *e.val, out);
+    if (e.coll) deps_term(p, *e.coll, out);
+    if (e.body) deps_body(p, *e.body, out);
+    for (const auto& w : e.withs) deps_term(p, *w.value, out);
+  }
+}
+void all_rule_nodes(DataNode* n, std::set<DataNode*>& out) {
+  if (n->has_rules()) out.insert(n);
+  for (auto& [k, c] : n->children) all_rule_nodes(c.get(), out);
+}
+void deps_term(const Policy::Impl& p, const Term& t, std::set<DataNode*>& out) {
+  if (t.kind == TermKind::Ref && t.items[0]->kind == TermKind::Var && t.items[0]->slot == kDataSlot) {
+    DataNode* n = p.root.get();
+    std::size_t i = 1;
+    for (; i < t.items.size(); ++i) {
+      const Term& e = *t.items[i];
+      if (e.kind != TermKind::Scalar) break;
+      auto it = n->children.find(e.value);
+      if (it == n->children.end()) {
+        n = nullptr;
+        break;
+      }
+      n = it->second.get();
+      if (n->has_rules()) break;
+    }
+    if (n) {
+      if (n->has_rules()) out.insert(n);
+      else all_rule_nodes(n, out);
+    }
+  }
+  if (t.kind == TermKind::Call && t.func) out.insert(t.func);
+  for (const auto& i : t.items) deps_term(p, *i, out);
+  if (t.head) deps_term(p, *t.head, out);
+  if (t.head2) deps_term(p, *t.head2, out);
+  if (t.body) deps_body(p, *t.body, out);
+}
+
+void deps_rule(const Policy::Impl& p, const Rule& r, std::set<DataNode*>& out) {
+  deps_body(p, *r.body, out);
+  if (r.key) deps_term(p, *r.key, out);
+  if (r.value) deps_term(p, *r.value, out);
+  for (const auto& s : r.suffix) deps_term(p, *s, out);
+  for (const auto& e : r.elses) deps_rule(p, *e, out);
+}
+
+void check_recursion(const Policy::Impl& p) {
+  std::unordered_map<DataNode*, std::set<DataNode*>> graph;
+  for (DataNode* n : p.nodes) {
+    if (!n->has_rules()) continue;
+    auto& d = graph[n];
+    for (const auto& r : n->rules) deps_rule(p, *r, d);
+    if (n->default_rule) deps_rule(p, *n->default_rule, d);
+  }
+  std::unordered_map<DataNode*, int> color;
+  std::vector<DataNode*> stack;
+  std::function<void(DataNode*)> dfs = [&](DataNode* n) {
+    color[n] = 1;
+    stack.push_back(n);
+    for (DataNode* m : graph[n]) {
+      if (color[m] == 1) {
+        std::string chain;
+        auto it = std::find(stack.begin(), stack.end(), m);
+        for (; it != stack.end(); ++it) chain += path_string((*it)->path) + " -> ";
+        chain += path_string(m->path);
+        const Loc& l = m->rules.empty() ? m->default_rule->loc : m->rules[0]->loc;
+        fail("rego_recursion_error", "rule " + path_string(m->path) + " is recursive: " + chain, l);
+      }
+      if (color[m] == 0) dfs(m);
+    }
+    stack.pop_back();
+    color[n] = 2;
+  };
+  for (auto& [n, d] : graph)
+    if (color[n] == 0) dfs(n);
+}
+
+}  // namespace
+
+// ------------------------------------------------------------------ Policy
+
+Policy::Policy(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Policy::~Policy() = default;
+
+Result<std::shared_ptr<const Policy>> Policy::compile(const std::vector<ModuleSource>& modules, const Value& data,
+                                                      const CompileOptions& options) {
+  auto p = std::make_shared<Impl>();
+  p->options = options;
+  p->data = data.is_undefined() ? Value::empty_object() : data;
+  if (!p->data.is_object()) return make_error(Errc::invalid_argument, "rego: base data must be a JSON object");
+  p->root = std::make_unique<DataNode>();
+  p->nodes.push_back(p->root.get());
+  ParseOptions po;
+  po.v0 = options.v0;
+  po.max_depth = options.max_depth;
+  for (const auto& m : modules) {
+    auto idx = static_cast<std::uint32_t>(p->files.size());
+    p->files.push_back(m.name);
+    p->sources.push_back(m.text);
+    auto parsed = parse_module(m.name, idx, m.text, po);
+    if (!parsed) return forward_error(parsed.error());
+    p->modules.push_back(std::move(*parsed));
+  }
+  try {
+    // Rule names per package, and the rule tree.
+    std::map<std::string, std::set<std::string>> pkg_rules;
+    for (auto& m : p->modules) {
+      auto& names = pkg_rules[package_key(m.package)];
+      for (auto& r : m.rules) {
+        names.insert(r->ref->kind == TermKind::Var ? r->ref->name : r->ref->items[0]->name);
+      }
+    }
+    for (std::uint32_t mi = 0; mi < p->modules.size(); ++mi) {
+      auto& m = p->modules[mi];
+      for (auto& r : m.rules) {
+        // Head terms shared with a sibling would be resolved twice with different slots.
+        if (r->shares_head) r = clone_rule(*r);
+        for (auto& e : r->elses) e = clone_rule(*e);
+        r->module = mi;
+        split_head(*r, m.package);
+        DataNode* n = ensure_node(*p, r->path);
+        if (r->kind == RuleKind::Function) {
+          if (!n->rules.empty() && !n->is_function) fail("rego_type_error", "conflicting rules " + path_string(r->path) + " found", r->loc);
+          int arity = static_cast<int>(r->args.size());
+          if (n->is_function && n->arity != arity) {
+            fail("rego_type_error", "conflicting rules " + path_string(r->path) + " found", r->loc);
+          }
+          n->is_function = true;
+          n->arity = arity;
+        } else if (n->is_function) {
+          fail("rego_type_error", "conflicting rules " + path_string(r->path) + " found", r->loc);
+        }
+        if (r->is_default) {
+          if (n->default_rule) fail("rego_type_error", "multiple default rules " + path_string(r->path) + " found", r->loc);
+          n->default_rule = r;
+        } else {
+          n->rules.push_back(r);
+        }
+        for (auto& e : r->elses) {
+          e->module = mi;
+          e->path = r->path;
+        }
+      }
+    }
+    for (auto& m : p->modules) {
+      const auto& names = pkg_rules[package_key(m.package)];
+      for (auto& r : m.rules) {
+        compile_rule(*p, *r, m, names);
+        for (auto& e : r->elses) {
+          e->suffix = r->suffix;
+          compile_rule(*p, *e, m, names);
+        }
+      }
+    }
+    check_recursion(*p);
+  } catch (const RegoFailure& f) {
+    return forward_error(p->to_error(f));
+  }
+  return std::make_shared<const Policy>(std::move(p));
+}
+
+Result<PreparedQuery> Policy::prepare(std::string_view query) const { return compile_query(impl_, query); }
+
+Result<QueryResult> Policy::eval(std::string_view query, const EvalOptions& options) const {
+  auto q = prepare(query);
+  if (!q) return forward_error(q.error());
+  return q->eval(options);
+}
+
+Result<QueryResult> PreparedQuery::eval(const EvalOptions& options) const { return evaluate(*impl_, options); }
+
+Result<PreparedQuery> compile_query(const std::shared_ptr<const Policy::Impl>& policy, std::string_view text) {
+  ParseOptions po;
+  po.v0 = false;
+  po.max_depth = policy->options.max_depth;
+  auto body = parse_query("query", static_cast<std::uint32_t>(policy->files.size()), text, po);
+  if (!body) return forward_error(body.error());
+  auto impl = std::make_shared<PreparedQuery::Impl>();
+  impl->policy = policy;
+  impl->body = *body;
+  try {
+    // Queries resolve names against no package: bare names are variables.
+    Resolver res(const_cast<Policy::Impl&>(*policy), nullptr, nullptr);
+    Scope top = res.child(nullptr);
+    res.resolve_body(*impl->body, top);
+    std::vector<bool> safe(static_cast<std::size_t>(res.nslots()), false);
+    res.schedule(*impl->body, safe);
+    impl->nslots = res.nslots();
+    std::vector<std::pair<int, std::string>> outs;
+    for (const auto& [name, slot] : top.names) {
+      if (name.empty() || name[0] == '_' || name[0] == '$') continue;
+      outs.emplace_back(slot, name);
+    }
+    std::sort(outs.begin(), outs.end());
+    for (auto& [slot, name] : outs) impl->outputs.emplace_back(name, slot);
+  } catch (const RegoFailure& f) {
+    return forward_error(policy->to_error(f));
+  }
+  return PreparedQuery(std::move(impl));
+}
+
+namespace {
+Result<Value> term_value(const Term& t) {
+  switch (t.kind) {
+    case TermKind::Scalar: return t.value;
+    case TermKind::Array:
+    case TermKind::Set: {
+      std::vector<Value> items;
+      for (const auto& i : t.items) items.push_back(CLOISTER_TRY(term_value(*i)));
+      return t.kind == TermKind::Array ? Value::array(std::move(items)) : Value::set(std::move(items));
+    }
+    case TermKind::Object: {
+      std::vector<std::pair<Value, Value>> entries;
+      for (std::size_t i = 0; i + 1 < t.items.size(); i += 2) {
+        entries.emplace_back(CLOISTER_TRY(term_value(*t.items[i])), CLOISTER_TRY(term_value(*t.items[i + 1])));
+      }
+      return Value::object(std::move(entries));
+    }
+    default: return make_error(Errc::parse, "rego_parse_error: term is not a ground value");
+  }
+}
+}  // namespace
+
+Result<Value> parse_value_term(std::string_view text) {
+  auto t = parse_term(text, ParseOptions{});
+  if (!t) return forward_error(t.error());
+  return term_value(**t);
+}
+
+std::string_view error_code(const Error& error) {
+  static const char* codes[] = {"rego_parse_error",      "rego_compile_error", "rego_unsafe_var_error",
+                                "rego_recursion_error",  "rego_type_error",    "eval_conflict_error",
+                                "eval_type_error",       "eval_builtin_error", "eval_limit_error"};
+  for (const char* c : codes) {
+    if (error.message().find(c) != std::string::npos) return c;
+  }
+  return {};
+}
+
+}  // namespace cloister::rego

@@ -1,0 +1,1011 @@
+// Top-down evaluation with unification and backtracking, in continuation-passing style like
+// OPA's topdown: each step calls its continuation once per solution; a continuation returns true
+// to stop the search (a negation or `every` found its answer). Bindings live in per-rule frames
+// of slots assigned by the compiler and are undone when the continuation returns.
+#include <chrono>
+#include <map>
+#include <unordered_map>
+
+#include "builtins/builtin.h"
+#include "policy.h"
+
+namespace cloister::rego {
+namespace {
+
+// A non-owning reference to a callable: continuations are passed down, never stored.
+template <typename Sig>
+class FnRef;
+template <typename R, typename... A>
+class FnRef<R(A...)> {
+ public:
+  template <typename F>
+  FnRef(F&& f) noexcept  // NOLINT(google-explicit-constructor)
+      : obj_(const_cast<void*>(static_cast<const void*>(&f))),
+        cb_([](void* o, A... a) -> R { return (*static_cast<std::remove_reference_t<F>*>(o))(a...); }) {}
+  R operator()(A... a) const { return cb_(obj_, a...); }
+
+ private:
+  void* obj_;
+  R (*cb_)(void*, A...);
+};
+
+using Cont = FnRef<bool()>;
+using VCont = FnRef<bool(const Value&)>;
+
+struct Mock {
+  bool is_value = false;
+  Value value;
+  DataNode* func = nullptr;
+  const builtins::BuiltinDef* builtin = nullptr;
+};
+
+struct CacheEntry {
+  std::uint8_t state = 0;  // 0 unknown, 1 in progress, 2 done
+  Value v;
+};
+
+// Everything `with` may replace, swapped in and out around the modified expression.
+struct Overlay {
+  Value input;
+  Value base;
+  std::unordered_map<const DataNode*, Value> node_over;
+  std::unordered_map<const DataNode*, Mock> func_mocks;
+  std::unordered_map<const builtins::BuiltinDef*, Mock> builtin_mocks;
+  std::vector<CacheEntry> cache;
+};
+
+Value upsert(const Value& obj, const std::vector<Value>& path, std::size_t i, const Value& v) {
+  if (i == path.size()) return v;
+  std::vector<std::pair<Value, Value>> entries;
+  Value child;
+  if (obj.is_object()) {
+    entries = obj.object_entries();
+    if (const Value* c = obj.get(path[i])) child = *c;
+  }
+  Value nv = upsert(child, path, i + 1, v);
+  bool replaced = false;
+  for (auto& [k, x] : entries) {
+    if (k == path[i]) {
+      x = nv;
+      replaced = true;
+    }
+  }
+  if (!replaced) entries.emplace_back(path[i], nv);
+  return Value::object(std::move(entries));
+}
+
+const Value* lookup(const Value& v, const Value& key) {
+  switch (v.kind()) {
+    case Kind::Array: {
+      std::int64_t i;
+      if (!key.is_number() || !key.to_int64(i) || i < 0 || static_cast<std::size_t>(i) >= v.array_items().size())
+        return nullptr;
+      return &v.array_items()[static_cast<std::size_t>(i)];
+    }
+    case Kind::Object: return v.get(key);
+    case Kind::Set: {
+      const auto& items = v.set_items();
+      auto it = std::lower_bound(items.begin(), items.end(), key, ValueLess{});
+      if (it != items.end() && *it == key) return &*it;
+      return nullptr;
+    }
+    default: return nullptr;
+  }
+}
+
+class Evaluator {
+ public:
+  Evaluator(const Policy::Impl& p, const EvalOptions& o) : P(p), O(o) {
+    ov_.input = o.input;
+    ov_.base = p.data;
+    ov_.cache.resize(p.nodes.size());
+    if (o.limits.timeout.count() > 0) {
+      has_deadline_ = true;
+      deadline_ = std::chrono::steady_clock::now() + o.limits.timeout;
+    }
+    rng_.seed(o.seed ? o.seed : std::random_device{}());
+    bctx_.now_ns = o.now_ns ? *o.now_ns
+                            : std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                  std::chrono::system_clock::now().time_since_epoch())
+                                  .count();
+    bctx_.rng = &rng_;
+    bctx_.regex = &regex_;
+    bctx_.strict = o.strict_builtin_errors;
+    bctx_.memo = &memo_;
+  }
+
+  QueryResult run(const PreparedQuery::Impl& q) {
+    std::vector<Value> frame(static_cast<std::size_t>(q.nslots));
+    frame_ = &frame;
+    QueryResult out;
+    eval_body(*q.body, 0, [&] {
+      ResultRow row;
+      for (const auto& [name, slot] : q.outputs) {
+        const Value& v = frame[static_cast<std::size_t>(slot)];
+        if (v.is_defined()) row.bindings.emplace_back(name, v);
+      }
+      row.value = last_value_;
+      out.rows.push_back(std::move(row));
+      return false;
+    });
+    out.prints = std::move(prints_);
+    return out;
+  }
+
+ private:
+  [[noreturn]] void raise(std::string code, std::string msg, const Loc& loc) {
+    throw RegoFailure{std::move(code), std::move(msg), loc, true};
+  }
+
+  void tick(const Loc& loc) {
+    ++steps_;
+    if (O.limits.max_steps && steps_ > O.limits.max_steps) raise("eval_limit_error", "evaluation step limit exceeded", loc);
+    if (has_deadline_ && (steps_ & 1023) == 0 && std::chrono::steady_clock::now() > deadline_) {
+      raise("eval_limit_error", "evaluation timed out", loc);
+    }
+  }
+
+  struct DepthGuard {
+    Evaluator& e;
+    DepthGuard(Evaluator& ev, const Loc& loc) : e(ev) {
+      if (++e.depth_ > e.O.limits.max_call_depth) e.raise("eval_limit_error", "call depth limit exceeded", loc);
+    }
+    ~DepthGuard() { --e.depth_; }
+  };
+
+  std::vector<Value>& frame() { return *frame_; }
+  bool unbound_var(const Term& t) {
+    return t.kind == TermKind::Var && t.slot >= 0 && frame()[static_cast<std::size_t>(t.slot)].is_undefined();
+  }
+  bool has_unbound(const Term& t) {
+    for (int s : t.vars)
+      if (frame()[static_cast<std::size_t>(s)].is_undefined()) return true;
+    return false;
+  }
+  bool bind(int slot, const Value& v, Cont k) {
+    std::vector<Value>* f = frame_;
+    (*f)[static_cast<std::size_t>(slot)] = v;
+    bool r = k();
+    (*f)[static_cast<std::size_t>(slot)] = Value();
+    return r;
+  }
+
+  // ---------------------------------------------------------------- bodies and expressions
+
+  bool eval_body(const Body& b, std::size_t i, Cont k) {
+    if (i == b.exprs.size()) return k();
+    return eval_expr(b.exprs[i], [&] { return eval_body(b, i + 1, k); });
+  }
+
+  bool eval_expr(const Expr& e, Cont k) {
+    tick(e.loc);
+    if (!e.withs.empty()) return eval_with(e, k);
+    return eval_negatable(e, k);
+  }
+
+  bool eval_negatable(const Expr& e, Cont k) {
+    if (e.negated) {
+      bool found = false;
+      eval_plain(e, [&] {
+        found = true;
+        return true;
+      });
+      if (found) return false;
+      last_value_ = Value::boolean(true);
+      return k();
+    }
+    return eval_plain(e, k);
+  }
+
+  bool eval_plain(const Expr& e, Cont k) {
+    switch (e.kind) {
+      case ExprKind::SomeDecl: return k();
+      case ExprKind::SomeIn:
+        return eval_term(*e.coll, [&](const Value& c) { return iterate_in(e, c, k); });
+      case ExprKind::Every:
+        return eval_term(*e.coll, [&](const Value& c) { return eval_every(e, c, k); });
+      case ExprKind::Term: {
+        const Term& t = *e.term;
+        if (t.kind == TermKind::Call && (t.name == "eq" || t.name == "assign")) {
+          return unify(*t.items[0], *t.items[1], [&] {
+            last_value_ = Value::boolean(true);
+            return k();
+          });
+        }
+        return eval_term(t, [&](const Value& v) {
+          if (v.is_false()) return false;
+          last_value_ = v;
+          return k();
+        });
+      }
+    }
+    return false;
+  }
+
+  template <typename F>
+  static bool for_each_member(const Value& c, F&& f) {
+    switch (c.kind()) {
+      case Kind::Array: {
+        const auto& items = c.array_items();
+        for (std::size_t i = 0; i < items.size(); ++i)
+          if (f(Value::integer(static_cast<std::int64_t>(i)), items[i])) return true;
+        return false;
+      }
+      case Kind::Object:
+        for (const auto& [key, val] : c.object_entries())
+          if (f(key, val)) return true;
+        return false;
+      case Kind::Set:
+        for (const auto& x : c.set_items())
+          if (f(x, x)) return true;
+        return false;
+      default: return false;
+    }
+  }
+
+  bool iterate_in(const Expr& e, const Value& c, Cont k) {
+    return for_each_member(c, [&](const Value& key, const Value& val) {
+      auto inner = [&] { return unify_value(*e.val, val, k); };
+      if (e.key) return unify_value(*e.key, key, inner);
+      return inner();
+    });
+  }
+
+  bool eval_every(const Expr& e, const Value& c, Cont k) {
+    bool all = true;
+    for_each_member(c, [&](const Value& key, const Value& val) {
+      bool ok = false;
+      auto body = [&] {
+        return eval_body(*e.body, 0, [&] {
+          ok = true;
+          return true;
+        });
+      };
+      auto inner = [&] { return unify_value(*e.val, val, body); };
+      if (e.key) unify_value(*e.key, key, inner);
+      else inner();
+      if (!ok) all = false;
+      return !ok;
+    });
+    if (!all) return false;
+    last_value_ = Value::boolean(true);
+    return k();
+  }
+
+  bool eval_with(const Expr& e, Cont k) {
+    // Values are evaluated in the unmodified context.
+    std::vector<std::pair<const With*, Mock>> mods;
+    for (const auto& w : e.withs) {
+      Mock m;
+      const Term& vt = *w.value;
+      if (vt.kind == TermKind::Ref && vt.items[0]->slot == kDataSlot) {
+        // A function reference replaces a function; anything else is a value.
+        const DataNode* n = P.root.get();
+        for (std::size_t i = 1; n && i < vt.items.size(); ++i) {
+          if (vt.items[i]->kind != TermKind::Scalar) {
+            n = nullptr;
+            break;
+          }
+          auto it = n->children.find(vt.items[i]->value);
+          n = it == n->children.end() ? nullptr : it->second.get();
+        }
+        if (n && n->is_function) m.func = const_cast<DataNode*>(n);
+      }
+      if (!m.func && !w.value_builtin) {
+        bool got = false;
+        eval_term(vt, [&](const Value& v) {
+          m.value = v;
+          got = true;
+          return true;
+        });
+        if (!got) return false;  // undefined with-value: the expression is undefined
+        m.is_value = true;
+      }
+      if (w.value_builtin) m.builtin = w.value_builtin;
+      mods.emplace_back(&w, std::move(m));
+    }
+    Overlay inner;
+    inner.input = ov_.input;
+    inner.base = ov_.base;
+    inner.node_over = ov_.node_over;
+    inner.func_mocks = ov_.func_mocks;
+    inner.builtin_mocks = ov_.builtin_mocks;
+    inner.cache.resize(P.nodes.size());
+    for (auto& [w, m] : mods) {
+      if (w->is_input) {
+        inner.input = upsert(inner.input, w->path, 0, m.value);
+      } else if (w->is_data) {
+        const DataNode* n = P.root.get();
+        bool under_rule = false;
+        for (const auto& seg : w->path) {
+          auto it = n->children.find(seg);
+          if (it == n->children.end()) {
+            n = nullptr;
+            break;
+          }
+          n = it->second.get();
+          if (n->has_rules() && &seg != &w->path.back()) {
+            under_rule = true;
+          }
+        }
+        if (n && !under_rule) {
+          inner.node_over[n] = m.value;
+        } else if (!under_rule) {
+          inner.base = upsert(inner.base, w->path, 0, m.value);
+        }
+        // Replacing part of a rule's value (data.p.x where p is a rule) is not supported: it is
+        // ignored, as the rule's own value still applies.
+      } else if (w->func) {
+        inner.func_mocks[w->func] = m;
+      } else if (w->builtin) {
+        inner.builtin_mocks[w->builtin] = m;
+      }
+    }
+    std::swap(ov_, inner);
+    bool r;
+    try {
+      r = eval_negatable(e, [&] {
+        std::swap(ov_, inner);
+        bool rr;
+        try {
+          rr = k();
+        } catch (...) {
+          std::swap(ov_, inner);
+          throw;
+        }
+        std::swap(ov_, inner);
+        return rr;
+      });
+    } catch (...) {
+      std::swap(ov_, inner);
+      throw;
+    }
+    std::swap(ov_, inner);
+    return r;
+  }
+
+  // ---------------------------------------------------------------- terms
+
+  bool eval_term(const Term& t, VCont k) {
+    switch (t.kind) {
+      case TermKind::Scalar: return k(t.value);
+      case TermKind::Var:
+        if (t.slot >= 0) {
+          const Value& v = frame()[static_cast<std::size_t>(t.slot)];
+          if (v.is_undefined()) return false;
+          return k(v);
+        }
+        if (t.slot == kInputSlot) {
+          if (ov_.input.is_undefined()) return false;
+          return k(ov_.input);
+        }
+        if (t.slot == kDataSlot) {
+          Value d = materialize(P.root.get(), &ov_.base);
+          return k(d);
+        }
+        return false;
+      case TermKind::Ref: return eval_ref(t, k);
+      case TermKind::Array:
+      case TermKind::Set:
+      case TermKind::Object: {
+        std::vector<Value> buf(t.items.size());
+        return eval_items(t, buf, 0, k);
+      }
+      case TermKind::Call: return eval_call(t, k);
+      case TermKind::ArrayCompr:
+      case TermKind::SetCompr:
+      case TermKind::ObjectCompr: {
+        Value v = eval_compr(t);
+        return k(v);
+      }
+    }
+    return false;
+  }
+
+  bool eval_items(const Term& t, std::vector<Value>& buf, std::size_t i, VCont k) {
+    if (i == t.items.size()) {
+      Value v;
+      if (t.kind == TermKind::Array) {
+        v = Value::array(buf);
+      } else if (t.kind == TermKind::Set) {
+        v = Value::set(buf);
+      } else {
+        std::vector<std::pair<Value, Value>> entries;
+        for (std::size_t j = 0; j + 1 < buf.size(); j += 2) {
+          for (const auto& [ek, ev] : entries) {
+            if (ek == buf[j] && ev != buf[j + 1]) raise("eval_conflict_error", "object keys must be unique", t.loc);
+          }
+          entries.emplace_back(buf[j], buf[j + 1]);
+        }
+        v = Value::object(std::move(entries));
+      }
+      return k(v);
+    }
+    return eval_term(*t.items[i], [&](const Value& v) {
+      buf[i] = v;
+      return eval_items(t, buf, i + 1, k);
+    });
+  }
+
+  Value eval_compr(const Term& t) {
+    if (t.kind == TermKind::ObjectCompr) {
+      std::map<Value, Value, ValueLess> out;
+      eval_body(*t.body, 0, [&] {
+        eval_term(*t.head, [&](const Value& key) {
+          return eval_term(*t.head2, [&](const Value& val) {
+            auto [it, inserted] = out.emplace(key, val);
+            if (!inserted && it->second != val) raise("eval_conflict_error", "object keys must be unique", t.loc);
+            return false;
+          });
+        });
+        return false;
+      });
+      std::vector<std::pair<Value, Value>> entries(out.begin(), out.end());
+      return Value::object(std::move(entries));
+    }
+    std::vector<Value> out;
+    eval_body(*t.body, 0, [&] {
+      eval_term(*t.head, [&](const Value& v) {
+        out.push_back(v);
+        if (out.size() > O.limits.max_collection) raise("eval_limit_error", "collection size limit exceeded", t.loc);
+        return false;
+      });
+      return false;
+    });
+    return t.kind == TermKind::ArrayCompr ? Value::array(std::move(out)) : Value::set(std::move(out));
+  }
+
+  // ---------------------------------------------------------------- references
+
+  bool eval_ref(const Term& t, VCont k) {
+    const Term& h = *t.items[0];
+    if (h.kind == TermKind::Var) {
+      if (h.slot >= 0) {
+        const Value& v = frame()[static_cast<std::size_t>(h.slot)];
+        if (v.is_undefined()) return false;
+        return walk_value(v, t, 1, k);
+      }
+      if (h.slot == kInputSlot) {
+        if (ov_.input.is_undefined()) return false;
+        Value in = ov_.input;
+        return walk_value(in, t, 1, k);
+      }
+      if (h.slot == kDataSlot) {
+        Value base = ov_.base;
+        return walk_data(P.root.get(), &base, t, 1, k);
+      }
+      return false;
+    }
+    return eval_term(h, [&](const Value& v) { return walk_value(v, t, 1, k); });
+  }
+
+  bool walk_value(const Value& v, const Term& t, std::size_t i, VCont k) {
+    if (i == t.items.size()) return k(v);
+    const Term& e = *t.items[i];
+    if (e.kind == TermKind::Scalar) {
+      const Value* child = lookup(v, e.value);
+      if (!child) return false;
+      return walk_value(*child, t, i + 1, k);
+    }
+    if (unbound_var(e)) {
+      return for_each_member(v, [&](const Value& key, const Value& val) {
+        return bind(e.slot, key, [&] { return walk_value(val, t, i + 1, k); });
+      });
+    }
+    if (has_unbound(e)) {
+      return for_each_member(v, [&](const Value& key, const Value& val) {
+        return unify_value(e, key, [&] { return walk_value(val, t, i + 1, k); });
+      });
+    }
+    return eval_term(e, [&](const Value& key) {
+      const Value* child = lookup(v, key);
+      if (!child) return false;
+      return walk_value(*child, t, i + 1, k);
+    });
+  }
+
+  bool walk_data(const DataNode* n, const Value* base, const Term& t, std::size_t i, VCont k) {
+    if (n && !ov_.node_over.empty()) {
+      auto it = ov_.node_over.find(n);
+      if (it != ov_.node_over.end()) {
+        Value v = it->second;
+        return walk_value(v, t, i, k);
+      }
+    }
+    if (!n) {
+      if (!base || base->is_undefined()) return false;
+      return walk_value(*base, t, i, k);
+    }
+    if (n->has_rules()) {
+      if (n->is_function) return false;
+      Value v = rule_value(n, t.loc);
+      if (v.is_undefined()) return false;
+      return walk_value(v, t, i, k);
+    }
+    if (i == t.items.size()) {
+      Value m = materialize(n, base);
+      return k(m);
+    }
+    const Term& e = *t.items[i];
+    auto step = [&](const Value& key) {
+      auto it = n->children.find(key);
+      const DataNode* child = it == n->children.end() ? nullptr : it->second.get();
+      const Value* cb = (base && base->is_object()) ? base->get(key) : nullptr;
+      if (!child && !cb) return false;
+      return walk_data(child, cb, t, i + 1, k);
+    };
+    if (unbound_var(e)) {
+      std::vector<Value> keys;
+      for (const auto& [key, c] : n->children) keys.push_back(key);
+      if (base && base->is_object()) {
+        for (const auto& [key, val] : base->object_entries())
+          if (!n->children.count(key)) keys.push_back(key);
+      }
+      for (const auto& key : keys) {
+        if (bind(e.slot, key, [&] { return step(key); })) return true;
+      }
+      return false;
+    }
+    return eval_term(e, [&](const Value& key) { return step(key); });
+  }
+
+  Value materialize(const DataNode* n, const Value* base) {
+    if (!ov_.node_over.empty()) {
+      auto it = ov_.node_over.find(n);
+      if (it != ov_.node_over.end()) return it->second;
+    }
+    if (n->has_rules()) return n->is_function ? Value() : rule_value(n, Loc{});
+    std::vector<std::pair<Value, Value>> entries;
+    for (const auto& [key, c] : n->children) {
+      const Value* cb = (base && base->is_object()) ? base->get(key) : nullptr;
+      Value v = materialize(c.get(), cb);
+      if (v.is_defined()) entries.emplace_back(key, std::move(v));
+    }
+    if (base && base->is_object()) {
+      for (const auto& [key, val] : base->object_entries())
+        if (!n->children.count(key)) entries.emplace_back(key, val);
+    } else if (base && base->is_defined() && entries.empty()) {
+      return *base;
+    }
+    return Value::object(std::move(entries));
+  }
+
+  // ---------------------------------------------------------------- rules
+
+  Value rule_value(const DataNode* n, const Loc& loc) {
+    CacheEntry* ce = &ov_.cache[static_cast<std::size_t>(n->id)];
+    if (ce->state == 2) return ce->v;
+    if (ce->state == 1) raise("rego_recursion_error", "rule data." + to_json(Value::array(n->path)) + " is recursive", loc);
+    ce->state = 1;
+    Value v;
+    try {
+      v = compute_rule(n);
+    } catch (...) {
+      ov_.cache[static_cast<std::size_t>(n->id)].state = 0;
+      throw;
+    }
+    ce = &ov_.cache[static_cast<std::size_t>(n->id)];
+    ce->state = 2;
+    ce->v = v;
+    return v;
+  }
+
+  struct BNode {
+    std::map<Value, BNode, ValueLess> kids;
+    Value leaf;
+    bool is_set = false;
+    std::vector<Value> set;
+    Value to_value() const {
+      if (leaf.is_defined()) return leaf;
+      if (is_set) return Value::set(set);
+      std::vector<std::pair<Value, Value>> entries;
+      for (const auto& [k, c] : kids) entries.emplace_back(k, c.to_value());
+      return Value::object(std::move(entries));
+    }
+  };
+
+  // Runs the rule (then its else chain while nothing matched) and calls `out` with the frame of
+  // the matching body still bound.
+  void run_rule(const Rule& r, Cont out) {
+    DepthGuard g(*this, r.loc);
+    std::vector<Value> fr(static_cast<std::size_t>(r.nslots));
+    std::vector<Value>* saved = frame_;
+    frame_ = &fr;
+    bool any = false;
+    try {
+      eval_body(*r.body, 0, [&] {
+        any = true;
+        return out();
+      });
+      if (!any) {
+        for (const auto& e : r.elses) {
+          std::vector<Value> efr(static_cast<std::size_t>(e->nslots));
+          frame_ = &efr;
+          eval_body(*e->body, 0, [&] {
+            any = true;
+            return out();
+          });
+          frame_ = &fr;
+          if (any) break;
+        }
+      }
+    } catch (...) {
+      frame_ = saved;
+      throw;
+    }
+    frame_ = saved;
+  }
+
+  Value value_of(const Term* t) {
+    if (!t) return Value::boolean(true);
+    Value v;
+    eval_term(*t, [&](const Value& x) {
+      v = x;
+      return true;
+    });
+    return v;
+  }
+
+  Value compute_rule(const DataNode* n) {
+    bool multi = false, object = false;
+    for (const auto& r : n->rules) {
+      if (!r->suffix.empty()) object = true;
+      else if (r->kind == RuleKind::MultiValue) multi = true;
+    }
+    if (object) {
+      BNode root;
+      for (const auto& r : n->rules) {
+        // The rule (or the else that matched) decides the value: track which body ran.
+        run_rule_tracking(*r, [&](const Rule& which) {
+          std::vector<Value> keys;
+          for (const auto& s : r->suffix) {
+            Value kv = value_of(s.get());
+            if (kv.is_undefined()) return false;
+            keys.push_back(kv);
+          }
+          BNode* cur = &root;
+          for (std::size_t i = 0; i < keys.size(); ++i) {
+            if (cur->leaf.is_defined()) raise("eval_conflict_error", "object keys must be unique", r->loc);
+            cur = &cur->kids[keys[i]];
+          }
+          if (r->kind == RuleKind::MultiValue) {
+            Value el = value_of(which.key ? which.key.get() : r->key.get());
+            if (el.is_undefined()) return false;
+            cur->is_set = true;
+            cur->set.push_back(el);
+          } else {
+            Value v = value_of(which.value.get());
+            if (v.is_undefined()) return false;
+            if (!cur->kids.empty()) raise("eval_conflict_error", "object keys must be unique", r->loc);
+            if (cur->leaf.is_defined() && cur->leaf != v) {
+              raise("eval_conflict_error", "object keys must be unique", r->loc);
+            }
+            cur->leaf = v;
+          }
+          return false;
+        });
+      }
+      if (root.kids.empty() && n->default_rule) return value_of_default(*n->default_rule);
+      return root.to_value();
+    }
+    if (multi) {
+      std::vector<Value> items;
+      for (const auto& r : n->rules) {
+        run_rule(*r, [&] {
+          Value el = value_of(r->key.get());
+          if (el.is_defined()) items.push_back(std::move(el));
+          return false;
+        });
+      }
+      return Value::set(std::move(items));
+    }
+    Value result;
+    for (const auto& r : n->rules) {
+      run_rule_tracking(*r, [&](const Rule& which) {
+        Value v = value_of(which.value.get());
+        if (v.is_undefined()) return false;
+        if (result.is_defined() && result != v) {
+          raise("eval_conflict_error", "complete rules must not produce multiple outputs", r->loc);
+        }
+        result = v;
+        return false;
+      });
+    }
+    if (result.is_undefined() && n->default_rule) return value_of_default(*n->default_rule);
+    return result;
+  }
+
+  Value value_of_default(const Rule& d) {
+    std::vector<Value> fr(static_cast<std::size_t>(d.nslots));
+    std::vector<Value>* saved = frame_;
+    frame_ = &fr;
+    Value v = value_of(d.value.get());
+    frame_ = saved;
+    return v;
+  }
+
+  // Like run_rule, but tells the callback which rule of the else chain matched.
+  void run_rule_tracking(const Rule& r, FnRef<bool(const Rule&)> out) {
+    DepthGuard g(*this, r.loc);
+    std::vector<Value> fr(static_cast<std::size_t>(r.nslots));
+    std::vector<Value>* saved = frame_;
+    frame_ = &fr;
+    bool any = false;
+    try {
+      eval_body(*r.body, 0, [&] {
+        any = true;
+        return out(r);
+      });
+      for (std::size_t i = 0; !any && i < r.elses.size(); ++i) {
+        const Rule& e = *r.elses[i];
+        std::vector<Value> efr(static_cast<std::size_t>(e.nslots));
+        frame_ = &efr;
+        eval_body(*e.body, 0, [&] {
+          any = true;
+          return out(e);
+        });
+        frame_ = &fr;
+      }
+    } catch (...) {
+      frame_ = saved;
+      throw;
+    }
+    frame_ = saved;
+  }
+
+  // ---------------------------------------------------------------- calls
+
+  bool eval_call(const Term& t, VCont k) {
+    if (t.name == "print") return eval_print(t, k);
+    std::vector<Value> args(t.items.size());
+    return eval_args(t, args, 0, k);
+  }
+
+  bool eval_args(const Term& t, std::vector<Value>& args, std::size_t i, VCont k) {
+    if (i == t.items.size()) return dispatch(t, args, k);
+    return eval_term(*t.items[i], [&](const Value& v) {
+      args[i] = v;
+      return eval_args(t, args, i + 1, k);
+    });
+  }
+
+  bool eval_print(const Term& t, VCont k) {
+    std::string line;
+    for (std::size_t i = 0; i < t.items.size(); ++i) {
+      if (i) line.push_back(' ');
+      Value v;
+      try {
+        eval_term(*t.items[i], [&](const Value& x) {
+          v = x;
+          return true;
+        });
+      } catch (const RegoFailure&) {
+        v = Value();
+      }
+      if (v.is_undefined()) line += "<undefined>";
+      else if (v.is_string()) line += v.as_string();
+      else line += to_rego_string(v);
+    }
+    prints_.push_back(std::move(line));
+    return k(Value::boolean(true));
+  }
+
+  bool walk_all(const Value& v, std::vector<Value>& path, VCont k) {
+    if (k(Value::array({Value::array(path), v}))) return true;
+    return for_each_member(v, [&](const Value& key, const Value& val) {
+      path.push_back(key);
+      bool r = walk_all(val, path, k);
+      path.pop_back();
+      return r;
+    });
+  }
+
+  bool apply_mock(const Mock& m, const Term& t, std::span<const Value> args, VCont k) {
+    if (m.is_value) return k(m.value);
+    if (m.func) return call_function(m.func, args, t.loc, k);
+    return call_builtin(m.builtin, t, args, k);
+  }
+
+  bool dispatch(const Term& t, std::span<const Value> args, VCont k) {
+    if (t.func) {
+      if (!ov_.func_mocks.empty()) {
+        auto it = ov_.func_mocks.find(t.func);
+        if (it != ov_.func_mocks.end()) return apply_mock(it->second, t, args, k);
+      }
+      return call_function(t.func, args, t.loc, k);
+    }
+    if (t.name == "walk") {
+      std::vector<Value> path;
+      return walk_all(args[0], path, k);
+    }
+    if (!ov_.builtin_mocks.empty()) {
+      auto it = ov_.builtin_mocks.find(t.builtin);
+      if (it != ov_.builtin_mocks.end()) return apply_mock(it->second, t, args, k);
+    }
+    return call_builtin(t.builtin, t, args, k);
+  }
+
+  bool call_builtin(const builtins::BuiltinDef* b, const Term& t, std::span<const Value> args, VCont k) {
+    if (!b || !b->fn) return false;
+    if (b->arity >= 0 && static_cast<std::size_t>(b->arity) != args.size()) {
+      raise("eval_type_error", std::string(b->name) + ": arity mismatch", t.loc);
+    }
+    bctx_.name = b->name;
+    auto r = b->fn(bctx_, args);
+    if (!r) {
+      if (O.strict_builtin_errors) raise(r.error().code, r.error().message, t.loc);
+      return false;  // non-strict: a failing builtin makes the expression undefined, as in OPA
+    }
+    if (r->is_undefined()) return false;
+    return k(*r);
+  }
+
+  bool call_function(const DataNode* n, std::span<const Value> args, const Loc& loc, VCont k) {
+    (void)loc;
+    Value result;
+    for (const auto& r : n->rules) {
+      run_function(*r, args, [&](const Rule& which) {
+        Value v = value_of(which.value.get());
+        if (v.is_undefined()) return false;
+        if (result.is_defined() && result != v) {
+          raise("eval_conflict_error", "functions must not produce multiple outputs for same inputs", r->loc);
+        }
+        result = v;
+        return false;
+      });
+    }
+    if (result.is_undefined() && n->default_rule) result = value_of_default(*n->default_rule);
+    if (result.is_undefined()) return false;
+    return k(result);
+  }
+
+  bool unify_args(const Rule& r, std::span<const Value> args, std::size_t i, Cont k) {
+    if (i == args.size()) return k();
+    return unify_value(*r.args[i], args[i], [&] { return unify_args(r, args, i + 1, k); });
+  }
+
+  void run_function(const Rule& r, std::span<const Value> args, FnRef<bool(const Rule&)> out) {
+    DepthGuard g(*this, r.loc);
+    std::vector<Value>* saved = frame_;
+    bool any = false;
+    try {
+      auto attempt = [&](const Rule& which) {
+        std::vector<Value> fr(static_cast<std::size_t>(which.nslots));
+        frame_ = &fr;
+        unify_args(which, args, 0, [&] {
+          return eval_body(*which.body, 0, [&] {
+            any = true;
+            return out(which);
+          });
+        });
+        frame_ = saved;
+      };
+      attempt(r);
+      for (std::size_t i = 0; !any && i < r.elses.size(); ++i) attempt(*r.elses[i]);
+    } catch (...) {
+      frame_ = saved;
+      throw;
+    }
+    frame_ = saved;
+  }
+
+  // ---------------------------------------------------------------- unification
+
+  static bool is_pattern(const Term& t) {
+    return t.kind == TermKind::Var || t.kind == TermKind::Array || t.kind == TermKind::Object;
+  }
+
+  bool unify(const Term& a, const Term& b, Cont k) {
+    bool au = unbound_var(a), bu = unbound_var(b);
+    if (au && bu) return false;
+    if (au) return eval_term(b, [&](const Value& v) { return bind(a.slot, v, k); });
+    if (bu) return eval_term(a, [&](const Value& v) { return bind(b.slot, v, k); });
+    bool ap = has_unbound(a), bp = has_unbound(b);
+    if (ap && bp) {
+      if (a.kind == TermKind::Array && b.kind == TermKind::Array) {
+        if (a.items.size() != b.items.size()) return false;
+        return unify_pairs(a, b, 0, k);
+      }
+      if (!is_pattern(a)) return eval_term(a, [&](const Value& v) { return unify_value(b, v, k); });
+      if (!is_pattern(b)) return eval_term(b, [&](const Value& v) { return unify_value(a, v, k); });
+      if (a.kind == TermKind::Object && b.kind == TermKind::Object) return unify_objects(a, b, k);
+      return false;
+    }
+    if (ap) return eval_term(b, [&](const Value& v) { return unify_value(a, v, k); });
+    if (bp) return eval_term(a, [&](const Value& v) { return unify_value(b, v, k); });
+    return eval_term(a, [&](const Value& va) {
+      return eval_term(b, [&](const Value& vb) { return va == vb && k(); });
+    });
+  }
+
+  bool unify_pairs(const Term& a, const Term& b, std::size_t i, Cont k) {
+    if (i == a.items.size()) return k();
+    return unify(*a.items[i], *b.items[i], [&] { return unify_pairs(a, b, i + 1, k); });
+  }
+
+  bool unify_objects(const Term& a, const Term& b, Cont k) {
+    if (a.items.size() != b.items.size()) return false;
+    // Keys are ground: pair each key of `a` with the equal key of `b`.
+    std::vector<std::pair<const Term*, const Term*>> pairs;
+    for (std::size_t i = 0; i < a.items.size(); i += 2) {
+      Value ka = value_of(a.items[i].get());
+      const Term* match = nullptr;
+      for (std::size_t j = 0; j < b.items.size(); j += 2) {
+        if (value_of(b.items[j].get()) == ka) match = b.items[j + 1].get();
+      }
+      if (!match) return false;
+      pairs.emplace_back(a.items[i + 1].get(), match);
+    }
+    return unify_pair_list(pairs, 0, k);
+  }
+
+  bool unify_pair_list(const std::vector<std::pair<const Term*, const Term*>>& ps, std::size_t i, Cont k) {
+    if (i == ps.size()) return k();
+    return unify(*ps[i].first, *ps[i].second, [&] { return unify_pair_list(ps, i + 1, k); });
+  }
+
+  bool unify_value(const Term& t, const Value& v, Cont k) {
+    switch (t.kind) {
+      case TermKind::Var:
+        if (t.slot >= 0) {
+          const Value& cur = frame()[static_cast<std::size_t>(t.slot)];
+          if (cur.is_undefined()) return bind(t.slot, v, k);
+          return cur == v && k();
+        }
+        break;
+      case TermKind::Scalar: return t.value == v && k();
+      case TermKind::Array:
+        if (!v.is_array() || v.array_items().size() != t.items.size()) return false;
+        return unify_items(t, v, 0, k);
+      case TermKind::Object:
+        if (!v.is_object() || v.object_entries().size() * 2 != t.items.size()) return false;
+        return unify_object_value(t, v, 0, k);
+      default: break;
+    }
+    return eval_term(t, [&](const Value& tv) { return tv == v && k(); });
+  }
+
+  bool unify_items(const Term& t, const Value& v, std::size_t i, Cont k) {
+    if (i == t.items.size()) return k();
+    return unify_value(*t.items[i], v.array_items()[i], [&] { return unify_items(t, v, i + 1, k); });
+  }
+
+  bool unify_object_value(const Term& t, const Value& v, std::size_t i, Cont k) {
+    if (i >= t.items.size()) return k();
+    return eval_term(*t.items[i], [&](const Value& key) {
+      const Value* x = v.get(key);
+      if (!x) return false;
+      return unify_value(*t.items[i + 1], *x, [&] { return unify_object_value(t, v, i + 2, k); });
+    });
+  }
+
+  const Policy::Impl& P;
+  const EvalOptions& O;
+  Overlay ov_;
+  std::vector<Value>* frame_ = nullptr;
+  std::uint64_t steps_ = 0;
+  bool has_deadline_ = false;
+  std::chrono::steady_clock::time_point deadline_;
+  std::size_t depth_ = 0;
+  std::mt19937_64 rng_;
+  builtins::RegexCache regex_;
+  std::map<std::string, Value> memo_;
+  builtins::BuiltinContext bctx_;
+  std::vector<std::string> prints_;
+  Value last_value_;
+};
+
+}  // namespace
+
+Result<QueryResult> evaluate(const PreparedQuery::Impl& query, const EvalOptions& options) {
+  try {
+    Evaluator ev(*query.policy, options);
+    return ev.run(query);
+  } catch (const RegoFailure& f) {
+    return forward_error(query.policy->to_error(f));
+  } catch (const std::bad_alloc&) {
+    return make_error(Errc::limit_exceeded, "eval_limit_error: out of memory during evaluation");
+  }
+}
+
+}  // namespace cloister::rego

@@ -1,0 +1,947 @@
+#include "parser.h"
+
+#include <set>
+
+namespace cloister::rego {
+namespace {
+
+enum class Tok : std::uint8_t {
+  Eof, Ident, Number, String, RawString,
+  LBrace, RBrace, LBrack, RBrack, LParen, RParen,
+  Dot, Comma, Semi, Colon, Assign, Unify, Eq, Neq, Lt, Le, Gt, Ge,
+  Plus, Minus, Star, Slash, Percent, Amp, Bar, Bad
+};
+
+struct Token {
+  Tok t = Tok::Eof;
+  std::string_view text;
+  std::uint32_t line = 1, col = 1;
+  std::size_t offset = 0;
+  bool nl_before = false;
+  bool ws_before = false;
+};
+
+const char* tok_desc(Tok t) {
+  switch (t) {
+    case Tok::Eof: return "eof";
+    case Tok::Ident: return "ident";
+    case Tok::Number: return "number";
+    case Tok::String:
+    case Tok::RawString: return "string";
+    default: return "token";
+  }
+}
+
+struct ParseFail {
+  Loc loc;
+  std::size_t offset;
+  std::string msg;
+};
+
+class Lexer {
+ public:
+  explicit Lexer(std::string_view s) : s_(s) {}
+
+  // Returns false with `err` on a lexical error.
+  bool run(std::vector<Token>& out, ParseFail& err) {
+    bool nl = false, ws = false;
+    while (true) {
+      // whitespace and comments
+      while (i_ < s_.size()) {
+        char c = s_[i_];
+        if (c == '\n') {
+          nl = ws = true;
+          ++line_;
+          col_ = 1;
+          ++i_;
+        } else if (c == ' ' || c == '\t' || c == '\r') {
+          ws = true;
+          ++i_;
+          ++col_;
+        } else if (c == '#') {
+          while (i_ < s_.size() && s_[i_] != '\n') ++i_;
+        } else {
+          break;
+        }
+      }
+      Token t;
+      t.line = line_;
+      t.col = col_;
+      t.offset = i_;
+      t.nl_before = nl;
+      t.ws_before = ws;
+      nl = ws = false;
+      if (i_ >= s_.size()) {
+        t.t = Tok::Eof;
+        out.push_back(t);
+        return true;
+      }
+      std::size_t start = i_;
+      char c = s_[i_];
+      auto is_id0 = [](char ch) { return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || ch == '_'; };
+      auto is_digit = [](char ch) { return ch >= '0' && ch <= '9'; };
+      if (is_id0(c)) {
+        while (i_ < s_.size() && (is_id0(s_[i_]) || is_digit(s_[i_]))) ++i_;
+        t.t = Tok::Ident;
+      } else if (is_digit(c)) {
+        while (i_ < s_.size() && is_digit(s_[i_])) ++i_;
+        if (i_ + 1 < s_.size() && s_[i_] == '.' && is_digit(s_[i_ + 1])) {
+          ++i_;
+          while (i_ < s_.size() && is_digit(s_[i_])) ++i_;
+        }
+        if (i_ < s_.size() && (s_[i_] == 'e' || s_[i_] == 'E')) {
+          std::size_t save = i_;
+          ++i_;
+          if (i_ < s_.size() && (s_[i_] == '+' || s_[i_] == '-')) ++i_;
+          if (i_ < s_.size() && is_digit(s_[i_])) {
+            while (i_ < s_.size() && is_digit(s_[i_])) ++i_;
+          } else {
+            i_ = save;
+          }
+        }
+        t.t = Tok::Number;
+      } else if (c == '"') {
+        ++i_;
+        while (i_ < s_.size() && s_[i_] != '"') {
+          if (s_[i_] == '\n') break;
+          if (s_[i_] == '\\') ++i_;
+          ++i_;
+        }
+        if (i_ >= s_.size() || s_[i_] != '"') {
+          err = {Loc{0, t.line, t.col}, start, "non-terminated string"};
+          return false;
+        }
+        ++i_;
+        t.t = Tok::String;
+      } else if (c == '`') {
+        ++i_;
+        while (i_ < s_.size() && s_[i_] != '`') {
+          if (s_[i_] == '\n') {
+            ++line_;
+            col_ = 0;
+          }
+          ++i_;
+        }
+        if (i_ >= s_.size()) {
+          err = {Loc{0, t.line, t.col}, start, "non-terminated raw string"};
+          return false;
+        }
+        ++i_;
+        t.t = Tok::RawString;
+      } else {
+        ++i_;
+        auto next_is = [&](char ch) {
+          if (i_ < s_.size() && s_[i_] == ch) {
+            ++i_;
+            return true;
+          }
+          return false;
+        };
+        switch (c) {
+          case '{': t.t = Tok::LBrace; break;
+          case '}': t.t = Tok::RBrace; break;
+          case '[': t.t = Tok::LBrack; break;
+          case ']': t.t = Tok::RBrack; break;
+          case '(': t.t = Tok::LParen; break;
+          case ')': t.t = Tok::RParen; break;
+          case '.': t.t = Tok::Dot; break;
+          case ',': t.t = Tok::Comma; break;
+          case ';': t.t = Tok::Semi; break;
+          case ':': t.t = next_is('=') ? Tok::Assign : Tok::Colon; break;
+          case '=': t.t = next_is('=') ? Tok::Eq : Tok::Unify; break;
+          case '!':
+            if (next_is('=')) {
+              t.t = Tok::Neq;
+            } else {
+              err = {Loc{0, t.line, t.col}, start, "illegal ! character"};
+              return false;
+            }
+            break;
+          case '<': t.t = next_is('=') ? Tok::Le : Tok::Lt; break;
+          case '>': t.t = next_is('=') ? Tok::Ge : Tok::Gt; break;
+          case '+': t.t = Tok::Plus; break;
+          case '-': t.t = Tok::Minus; break;
+          case '*': t.t = Tok::Star; break;
+          case '/': t.t = Tok::Slash; break;
+          case '%': t.t = Tok::Percent; break;
+          case '&': t.t = Tok::Amp; break;
+          case '|': t.t = Tok::Bar; break;
+          default:
+            err = {Loc{0, t.line, t.col}, start, std::string("illegal token '") + c + "'"};
+            return false;
+        }
+      }
+      t.text = s_.substr(start, i_ - start);
+      col_ += static_cast<std::uint32_t>(i_ - start);
+      out.push_back(t);
+    }
+  }
+
+ private:
+  std::string_view s_;
+  std::size_t i_ = 0;
+  std::uint32_t line_ = 1, col_ = 1;
+};
+
+class Parser {
+ public:
+  Parser(std::string_view file, std::uint32_t file_index, std::string_view text, const ParseOptions& opts)
+      : file_(file), file_index_(file_index), text_(text), opts_(opts) {
+    if (!opts.v0) enable_all_keywords();
+  }
+
+  Result<Module> module() {
+    try {
+      lex();
+      Module m;
+      m.file = std::string(file_);
+      m.v1 = !opts_.v0;
+      expect_word("package");
+      auto pkg = ref_path(true);
+      for (auto& p : pkg) m.package.push_back(p);
+      while (is_word("import")) m.imports.push_back(import());
+      for (const auto& imp : m.imports) {
+        if (imp.path.size() == 2 && imp.path[0] == "rego" && imp.path[1] == "v1") {
+          enable_all_keywords();
+          m.v1 = true;
+        } else if (imp.path.size() >= 2 && imp.path[0] == "future" && imp.path[1] == "keywords") {
+          if (imp.path.size() == 2) enable_all_keywords();
+          else keywords_.insert(imp.path[2]);
+        }
+      }
+      v1_ = m.v1;
+      while (cur().t != Tok::Eof) {
+        auto rules = rule();
+        for (auto& r : rules) m.rules.push_back(std::move(r));
+      }
+      return m;
+    } catch (const ParseFail& f) {
+      return fail(f);
+    }
+  }
+
+  Result<std::shared_ptr<Body>> query() {
+    try {
+      lex();
+      auto b = std::make_shared<Body>();
+      b->loc = loc(cur());
+      while (cur().t != Tok::Eof) {
+        b->exprs.push_back(literal());
+        if (cur().t == Tok::Semi) {
+          advance();
+        } else if (cur().t != Tok::Eof && !cur().nl_before) {
+          error(cur(), "unexpected " + std::string(tok_desc(cur().t)) + " token");
+        }
+      }
+      if (b->exprs.empty()) error(cur(), "empty query");
+      return b;
+    } catch (const ParseFail& f) {
+      return fail(f);
+    }
+  }
+
+  Result<TermP> single_term() {
+    try {
+      lex();
+      auto t = infix_in(false);
+      if (cur().t != Tok::Eof) error(cur(), "unexpected trailing token");
+      return t;
+    } catch (const ParseFail& f) {
+      return fail(f);
+    }
+  }
+
+ private:
+  // ---------------------------------------------------------------- plumbing
+  void lex() {
+    ParseFail err;
+    if (!Lexer(text_).run(toks_, err)) {
+      err.loc.file = file_index_;
+      throw err;
+    }
+  }
+  tl::unexpected<Error> fail(const ParseFail& f) {
+    std::string msg = std::string(file_) + ":" + std::to_string(f.loc.line) + ":" + std::to_string(f.loc.col) +
+                      ": rego_parse_error: " + f.msg;
+    // One-line excerpt with a caret under the offending column.
+    std::size_t ls = text_.rfind('\n', f.offset == 0 ? 0 : f.offset - 1);
+    ls = (ls == std::string_view::npos || f.offset == 0) ? 0 : ls + 1;
+    if (f.offset < text_.size() || ls < text_.size()) {
+      std::size_t le = text_.find('\n', ls);
+      std::string line(text_.substr(ls, le == std::string_view::npos ? std::string_view::npos : le - ls));
+      if (line.size() > 200) line.resize(200);
+      if (!line.empty()) {
+        msg += "\n\t" + line + "\n\t";
+        for (std::uint32_t i = 1; i < f.loc.col && i - 1 < line.size(); ++i) msg.push_back(line[i - 1] == '\t' ? '\t' : ' ');
+        msg += "^";
+      }
+    }
+    return make_error(Errc::parse, msg);
+  }
+  [[noreturn]] void error(const Token& t, std::string msg) { throw ParseFail{loc(t), t.offset, std::move(msg)}; }
+  Loc loc(const Token& t) const { return Loc{file_index_, t.line, t.col}; }
+  const Token& cur() const { return toks_[pos_]; }
+  const Token& peek(std::size_t n = 1) const { return toks_[std::min(pos_ + n, toks_.size() - 1)]; }
+  const Token& advance() { return toks_[pos_ < toks_.size() - 1 ? pos_++ : pos_]; }
+  bool is_word(std::string_view w) const { return cur().t == Tok::Ident && cur().text == w; }
+  bool is_kw(std::string_view w) const { return is_word(w) && keywords_.count(std::string(w)); }
+  void expect(Tok t, const char* what) {
+    if (cur().t != t) {
+      error(cur(), std::string("unexpected ") + tok_desc(cur().t) + " token: expected " + what);
+    }
+    advance();
+  }
+  void expect_word(std::string_view w) {
+    if (!is_word(w)) error(cur(), "unexpected " + std::string(tok_desc(cur().t)) + " token: expected " + std::string(w));
+    advance();
+  }
+  void enable_all_keywords() {
+    for (const char* k : {"in", "contains", "if", "every"}) keywords_.insert(k);
+  }
+  bool separated() const { return cur().nl_before && nl_ignore_ == 0; }
+
+  struct DepthGuard {
+    Parser& p;
+    explicit DepthGuard(Parser& pp, const Token& t) : p(pp) {
+      if (++p.depth_ > p.opts_.max_depth) p.error(t, "nesting too deep (limit " + std::to_string(p.opts_.max_depth) + ")");
+    }
+    ~DepthGuard() { --p.depth_; }
+  };
+  struct NlIgnore {
+    Parser& p;
+    int saved;
+    NlIgnore(Parser& pp, bool ignore) : p(pp), saved(pp.nl_ignore_) { p.nl_ignore_ = ignore ? saved + 1 : 0; }
+    ~NlIgnore() { p.nl_ignore_ = saved; }
+  };
+
+  TermP mk(TermKind k, const Token& t) {
+    auto r = std::make_shared<Term>();
+    r->kind = k;
+    r->loc = loc(t);
+    return r;
+  }
+  TermP scalar(Value v, const Token& t) {
+    auto r = mk(TermKind::Scalar, t);
+    r->value = std::move(v);
+    return r;
+  }
+  TermP call(std::string name, std::vector<TermP> args, Loc l) {
+    auto r = std::make_shared<Term>();
+    r->kind = TermKind::Call;
+    r->loc = l;
+    r->name = std::move(name);
+    r->items = std::move(args);
+    return r;
+  }
+
+  // ---------------------------------------------------------------- module level
+  static bool is_reserved(std::string_view w) {
+    return w == "package" || w == "import" || w == "default" || w == "else" || w == "with" || w == "as" ||
+           w == "not" || w == "some" || w == "true" || w == "false" || w == "null";
+  }
+
+  // package/import paths: ident (. ident | [ "string" ])*
+  std::vector<Value> ref_path(bool /*package*/) {
+    std::vector<Value> out;
+    if (cur().t != Tok::Ident) error(cur(), "unexpected " + std::string(tok_desc(cur().t)) + " token: expected ident");
+    out.push_back(Value::string(std::string(advance().text)));
+    while (true) {
+      if (cur().t == Tok::Dot && !cur().ws_before) {
+        advance();
+        if (cur().t != Tok::Ident) error(cur(), "unexpected " + std::string(tok_desc(cur().t)) + " token: expected ident");
+        out.push_back(Value::string(std::string(advance().text)));
+      } else if (cur().t == Tok::LBrack && !cur().ws_before) {
+        advance();
+        if (cur().t != Tok::String) error(cur(), "expected string in path");
+        out.push_back(string_value(advance()));
+        expect(Tok::RBrack, "]");
+      } else {
+        break;
+      }
+    }
+    return out;
+  }
+
+  Import import() {
+    Import imp;
+    imp.loc = loc(cur());
+    advance();
+    imp.raw = ref_path(false);
+    for (const auto& v : imp.raw) imp.path.push_back(v.as_string());
+    if (is_word("as")) {
+      advance();
+      if (cur().t != Tok::Ident) error(cur(), "expected ident after as");
+      imp.alias = std::string(advance().text);
+    }
+    const std::string& root = imp.path[0];
+    if (root != "data" && root != "input" && root != "future" && root != "rego") {
+      throw ParseFail{imp.loc, 0, "invalid path " + root + ": path must begin with input or data"};
+    }
+    return imp;
+  }
+
+  std::vector<std::shared_ptr<Rule>> rule() {
+    auto r = std::make_shared<Rule>();
+    r->loc = loc(cur());
+    if (is_word("default")) {
+      advance();
+      r->is_default = true;
+    }
+    if (cur().t != Tok::Ident || is_reserved(cur().text)) {
+      error(cur(), "unexpected " + std::string(tok_desc(cur().t)) + " token: expected rule head");
+    }
+    r->ref = head_ref();
+    if (cur().t == Tok::LParen && !cur().ws_before) {
+      r->kind = RuleKind::Function;
+      advance();
+      NlIgnore nl(*this, true);
+      while (cur().t != Tok::RParen) {
+        r->args.push_back(infix_in(false));
+        if (cur().t == Tok::Comma) advance();
+        else if (cur().t != Tok::RParen) error(cur(), "expected , or ) in function arguments");
+      }
+      advance();
+    }
+    if (is_kw("contains")) {
+      advance();
+      r->kind = RuleKind::MultiValue;
+      r->key = infix_in(false);
+    } else if (cur().t == Tok::Assign || cur().t == Tok::Unify) {
+      r->assign = cur().t == Tok::Assign;
+      advance();
+      r->value = infix_in(false);
+    }
+    if (r->is_default) {
+      if (!r->value) error(cur(), "default rule must have a value");
+      r->body = std::make_shared<Body>();
+      return {r};
+    }
+    // v0 partial set: p[x] { ... } (and p[x] with no body).
+    if (!v1_ && r->kind == RuleKind::Complete && !r->value && r->ref->kind == TermKind::Ref &&
+        r->ref->items.size() == 2 && r->ref->items[1]->kind != TermKind::Scalar) {
+      r->kind = RuleKind::MultiValue;
+      r->key = r->ref->items[1];
+      r->ref = r->ref->items[0];
+    } else if (!v1_ && r->kind == RuleKind::Complete && !r->value && r->ref->kind == TermKind::Ref &&
+               r->ref->items.size() == 2 && r->ref->items[1]->kind == TermKind::Scalar &&
+               !r->ref->items[1]->value.is_string()) {
+      r->kind = RuleKind::MultiValue;
+      r->key = r->ref->items[1];
+      r->ref = r->ref->items[0];
+    }
+    r->body = rule_body(true);
+    if (!r->body) {
+      r->body = std::make_shared<Body>();
+      if (!r->value && r->kind != RuleKind::MultiValue && r->kind != RuleKind::Function) {
+        error(cur(), "rule must have a body or a value");
+      }
+    }
+    std::vector<std::shared_ptr<Rule>> out{r};
+    // v0 allows several bodies for one head: p { a } { b }.
+    while (cur().t == Tok::LBrace && !v1_) {
+      auto copy = std::make_shared<Rule>(*r);
+      copy->elses.clear();
+      copy->shares_head = true;
+      copy->body = rule_body(false);
+      out.push_back(copy);
+    }
+    while (is_word("else")) {
+      Token et = advance();
+      auto e = std::make_shared<Rule>();
+      e->loc = loc(et);
+      e->kind = r->kind;
+      e->ref = r->ref;
+      e->args = r->args;
+      e->shares_head = true;
+      if (cur().t == Tok::Assign || cur().t == Tok::Unify) {
+        e->assign = cur().t == Tok::Assign;
+        advance();
+        e->value = infix_in(false);
+      }
+      e->body = rule_body(true);
+      if (!e->body) e->body = std::make_shared<Body>();
+      r->elses.push_back(e);
+    }
+    return out;
+  }
+
+  // Head reference: ident (.ident | [term])*
+  TermP head_ref() {
+    const Token& t = advance();
+    auto v = mk(TermKind::Var, t);
+    v->name = std::string(t.text);
+    TermP ref;
+    while (true) {
+      if (cur().t == Tok::Dot && !cur().ws_before) {
+        advance();
+        if (cur().t != Tok::Ident) error(cur(), "unexpected " + std::string(tok_desc(cur().t)) + " token: expected ident");
+        const Token& k = advance();
+        if (!ref) {
+          ref = mk(TermKind::Ref, t);
+          ref->items.push_back(v);
+        }
+        ref->items.push_back(scalar(Value::string(std::string(k.text)), k));
+      } else if (cur().t == Tok::LBrack && !cur().ws_before) {
+        advance();
+        NlIgnore nl(*this, true);
+        if (!ref) {
+          ref = mk(TermKind::Ref, t);
+          ref->items.push_back(v);
+        }
+        ref->items.push_back(infix_in(false));
+        expect(Tok::RBrack, "]");
+      } else {
+        break;
+      }
+    }
+    return ref ? ref : v;
+  }
+
+  // `if` body / `{ body }` / nothing (nullptr).
+  std::shared_ptr<Body> rule_body(bool allow_if) {
+    if (allow_if && is_kw("if")) {
+      advance();
+      if (cur().t == Tok::LBrace) return block();
+      auto b = std::make_shared<Body>();
+      b->loc = loc(cur());
+      b->exprs.push_back(literal());
+      return b;
+    }
+    if (cur().t == Tok::LBrace) return block();
+    return nullptr;
+  }
+
+  std::shared_ptr<Body> block() {
+    DepthGuard g(*this, cur());
+    auto b = std::make_shared<Body>();
+    b->loc = loc(cur());
+    expect(Tok::LBrace, "{");
+    NlIgnore nl(*this, false);
+    while (cur().t != Tok::RBrace) {
+      if (cur().t == Tok::Eof) error(cur(), "unexpected eof token: expected }");
+      b->exprs.push_back(literal());
+      if (cur().t == Tok::Semi) {
+        advance();
+      } else if (cur().t != Tok::RBrace && !cur().nl_before) {
+        error(cur(), "unexpected " + std::string(tok_desc(cur().t)) + " token: expected newline or ;");
+      }
+    }
+    advance();
+    if (b->exprs.empty()) error(cur(), "found empty body");
+    return b;
+  }
+
+  // ---------------------------------------------------------------- literals
+  Expr literal() {
+    DepthGuard g(*this, cur());
+    Expr e;
+    e.loc = loc(cur());
+    if (is_word("some")) {
+      advance();
+      std::vector<TermP> terms;
+      terms.push_back(infix_or(false));
+      while (cur().t == Tok::Comma) {
+        advance();
+        terms.push_back(infix_or(false));
+      }
+      if (is_kw("in")) {
+        advance();
+        if (terms.size() > 2) error(cur(), "unexpected , token: expected at most two variables");
+        e.kind = ExprKind::SomeIn;
+        if (terms.size() == 2) e.key = terms[0];
+        e.val = terms.back();
+        e.coll = infix_or(false);
+      } else {
+        e.kind = ExprKind::SomeDecl;
+        for (auto& t : terms) {
+          if (t->kind != TermKind::Var) error(cur(), "expected var in some declaration");
+        }
+        e.vars = std::move(terms);
+      }
+      withs(e);
+      return e;
+    }
+    if (is_kw("every")) {
+      advance();
+      std::vector<TermP> terms;
+      terms.push_back(infix_or(false));
+      if (cur().t == Tok::Comma) {
+        advance();
+        terms.push_back(infix_or(false));
+      }
+      if (!is_kw("in")) error(cur(), "unexpected token: expected in");
+      advance();
+      e.kind = ExprKind::Every;
+      if (terms.size() == 2) e.key = terms[0];
+      e.val = terms.back();
+      e.coll = infix_or(false);
+      e.body = block();
+      withs(e);
+      return e;
+    }
+    if (is_word("not")) {
+      advance();
+      e.negated = true;
+    }
+    auto lhs = infix_in(false);
+    if (cur().t == Tok::Comma && nl_ignore_ == 0 && keywords_.count("in")) {
+      // k, v in xs
+      advance();
+      auto v = infix_or(false);
+      if (!is_kw("in")) error(cur(), "unexpected token: expected in");
+      advance();
+      auto coll = infix_or(false);
+      lhs = call("internal.member_3", {lhs, v, coll}, lhs->loc);
+    }
+    if (cur().t == Tok::Assign || cur().t == Tok::Unify) {
+      bool assign = cur().t == Tok::Assign;
+      advance();
+      auto rhs = infix_in(false);
+      lhs = call(assign ? "assign" : "eq", {lhs, rhs}, lhs->loc);
+    }
+    e.term = lhs;
+    withs(e);
+    return e;
+  }
+
+  void withs(Expr& e) {
+    while (is_word("with")) {
+      With w;
+      w.loc = loc(cur());
+      advance();
+      w.target = infix_or(false);
+      expect_word("as");
+      w.value = infix_in(false);
+      e.withs.push_back(std::move(w));
+    }
+  }
+
+  // ---------------------------------------------------------------- terms
+  TermP infix_in(bool no_bar) {
+    auto lhs = infix_or(no_bar);
+    while (is_kw("in") && !separated()) {
+      Token t = advance();
+      auto rhs = infix_or(no_bar);
+      lhs = call("internal.member_2", {lhs, rhs}, loc(t));
+    }
+    return lhs;
+  }
+  TermP infix_or(bool no_bar) {
+    auto lhs = infix_and(no_bar);
+    while (!no_bar && cur().t == Tok::Bar && !separated()) {
+      advance();
+      lhs = call("or", {lhs, infix_and(no_bar)}, lhs->loc);
+    }
+    return lhs;
+  }
+  TermP infix_and(bool no_bar) {
+    auto lhs = infix_rel(no_bar);
+    while (cur().t == Tok::Amp && !separated()) {
+      advance();
+      lhs = call("and", {lhs, infix_rel(no_bar)}, lhs->loc);
+    }
+    return lhs;
+  }
+  TermP infix_rel(bool no_bar) {
+    auto lhs = infix_arith(no_bar);
+    while (!separated()) {
+      const char* op = nullptr;
+      switch (cur().t) {
+        case Tok::Eq: op = "equal"; break;
+        case Tok::Neq: op = "neq"; break;
+        case Tok::Lt: op = "lt"; break;
+        case Tok::Le: op = "lte"; break;
+        case Tok::Gt: op = "gt"; break;
+        case Tok::Ge: op = "gte"; break;
+        default: break;
+      }
+      if (!op) break;
+      advance();
+      lhs = call(op, {lhs, infix_arith(no_bar)}, lhs->loc);
+    }
+    return lhs;
+  }
+  TermP infix_arith(bool no_bar) {
+    auto lhs = infix_factor(no_bar);
+    while (!separated() && (cur().t == Tok::Plus || cur().t == Tok::Minus)) {
+      const char* op = cur().t == Tok::Plus ? "plus" : "minus";
+      advance();
+      lhs = call(op, {lhs, infix_factor(no_bar)}, lhs->loc);
+    }
+    return lhs;
+  }
+  TermP infix_factor(bool no_bar) {
+    auto lhs = primary();
+    while (!separated() && (cur().t == Tok::Star || cur().t == Tok::Slash || cur().t == Tok::Percent)) {
+      const char* op = cur().t == Tok::Star ? "mul" : (cur().t == Tok::Slash ? "div" : "rem");
+      advance();
+      lhs = call(op, {lhs, primary()}, lhs->loc);
+    }
+    (void)no_bar;
+    return lhs;
+  }
+
+  Value string_value(const Token& t) {
+    if (t.t == Tok::RawString) return Value::string(std::string(t.text.substr(1, t.text.size() - 2)));
+    auto v = parse_json(t.text);
+    if (!v || !v->is_string()) error(t, "invalid string literal");
+    return *v;
+  }
+
+  TermP primary() {
+    const Token& t = cur();
+    DepthGuard g(*this, t);
+    TermP term;
+    switch (t.t) {
+      case Tok::Number: {
+        advance();
+        auto v = Value::number_from_string(t.text);
+        if (!v) error(t, "invalid number");
+        term = scalar(*v, t);
+        break;
+      }
+      case Tok::Minus: {
+        if (peek().t == Tok::Number && !peek().ws_before) {
+          advance();
+          const Token& n = advance();
+          auto v = Value::number_from_string(std::string("-") + std::string(n.text));
+          if (!v) error(n, "invalid number");
+          term = scalar(*v, t);
+        } else {
+          advance();
+          auto operand = primary();
+          term = call("minus", {scalar(Value::integer(0), t), operand}, loc(t));
+        }
+        break;
+      }
+      case Tok::String:
+      case Tok::RawString:
+        advance();
+        term = scalar(string_value(t), t);
+        break;
+      case Tok::Ident: {
+        if (t.text == "true" || t.text == "false") {
+          advance();
+          term = scalar(Value::boolean(t.text == "true"), t);
+        } else if (t.text == "null") {
+          advance();
+          term = scalar(Value::null(), t);
+        } else if (t.text == "set" && peek().t == Tok::LParen && peek(2).t == Tok::RParen) {
+          advance();
+          advance();
+          advance();
+          term = mk(TermKind::Set, t);
+        } else {
+          if (keywords_.count(std::string(t.text)) || t.text == "not" || t.text == "with" || t.text == "as" ||
+              t.text == "some" || t.text == "default" || t.text == "else" || t.text == "import" ||
+              t.text == "package") {
+            error(t, "unexpected " + std::string(t.text) + " keyword");
+          }
+          advance();
+          term = mk(TermKind::Var, t);
+          term->name = std::string(t.text);
+          term->wildcard = t.text == "_";
+        }
+        break;
+      }
+      case Tok::LBrack: term = array_or_compr(); break;
+      case Tok::LBrace: term = brace_term(); break;
+      case Tok::LParen: {
+        advance();
+        NlIgnore nl(*this, true);
+        term = infix_in(false);
+        expect(Tok::RParen, ")");
+        break;
+      }
+      case Tok::Eof: error(t, "unexpected eof token");
+      default: error(t, "unexpected " + std::string(t.text) + " token");
+    }
+    return postfix(term);
+  }
+
+  TermP postfix(TermP term) {
+    while (true) {
+      const Token& t = cur();
+      if (t.t == Tok::Dot && !t.ws_before) {
+        advance();
+        if (cur().t != Tok::Ident) error(cur(), "unexpected " + std::string(tok_desc(cur().t)) + " token: expected ident");
+        const Token& k = advance();
+        term = extend_ref(term, scalar(Value::string(std::string(k.text)), k));
+      } else if (t.t == Tok::LBrack && !t.ws_before && !separated()) {
+        advance();
+        NlIgnore nl(*this, true);
+        auto key = infix_in(false);
+        expect(Tok::RBrack, "]");
+        term = extend_ref(term, key);
+      } else if (t.t == Tok::LParen && !t.ws_before && (term->kind == TermKind::Var || term->kind == TermKind::Ref)) {
+        std::string name;
+        if (!ref_name(term, name)) error(t, "invalid call target");
+        advance();
+        std::vector<TermP> args;
+        {
+          NlIgnore nl(*this, true);
+          while (cur().t != Tok::RParen) {
+            args.push_back(infix_in(false));
+            if (cur().t == Tok::Comma) advance();
+            else if (cur().t != Tok::RParen) error(cur(), "unexpected " + std::string(tok_desc(cur().t)) + " token: expected , or )");
+          }
+          advance();
+        }
+        auto c = call(name, std::move(args), term->loc);
+        c->head = term;
+        term = c;
+      } else {
+        return term;
+      }
+    }
+  }
+
+  static bool ref_name(const TermP& t, std::string& out) {
+    if (t->kind == TermKind::Var) {
+      out = t->name;
+      return true;
+    }
+    if (t->items[0]->kind != TermKind::Var) return false;
+    out = t->items[0]->name;
+    for (std::size_t i = 1; i < t->items.size(); ++i) {
+      const auto& p = t->items[i];
+      if (p->kind != TermKind::Scalar || !p->value.is_string()) return false;
+      out += "." + p->value.as_string();
+    }
+    return true;
+  }
+
+  TermP extend_ref(TermP term, TermP key) {
+    if (term->kind == TermKind::Ref) {
+      auto copy = std::make_shared<Term>(*term);
+      copy->items.push_back(std::move(key));
+      return copy;
+    }
+    auto r = std::make_shared<Term>();
+    r->kind = TermKind::Ref;
+    r->loc = term->loc;
+    r->items.push_back(std::move(term));
+    r->items.push_back(std::move(key));
+    return r;
+  }
+
+  TermP array_or_compr() {
+    const Token& t = advance();
+    NlIgnore nl(*this, true);
+    auto arr = mk(TermKind::Array, t);
+    if (cur().t == Tok::RBrack) {
+      advance();
+      return arr;
+    }
+    auto first = infix_in(true);
+    if (cur().t == Tok::Bar) {
+      advance();
+      auto c = mk(TermKind::ArrayCompr, t);
+      c->head = first;
+      c->body = compr_body(Tok::RBrack);
+      return c;
+    }
+    arr->items.push_back(first);
+    while (cur().t == Tok::Comma) {
+      advance();
+      if (cur().t == Tok::RBrack) break;
+      arr->items.push_back(infix_in(false));
+    }
+    expect(Tok::RBrack, "]");
+    return arr;
+  }
+
+  std::shared_ptr<Body> compr_body(Tok close) {
+    auto b = std::make_shared<Body>();
+    b->loc = loc(cur());
+    NlIgnore nl(*this, false);
+    while (cur().t != close) {
+      if (cur().t == Tok::Eof) error(cur(), "unexpected eof token");
+      b->exprs.push_back(literal());
+      if (cur().t == Tok::Semi) advance();
+      else if (cur().t != close && !cur().nl_before) error(cur(), "unexpected token in comprehension body");
+    }
+    advance();
+    if (b->exprs.empty()) error(cur(), "empty comprehension body");
+    return b;
+  }
+
+  TermP brace_term() {
+    const Token& t = advance();
+    NlIgnore nl(*this, true);
+    if (cur().t == Tok::RBrace) {
+      advance();
+      return mk(TermKind::Object, t);
+    }
+    auto first = infix_in(true);
+    if (cur().t == Tok::Colon) {
+      advance();
+      auto val = infix_in(true);
+      if (cur().t == Tok::Bar) {
+        advance();
+        auto c = mk(TermKind::ObjectCompr, t);
+        c->head = first;
+        c->head2 = val;
+        c->body = compr_body(Tok::RBrace);
+        return c;
+      }
+      auto obj = mk(TermKind::Object, t);
+      obj->items.push_back(first);
+      obj->items.push_back(val);
+      while (cur().t == Tok::Comma) {
+        advance();
+        if (cur().t == Tok::RBrace) break;
+        obj->items.push_back(infix_in(false));
+        expect(Tok::Colon, ":");
+        obj->items.push_back(infix_in(false));
+      }
+      expect(Tok::RBrace, "}");
+      return obj;
+    }
+    if (cur().t == Tok::Bar) {
+      advance();
+      auto c = mk(TermKind::SetCompr, t);
+      c->head = first;
+      c->body = compr_body(Tok::RBrace);
+      return c;
+    }
+    auto set = mk(TermKind::Set, t);
+    set->items.push_back(first);
+    while (cur().t == Tok::Comma) {
+      advance();
+      if (cur().t == Tok::RBrace) break;
+      set->items.push_back(infix_in(false));
+    }
+    expect(Tok::RBrace, "}");
+    return set;
+  }
+
+  std::string_view file_;
+  std::uint32_t file_index_;
+  std::string_view text_;
+  ParseOptions opts_;
+  std::vector<Token> toks_;
+  std::size_t pos_ = 0;
+  std::set<std::string> keywords_;
+  bool v1_ = true;
+  int nl_ignore_ = 0;
+  std::size_t depth_ = 0;
+};
+
+}  // namespace
+
+Result<Module> parse_module(std::string_view file, std::uint32_t file_index, std::string_view text,
+                            const ParseOptions& opts) {
+  return Parser(file, file_index, text, opts).module();
+}
+
+Result<std::shared_ptr<Body>> parse_query(std::string_view file, std::uint32_t file_index, std::string_view text,
+                                          const ParseOptions& opts) {
+  return Parser(file, file_index, text, opts).query();
+}
+
+Result<TermP> parse_term(std::string_view text, const ParseOptions& opts) {
+  return Parser("input_term", 0, text, opts).single_term();
+}
+
+}  // namespace cloister::rego

@@ -1,0 +1,58 @@
+// The compiled form of a policy. Internal: shared by the compiler and the evaluator.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ast.h"
+#include "cloister/rego/rego.h"
+
+namespace cloister::rego {
+
+// One node of the rule tree under `data`: a package segment, or the path of rules.
+struct DataNode {
+  int id = 0;
+  std::vector<Value> path;
+  std::map<Value, std::unique_ptr<DataNode>, ValueLess> children;
+  std::vector<std::shared_ptr<Rule>> rules;  // rules whose ground head prefix is exactly this path
+  std::shared_ptr<Rule> default_rule;
+  bool is_function = false;
+  int arity = -1;
+  bool has_rules() const { return !rules.empty() || default_rule; }
+};
+
+// Errors thrown inside the evaluator and compiler; converted to cloister::Error at the API edge.
+struct RegoFailure {
+  std::string code;
+  std::string message;
+  Loc loc;
+  bool has_loc = false;
+};
+
+struct Policy::Impl {
+  std::vector<std::string> files;
+  std::vector<std::string> sources;
+  std::vector<Module> modules;
+  std::unique_ptr<DataNode> root;
+  std::vector<DataNode*> nodes;  // by id
+  Value data;                    // base documents
+  CompileOptions options;
+
+  std::string where(const Loc& l) const;
+  Error to_error(const RegoFailure& f) const;
+};
+
+struct PreparedQuery::Impl {
+  std::shared_ptr<const Policy::Impl> policy;
+  std::shared_ptr<Body> body;
+  int nslots = 0;
+  std::vector<std::pair<std::string, int>> outputs;  // reported variables
+};
+
+// Compiles a query body against a policy (resolution, safety, reordering).
+Result<PreparedQuery> compile_query(const std::shared_ptr<const Policy::Impl>& policy, std::string_view text);
+Result<QueryResult> evaluate(const PreparedQuery::Impl& query, const EvalOptions& options);
+
+}  // namespace cloister::rego
