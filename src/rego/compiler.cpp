@@ -626,11 +626,9 @@ class Resolver {
         }
         for (std::size_t i = 1; i < t.items.size(); ++i) {
           const Term& e = *t.items[i];
-          if (e.kind == TermKind::Var) {
-            if (e.slot >= 0) binds.push_back(e.slot);
-          } else {
-            collect(e, false, needs, binds);
-          }
+          // Variables in a path position are bound by iterating the collection.
+          collect(e, e.kind == TermKind::Var || e.kind == TermKind::Array || e.kind == TermKind::Object, needs,
+                  binds);
         }
         return;
       }
@@ -815,8 +813,7 @@ class Resolver {
 
   void check_safe(const Term& t, const std::vector<bool>& safe) const {
     std::vector<int> needs, binds;
-    collect(t, false, needs, binds);
-    needs.insert(needs.end(), binds.begin(), binds.end());
+    collect(t, false, needs, binds);  // path variables (p := xs[_]) are bound by evaluation
     for (int s : needs) {
       if (static_cast<std::size_t>(s) >= safe.size() || !safe[static_cast<std::size_t>(s)]) {
         fail("rego_unsafe_var_error", "var " + slot_names_[static_cast<std::size_t>(s)] + " is unsafe", t.loc);
@@ -1031,6 +1028,7 @@ Result<std::shared_ptr<const Policy>> Policy::compile(const std::vector<ModuleSo
     }
     for (std::uint32_t mi = 0; mi < p->modules.size(); ++mi) {
       auto& m = p->modules[mi];
+      ensure_node(*p, m.package);  // an empty package is still a defined (empty) document
       for (auto& r : m.rules) {
         // Head terms shared with a sibling would be resolved twice with different slots.
         if (r->shares_head) r = clone_rule(*r);

@@ -252,6 +252,7 @@ class Evaluator {
   }
 
   bool eval_every(const Expr& e, const Value& c, Cont k) {
+    if (!c.is_collection()) return false;  // OPA: every over a non-collection is undefined
     bool all = true;
     for_each_member(c, [&](const Value& key, const Value& val) {
       bool ok = false;
@@ -646,6 +647,19 @@ class Evaluator {
     return v;
   }
 
+  bool each_value(const Term* t, VCont k) {
+    if (!t) return k(Value::boolean(true));
+    return eval_term(*t, k);
+  }
+
+  bool eval_keys(const Rule& r, std::size_t i, std::vector<Value>& keys, Cont k) {
+    if (i == r.suffix.size()) return k();
+    return eval_term(*r.suffix[i], [&](const Value& v) {
+      keys[i] = v;
+      return eval_keys(r, i + 1, keys, k);
+    });
+  }
+
   Value compute_rule(const DataNode* n) {
     bool multi = false, object = false;
     for (const auto& r : n->rules) {
@@ -655,34 +669,30 @@ class Evaluator {
     if (object) {
       BNode root;
       for (const auto& r : n->rules) {
-        // The rule (or the else that matched) decides the value: track which body ran.
         run_rule_tracking(*r, [&](const Rule& which) {
-          std::vector<Value> keys;
-          for (const auto& s : r->suffix) {
-            Value kv = value_of(s.get());
-            if (kv.is_undefined()) return false;
-            keys.push_back(kv);
-          }
-          BNode* cur = &root;
-          for (std::size_t i = 0; i < keys.size(); ++i) {
-            if (cur->leaf.is_defined()) raise("eval_conflict_error", "object keys must be unique", r->loc);
-            cur = &cur->kids[keys[i]];
-          }
-          if (r->kind == RuleKind::MultiValue) {
-            Value el = value_of(which.key ? which.key.get() : r->key.get());
-            if (el.is_undefined()) return false;
-            cur->is_set = true;
-            cur->set.push_back(el);
-          } else {
-            Value v = value_of(which.value.get());
-            if (v.is_undefined()) return false;
-            if (!cur->kids.empty()) raise("eval_conflict_error", "object keys must be unique", r->loc);
-            if (cur->leaf.is_defined() && cur->leaf != v) {
-              raise("eval_conflict_error", "object keys must be unique", r->loc);
+          std::vector<Value> keys(r->suffix.size());
+          return eval_keys(*r, 0, keys, [&] {
+            BNode* cur = &root;
+            for (std::size_t i = 0; i < keys.size(); ++i) {
+              if (cur->leaf.is_defined()) raise("eval_conflict_error", "object keys must be unique", r->loc);
+              cur = &cur->kids[keys[i]];
             }
-            cur->leaf = v;
-          }
-          return false;
+            if (r->kind == RuleKind::MultiValue) {
+              return each_value(which.key ? which.key.get() : r->key.get(), [&](const Value& el) {
+                cur->is_set = true;
+                cur->set.push_back(el);
+                return false;
+              });
+            }
+            return each_value(which.value.get(), [&](const Value& v) {
+              if (!cur->kids.empty() || cur->is_set) raise("eval_conflict_error", "object keys must be unique", r->loc);
+              if (cur->leaf.is_defined() && cur->leaf != v) {
+                raise("eval_conflict_error", "object keys must be unique", r->loc);
+              }
+              cur->leaf = v;
+              return false;
+            });
+          });
         });
       }
       if (root.kids.empty() && n->default_rule) return value_of_default(*n->default_rule);
@@ -692,9 +702,10 @@ class Evaluator {
       std::vector<Value> items;
       for (const auto& r : n->rules) {
         run_rule(*r, [&] {
-          Value el = value_of(r->key.get());
-          if (el.is_defined()) items.push_back(std::move(el));
-          return false;
+          return each_value(r->key.get(), [&](const Value& el) {
+            items.push_back(el);
+            return false;
+          });
         });
       }
       return Value::set(std::move(items));
@@ -702,13 +713,13 @@ class Evaluator {
     Value result;
     for (const auto& r : n->rules) {
       run_rule_tracking(*r, [&](const Rule& which) {
-        Value v = value_of(which.value.get());
-        if (v.is_undefined()) return false;
-        if (result.is_defined() && result != v) {
-          raise("eval_conflict_error", "complete rules must not produce multiple outputs", r->loc);
-        }
-        result = v;
-        return false;
+        return each_value(which.value.get(), [&](const Value& v) {
+          if (result.is_defined() && result != v) {
+            raise("eval_conflict_error", "complete rules must not produce multiple outputs", r->loc);
+          }
+          result = v;
+          return false;
+        });
       });
     }
     if (result.is_undefined() && n->default_rule) return value_of_default(*n->default_rule);
@@ -845,13 +856,13 @@ class Evaluator {
     Value result;
     for (const auto& r : n->rules) {
       run_function(*r, args, [&](const Rule& which) {
-        Value v = value_of(which.value.get());
-        if (v.is_undefined()) return false;
-        if (result.is_defined() && result != v) {
-          raise("eval_conflict_error", "functions must not produce multiple outputs for same inputs", r->loc);
-        }
-        result = v;
-        return false;
+        return each_value(which.value.get(), [&](const Value& v) {
+          if (result.is_defined() && result != v) {
+            raise("eval_conflict_error", "functions must not produce multiple outputs for same inputs", r->loc);
+          }
+          result = v;
+          return false;
+        });
       });
     }
     if (result.is_undefined() && n->default_rule) result = value_of_default(*n->default_rule);

@@ -284,7 +284,14 @@ class Parser {
   const Token& peek(std::size_t n = 1) const { return toks_[std::min(pos_ + n, toks_.size() - 1)]; }
   const Token& advance() { return toks_[pos_ < toks_.size() - 1 ? pos_++ : pos_]; }
   bool is_word(std::string_view w) const { return cur().t == Tok::Ident && cur().text == w; }
-  bool is_kw(std::string_view w) const { return is_word(w) && keywords_.count(std::string(w)); }
+  bool is_kw(std::string_view w) const { return is_word(w) && keywords_.count(std::string(w)) && !ref_follows(); }
+  // A keyword directly followed by '.', '[' or '(' is a name in a reference (`contains(...)`,
+  // `as.foo`), as OPA allows.
+  bool ref_follows() const {
+    const Token& n = peek();
+    return (n.t == Tok::Dot || n.t == Tok::LParen || n.t == Tok::LBrack) && !n.ws_before;
+  }
+  bool is_stmt_word(std::string_view w) const { return is_word(w) && !ref_follows(); }
   void expect(Tok t, const char* what) {
     if (cur().t != t) {
       error(cur(), std::string("unexpected ") + tok_desc(cur().t) + " token: expected " + what);
@@ -383,11 +390,11 @@ class Parser {
   std::vector<std::shared_ptr<Rule>> rule() {
     auto r = std::make_shared<Rule>();
     r->loc = loc(cur());
-    if (is_word("default")) {
+    if (is_stmt_word("default")) {
       advance();
       r->is_default = true;
     }
-    if (cur().t != Tok::Ident || is_reserved(cur().text)) {
+    if (cur().t != Tok::Ident || (is_reserved(cur().text) && !ref_follows())) {
       error(cur(), "unexpected " + std::string(tok_desc(cur().t)) + " token: expected rule head");
     }
     r->ref = head_ref();
@@ -445,7 +452,7 @@ class Parser {
       copy->body = rule_body(false);
       out.push_back(copy);
     }
-    while (is_word("else")) {
+    while (is_stmt_word("else")) {
       Token et = advance();
       auto e = std::make_shared<Rule>();
       e->loc = loc(et);
@@ -536,7 +543,7 @@ class Parser {
     DepthGuard g(*this, cur());
     Expr e;
     e.loc = loc(cur());
-    if (is_word("some")) {
+    if (is_stmt_word("some")) {
       advance();
       std::vector<TermP> terms;
       terms.push_back(infix_or(false));
@@ -579,7 +586,7 @@ class Parser {
       withs(e);
       return e;
     }
-    if (is_word("not")) {
+    if (is_stmt_word("not")) {
       advance();
       e.negated = true;
     }
@@ -592,6 +599,10 @@ class Parser {
       advance();
       auto coll = infix_or(false);
       lhs = call("internal.member_3", {lhs, v, coll}, lhs->loc);
+      while (is_kw("in") && !separated()) {
+        Token t = advance();
+        lhs = call("internal.member_2", {lhs, infix_or(false)}, loc(t));
+      }
     }
     if (cur().t == Tok::Assign || cur().t == Tok::Unify) {
       bool assign = cur().t == Tok::Assign;
@@ -605,7 +616,7 @@ class Parser {
   }
 
   void withs(Expr& e) {
-    while (is_word("with")) {
+    while (is_stmt_word("with")) {
       With w;
       w.loc = loc(cur());
       advance();
@@ -720,7 +731,11 @@ class Parser {
         term = scalar(string_value(t), t);
         break;
       case Tok::Ident: {
-        if (t.text == "true" || t.text == "false") {
+        if (ref_follows() && t.text != "set") {
+          advance();
+          term = mk(TermKind::Var, t);
+          term->name = std::string(t.text);
+        } else if (t.text == "true" || t.text == "false") {
           advance();
           term = scalar(Value::boolean(t.text == "true"), t);
         } else if (t.text == "null") {
@@ -750,6 +765,18 @@ class Parser {
         advance();
         NlIgnore nl(*this, true);
         term = infix_in(false);
+        if (cur().t == Tok::Comma && keywords_.count("in")) {
+          // (k, v in xs)
+          advance();
+          auto v = infix_or(false);
+          if (!is_kw("in")) error(cur(), "unexpected token: expected in");
+          advance();
+          term = call("internal.member_3", {term, v, infix_or(false)}, term->loc);
+          while (is_kw("in")) {
+            Token it = advance();
+            term = call("internal.member_2", {term, infix_or(false)}, loc(it));
+          }
+        }
         expect(Tok::RParen, ")");
         break;
       }

@@ -11,7 +11,11 @@ namespace cloister::rego::builtins {
   X(arithmetic)                           \
   X(aggregates)                           \
   X(sets)                                 \
-  X(types)
+  X(types)                                \
+  X(strings)                              \
+  X(sprintf)                              \
+  X(casts)                                \
+  X(regex)
 
 #define CLOISTER_REGO_DECLARE(family) void register_##family(Registry& r);
 CLOISTER_REGO_BUILTIN_FAMILIES(CLOISTER_REGO_DECLARE)
