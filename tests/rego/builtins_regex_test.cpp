@@ -1,0 +1,83 @@
+// Regex builtins: expected values from OPA's conformance topics regexmatch, regexfind,
+// regexfindallstringsubmatch, regexsplit, regexreplace, regexmatchtemplate, regexisvalid, and
+// Go's regexp iteration rules.
+#include "builtins_test_util.h"
+
+namespace cloister::rego {
+namespace {
+
+using namespace testing;
+
+TEST(RegoRegex, MatchAndIsValid) {
+  BuiltinCaller c;
+  EXPECT_BUILTIN(c, "regex.match", R"j(["^[a-z]+\\[[0-9]+\\]$", "foo[1]"])j", "true");
+  EXPECT_BUILTIN(c, "regex.match", R"j(["", ""])j", "true");
+  EXPECT_BUILTIN(c, "regex.match", R"j(["", "x"])j", "true");
+  EXPECT_BUILTIN(c, "regex.match", R"j(["^$", "something"])j", "false");
+  EXPECT_BUILTIN(c, "re_match", R"j(["b+", "abbc"])j", "true");
+  EXPECT_BUILTIN_ERROR(c, "regex.match", R"j(["$^[[[", "something"])j", "eval_builtin_error",
+                       "regex.match: error parsing regexp");
+  EXPECT_BUILTIN(c, "regex.is_valid", R"j([".+"])j", "true");
+  EXPECT_BUILTIN(c, "regex.is_valid", R"j(["++"])j", "false");
+  EXPECT_BUILTIN(c, "regex.is_valid", R"j([5])j", "false");
+}
+
+TEST(RegoRegex, FindNFollowsGoFindAll) {
+  BuiltinCaller c;
+  EXPECT_BUILTIN(c, "regex.find_n", R"j(["a.", "paranormal", -1])j", R"j(["ar", "an", "al"])j");
+  EXPECT_BUILTIN(c, "regex.find_n", R"j(["a.", "paranormal", 2])j", R"j(["ar", "an"])j");
+  EXPECT_BUILTIN(c, "regex.find_n", R"j(["a.", "paranormal", 0])j", "[]");
+  EXPECT_BUILTIN(c, "regex.find_n", R"j(["^a.", "abacadaeaf", -1])j", R"j(["ab"])j");
+  EXPECT_BUILTIN(c, "regex.find_n", R"j([".$", "abacadaeaf", -1])j", R"j(["f"])j");
+  EXPECT_BUILTIN(c, "regex.find_n", R"j(["[abcdef]{2}", "abacadaeaf", -1])j", R"j(["ab", "ac", "ad", "ae", "af"])j");
+  // An empty match right after a non-empty match is dropped (Go regexp.allMatches).
+  EXPECT_BUILTIN(c, "regex.find_n", R"j(["a*", "baaab", -1])j", R"j(["", "aaa", ""])j");
+  EXPECT_BUILTIN(c, "regex.find_n", R"j(["x*", "éa", -1])j", R"j(["", "", ""])j");
+}
+
+TEST(RegoRegex, FindAllStringSubmatch) {
+  BuiltinCaller c;
+  EXPECT_BUILTIN(c, "regex.find_all_string_submatch_n", R"j(["a(x*)b", "-ab-axxb-", -1])j",
+                 R"j([["ab", ""], ["axxb", "xx"]])j");
+  EXPECT_BUILTIN(c, "regex.find_all_string_submatch_n", R"j(["a(x)?(b)", "ab axb", 1])j", R"j([["ab", "", "b"]])j");
+  EXPECT_BUILTIN(c, "regex.find_all_string_submatch_n", R"j(["[^aouiye]([aouiye])([^aouiye])?", "mississippi", -1])j",
+                 R"j([["mis", "i", "s"], ["sis", "i", "s"], ["sip", "i", "p"], ["pi", "i", ""]])j");
+}
+
+TEST(RegoRegex, SplitFollowsGoSplit) {
+  BuiltinCaller c;
+  EXPECT_BUILTIN(c, "regex.split", R"j(["a", "banana"])j", R"j(["b", "n", "n", ""])j");
+  EXPECT_BUILTIN(c, "regex.split", R"j(["z+", "pizza"])j", R"j(["pi", "a"])j");
+  EXPECT_BUILTIN(c, "regex.split", R"j(["^[a-z]+\\[[0-9]+\\]$", ""])j", R"j([""])j");
+  EXPECT_BUILTIN(c, "regex.split", R"j(["^[a-z ]+$", "foobar baz"])j", R"j(["", ""])j");
+  EXPECT_BUILTIN(c, "regex.split", R"j(["^[a-z]+", "foobar baz"])j", R"j(["", " baz"])j");
+  EXPECT_BUILTIN(c, "regex.split", R"j(["[a-z]+$", "foobar baz"])j", R"j(["foobar ", ""])j");
+  EXPECT_BUILTIN(c, "regex.split", R"j(["", "abc"])j", R"j(["a", "b", "c"])j");
+}
+
+TEST(RegoRegex, ReplaceExpandsGoTemplates) {
+  BuiltinCaller c;
+  EXPECT_BUILTIN(c, "regex.replace", R"j(["foo bar", "[a-z]", "_"])j", R"j("___ ___")j");
+  EXPECT_BUILTIN(c, "regex.replace", R"j(["foo barx", "[a-z]{2}", "_"])j", R"j("_o __")j");
+  EXPECT_BUILTIN(c, "regex.replace", R"j(["foo", "^[a-z]", "F"])j", R"j("Foo")j");
+  EXPECT_BUILTIN(c, "regex.replace", R"j(["foo", "x[a-z]$", "F"])j", R"j("foo")j");
+  EXPECT_BUILTIN(c, "regex.replace", R"j(["-wy-wxxy-", "w(x*)", "$1W"])j", R"j("-y-y-")j");
+  EXPECT_BUILTIN(c, "regex.replace", R"j(["-wy-wxxy-", "w(x*)", "${1}W"])j", R"j("-Wy-xxWy-")j");
+  EXPECT_BUILTIN(c, "regex.replace", R"j(["foo", "(?P<w>o)", "[$w$$]"])j", R"j("f[o$][o$]")j");
+  EXPECT_BUILTIN(c, "regex.replace", R"j(["abc", "x*", "-"])j", R"j("-a-b-c-")j");
+  EXPECT_BUILTIN(c, "regex.replace", R"j(["baaac", "a*", "-"])j", R"j("-b-c-")j");
+  EXPECT_BUILTIN_ERROR(c, "regex.replace", R"j(["foo", "[", "$1"])j", "eval_builtin_error", "error parsing regexp");
+}
+
+TEST(RegoRegex, TemplateMatch) {
+  BuiltinCaller c;
+  EXPECT_BUILTIN(c, "regex.template_match", R"j(["urn:foo:{.*}", "urn:foo:bar:baz", "{", "}"])j", "true");
+  EXPECT_BUILTIN(c, "regex.template_match", R"j(["urn:foo:<.*>", "urn:foo:bar:baz", "<", ">"])j", "true");
+  EXPECT_BUILTIN(c, "regex.template_match", R"j(["urn:foo.{[a-z]+}", "urn:fooxbar", "{", "}"])j", "false");
+  EXPECT_BUILTIN(c, "regex.template_match", R"j(["a{b{c}}", "abc", "{", "}"])j", "false");
+  EXPECT_BUILTIN_ERROR(c, "regex.template_match", R"j(["urn:{.*", "urn:x", "{", "}"])j", "eval_builtin_error",
+                       "unbalanced braces");
+}
+
+}  // namespace
+}  // namespace cloister::rego
