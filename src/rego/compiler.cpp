@@ -533,7 +533,7 @@ class Resolver {
       }
     }
     if (!t->func) {
-      if (name == "print") {
+      if (name == "print" || name == "internal.template_string") {
         for (auto& i : t->items) resolve(i, s);
         collect_vars(t);
         return;

@@ -768,6 +768,7 @@ class Evaluator {
 
   bool eval_call(const Term& t, VCont k) {
     if (t.name == "print") return eval_print(t, k);
+    if (t.name == "internal.template_string") return eval_template(t, k);
     std::vector<Value> args(t.items.size());
     return eval_args(t, args, 0, k);
   }
@@ -778,6 +779,22 @@ class Evaluator {
       args[i] = v;
       return eval_args(t, args, i + 1, k);
     });
+  }
+
+  // Template strings: each part's first value; strings verbatim, other values as Rego text.
+  bool eval_template(const Term& t, VCont k) {
+    std::string out;
+    for (const auto& part : t.items) {
+      Value v;
+      eval_term(*part, [&](const Value& x) {
+        v = x;
+        return true;
+      });
+      if (v.is_undefined()) out += "<undefined>";
+      else if (v.is_string()) out += v.as_string();
+      else out += to_rego_string(v);
+    }
+    return k(Value::string(std::move(out)));
   }
 
   bool eval_print(const Term& t, VCont k) {

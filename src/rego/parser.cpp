@@ -6,7 +6,7 @@ namespace cloister::rego {
 namespace {
 
 enum class Tok : std::uint8_t {
-  Eof, Ident, Number, String, RawString,
+  Eof, Ident, Number, String, RawString, Template,
   LBrace, RBrace, LBrack, RBrack, LParen, RParen,
   Dot, Comma, Semi, Colon, Assign, Unify, Eq, Neq, Lt, Le, Gt, Ge,
   Plus, Minus, Star, Slash, Percent, Amp, Bar, Bad
@@ -37,6 +37,70 @@ struct ParseFail {
   std::size_t offset;
   std::string msg;
 };
+
+// Template strings ($"a {expr} b", $`raw {expr}`): finds the end of one, skipping nested strings
+// and templates inside expressions. `i` is just past the opening quote.
+bool skip_template(std::string_view s, std::size_t i, char q, std::size_t& end, std::string& why);
+
+bool skip_expr(std::string_view s, std::size_t i, std::size_t& close, std::string& why) {
+  int depth = 0;
+  while (i < s.size()) {
+    char c = s[i];
+    if (c == '$' && i + 1 < s.size() && (s[i + 1] == '"' || s[i + 1] == '`')) {
+      std::size_t e;
+      if (!skip_template(s, i + 2, s[i + 1], e, why)) return false;
+      i = e;
+      continue;
+    }
+    if (c == '"') {
+      ++i;
+      while (i < s.size() && s[i] != '"') i += s[i] == '\\' ? 2 : 1;
+      ++i;
+      continue;
+    }
+    if (c == '`') {
+      ++i;
+      while (i < s.size() && s[i] != '`') ++i;
+      ++i;
+      continue;
+    }
+    if (c == '{') ++depth;
+    if (c == '}') {
+      if (depth == 0) {
+        close = i;
+        return true;
+      }
+      --depth;
+    }
+    ++i;
+  }
+  why = "non-terminated template expression";
+  return false;
+}
+
+bool skip_template(std::string_view s, std::size_t i, char q, std::size_t& end, std::string& why) {
+  while (i < s.size()) {
+    char c = s[i];
+    if (c == q) {
+      end = i + 1;
+      return true;
+    }
+    if (c == '\\') {
+      i += 2;
+      continue;
+    }
+    if (q == '"' && c == '\n') break;
+    if (c == '{') {
+      std::size_t close;
+      if (!skip_expr(s, i + 1, close, why)) return false;
+      i = close + 1;
+      continue;
+    }
+    ++i;
+  }
+  why = "non-terminated template string";
+  return false;
+}
 
 class Lexer {
  public:
@@ -113,6 +177,21 @@ class Lexer {
         }
         ++i_;
         t.t = Tok::String;
+      } else if (c == '$' && i_ + 1 < s_.size() && (s_[i_ + 1] == '"' || s_[i_ + 1] == '`')) {
+        std::size_t end = 0;
+        std::string why;
+        if (!skip_template(s_, i_ + 2, s_[i_ + 1], end, why)) {
+          err = {Loc{0, t.line, t.col}, start, why};
+          return false;
+        }
+        for (std::size_t j = i_; j < end; ++j) {
+          if (s_[j] == '\n') {
+            ++line_;
+            col_ = 0;
+          }
+        }
+        i_ = end;
+        t.t = Tok::Template;
       } else if (c == '`') {
         ++i_;
         while (i_ < s_.size() && s_[i_] != '`') {
@@ -730,6 +809,10 @@ class Parser {
         advance();
         term = scalar(string_value(t), t);
         break;
+      case Tok::Template:
+        advance();
+        term = template_term(t);
+        break;
       case Tok::Ident: {
         if (ref_follows() && t.text != "set") {
           advance();
@@ -784,6 +867,55 @@ class Parser {
       default: error(t, "unexpected " + std::string(t.text) + " token");
     }
     return postfix(term);
+  }
+
+  // $"..." -> internal.template_string(parts...): literal parts are string scalars, the others
+  // are the embedded expressions (undefined ones print as <undefined>).
+  TermP template_term(const Token& t) {
+    std::string_view body = t.text.substr(2, t.text.size() - 3);
+    char q = t.text[1];
+    std::vector<TermP> parts;
+    std::string lit;
+    auto flush = [&] {
+      if (lit.empty()) return;
+      if (q == '"') {
+        auto v = parse_json("\"" + lit + "\"");
+        if (!v) error(t, "invalid escape in template string");
+        parts.push_back(scalar(*v, t));
+      } else {
+        parts.push_back(scalar(Value::string(lit), t));
+      }
+      lit.clear();
+    };
+    for (std::size_t i = 0; i < body.size();) {
+      char c = body[i];
+      if (c == '\\' && i + 1 < body.size() && body[i + 1] == '{') {
+        lit.push_back('{');
+        i += 2;
+      } else if (c == '\\' && q == '"' && i + 1 < body.size()) {
+        lit.push_back(c);
+        lit.push_back(body[i + 1]);
+        i += 2;
+      } else if (c == '{') {
+        flush();
+        std::size_t close;
+        std::string why;
+        if (!skip_expr(body, i + 1, close, why)) error(t, why);
+        Parser sub(file_, file_index_, body.substr(i + 1, close - i - 1), opts_);
+        sub.keywords_ = keywords_;
+        sub.depth_ = depth_;
+        auto e = sub.single_term();
+        if (!e) error(t, "in template expression: " + e.error().message());
+        parts.push_back(*e);
+        i = close + 1;
+      } else {
+        lit.push_back(c);
+        ++i;
+      }
+    }
+    flush();
+    auto c = call("internal.template_string", std::move(parts), loc(t));
+    return c;
   }
 
   TermP postfix(TermP term) {

@@ -15,7 +15,9 @@ namespace cloister::rego::builtins {
   X(strings)                              \
   X(sprintf)                              \
   X(casts)                                \
-  X(regex)
+  X(regex)                                \
+  X(objects)                              \
+  X(arrays)
 
 #define CLOISTER_REGO_DECLARE(family) void register_##family(Registry& r);
 CLOISTER_REGO_BUILTIN_FAMILIES(CLOISTER_REGO_DECLARE)
