@@ -62,7 +62,10 @@ int fail(const std::string& message) {
   return 2;
 }
 
-int run_measure(const MeasureArgs& a) {
+int run_measure(MeasureArgs a) {
+  // sev-snp-measure treats an empty --kernel/--initrd path as not given.
+  if (a.kernel && a.kernel->empty()) a.kernel.reset();
+  if (a.initrd && a.initrd->empty()) a.initrd.reset();
   auto firmware = read_file(a.ovmf);
   if (!firmware) return fail("--ovmf: " + firmware.error().to_string());
 

@@ -4,7 +4,6 @@
 #include <cstdio>
 #include <string>
 
-#include "cloister/common/encoding.h"
 #include "le.h"
 
 namespace cloister::snp_measure {

@@ -61,6 +61,14 @@ TEST(MeasureCli, CpuSignatureSpellingsAgree) {
   }
 }
 
+TEST(MeasureCli, EmptyKernelPathMeansNoKernel) {
+  // As in sev-snp-measure: an empty path is "not given", unlike an empty file (/dev/null).
+  auto r = measure_cli({"--mode", "snp", "--vcpus", "1", "--vcpu-type", "EPYC-v4", "--ovmf", ovmf(),
+                        "--guest-features", "0x21", "--kernel", "", "--initrd", ""});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, std::string(kSnpWithoutKernel) + "\n");
+}
+
 TEST(MeasureCli, Base64AndVerboseOutput) {
   auto r = measure_cli({"--mode", "sev", "--ovmf", ovmf(), "--kernel", "/dev/null", "--append",
                         "console=ttyS0 loglevel=7", "--output-format", "base64"});
