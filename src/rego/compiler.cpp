@@ -171,22 +171,42 @@ class Resolver {
   }
 
   // Phase A: declarations and implicit locals of one body level (nested bodies excluded).
+  // Names a body declares explicitly (some, :=, some ... in): visible only after the declaration.
+  static void pattern_names(const TermP& t, std::set<std::string>& out) {
+    if (!t) return;
+    if (t->kind == TermKind::Var) {
+      if (!t->wildcard) out.insert(t->name);
+    } else if (t->kind == TermKind::Array || t->kind == TermKind::Set) {
+      for (const auto& i : t->items) pattern_names(i, out);
+    } else if (t->kind == TermKind::Object) {
+      for (std::size_t i = 1; i < t->items.size(); i += 2) pattern_names(t->items[i], out);
+    }
+  }
+
+  // Phase A: implicit locals of one body level (nested bodies excluded).
   void declare_level(Body& b, Scope& s) {
+    std::set<std::string> declared;
+    for (auto& e : b.exprs) {
+      if (e.kind == ExprKind::SomeDecl) {
+        for (auto& v : e.vars) pattern_names(v, declared);
+      } else if (e.kind == ExprKind::SomeIn) {
+        pattern_names(e.key, declared);
+        pattern_names(e.val, declared);
+      } else if (e.kind == ExprKind::Term && is_assign(*e.term)) {
+        pattern_names(e.term->items[0], declared);
+      }
+    }
+    skip_ = &declared;
     for (auto& e : b.exprs) {
       switch (e.kind) {
-        case ExprKind::SomeDecl:
-          for (auto& v : e.vars) v->slot = new_slot(s, v->name, v->wildcard);
-          break;
-        case ExprKind::SomeIn:
-          implicit(e.coll, s);
-          declare_pattern(e.key, s);
-          declare_pattern(e.val, s);
-          break;
+        case ExprKind::SomeDecl: break;
+        case ExprKind::SomeIn: implicit(e.coll, s); break;
         case ExprKind::Every: implicit(e.coll, s); break;
         case ExprKind::Term:
-          if (e.term->kind == TermKind::Call && e.term->name == "assign" && e.term->items.size() == 2) {
+          if (is_assign(*e.term)) {
             implicit(e.term->items[1], s);
-            declare_pattern(e.term->items[0], s);
+            // object keys inside an := pattern are inputs
+            if (e.term->items[0]->kind != TermKind::Var) implicit(e.term->items[0], s);
           } else {
             implicit(e.term, s);
           }
@@ -196,6 +216,61 @@ class Resolver {
         if (!builtin_value(w, s)) implicit(w.value, s);
       }
     }
+    skip_ = nullptr;
+  }
+
+  static bool is_assign(const Term& t) {
+    return t.kind == TermKind::Call && t.name == "assign" && t.items.size() == 2;
+  }
+
+  // OPA evaluates references with variables in call arguments before the call: f(xs[i]) becomes
+  // $r = xs[i]; f($r), so the reference can bind i (also when i is compared by the call itself).
+  static bool has_var_path(const Term& t) {
+    for (std::size_t i = 1; i < t.items.size(); ++i)
+      if (t.items[i]->kind != TermKind::Scalar) return true;
+    return false;
+  }
+  void extract_refs(TermP& t, std::vector<Expr>& pre, const Loc& loc) {
+    if (t->kind == TermKind::Call) {
+      if (t->name == "print" || t->name == "internal.template_string") return;
+      for (auto& a : t->items) {
+        if (a->kind == TermKind::Ref && has_var_path(*a) && t->name != "eq" && t->name != "assign") {
+          std::string name = "$r" + std::to_string(fresh_++);
+          auto v1 = std::make_shared<Term>();
+          v1->kind = TermKind::Var;
+          v1->name = name;
+          v1->loc = a->loc;
+          auto v2 = std::make_shared<Term>(*v1);
+          auto eq = std::make_shared<Term>();
+          eq->kind = TermKind::Call;
+          eq->name = "eq";
+          eq->loc = a->loc;
+          eq->items = {v1, a};
+          Expr e;
+          e.kind = ExprKind::Term;
+          e.loc = loc;
+          e.term = eq;
+          pre.push_back(std::move(e));
+          a = v2;
+        } else {
+          extract_refs(a, pre, loc);
+        }
+      }
+    } else if (t->kind == TermKind::Array || t->kind == TermKind::Set || t->kind == TermKind::Object) {
+      for (auto& i : t->items) extract_refs(i, pre, loc);
+    }
+  }
+  void extract_body_refs(Body& b) {
+    std::vector<Expr> out;
+    for (auto& e : b.exprs) {
+      if (e.kind == ExprKind::Term && !e.negated && e.withs.empty()) {
+        std::vector<Expr> pre;
+        extract_refs(e.term, pre, e.loc);
+        for (auto& p : pre) out.push_back(std::move(p));
+      }
+      out.push_back(std::move(e));
+    }
+    b.exprs = std::move(out);
   }
 
   // `with f as count`: a replacement naming a builtin rather than a value.
@@ -244,6 +319,7 @@ class Resolver {
           t->slot = new_slot(s, "_", true);
           return;
         }
+        if (skip_ && skip_->count(t->name)) return;
         if (lookup(&s, t->name) != kNoSlot) return;
         if (global(t->name, t->loc)) return;
         new_slot(s, t->name, false);
@@ -264,12 +340,17 @@ class Resolver {
   // Phase B: resolve every term of a body (recursing into nested bodies).
   void resolve_body(Body& b, Scope& s) {
     b.scope = s.id;
+    extract_body_refs(b);
     declare_level(b, s);
     for (auto& e : b.exprs) {
       switch (e.kind) {
-        case ExprKind::SomeDecl: break;
+        case ExprKind::SomeDecl:
+          for (auto& v : e.vars) v->slot = new_slot(s, v->name, v->wildcard);
+          break;
         case ExprKind::SomeIn:
           resolve(e.coll, s);
+          declare_pattern(e.key, s);
+          declare_pattern(e.val, s);
           if (e.key) resolve(e.key, s);
           resolve(e.val, s);
           break;
@@ -288,7 +369,16 @@ class Resolver {
           scopes_.push_back(std::move(inner));
           break;
         }
-        case ExprKind::Term: resolve(e.term, s); break;
+        case ExprKind::Term:
+          if (is_assign(*e.term)) {
+            resolve(e.term->items[1], s);
+            declare_pattern(e.term->items[0], s);
+            resolve(e.term->items[0], s);
+            collect_vars(e.term);
+          } else {
+            resolve(e.term, s);
+          }
+          break;
       }
       for (auto& w : e.withs) resolve_with(w, s);
     }
@@ -824,6 +914,8 @@ class Resolver {
   std::vector<std::unique_ptr<Scope>> scopes_;
 
  private:
+  const std::set<std::string>* skip_ = nullptr;
+  int fresh_ = 0;
   Policy::Impl& p_;
   const Module* mod_;
   const std::set<std::string>* pkg_rules_;

@@ -830,8 +830,31 @@ class Evaluator {
 
   bool apply_mock(const Mock& m, const Term& t, std::span<const Value> args, VCont k) {
     if (m.is_value) return k(m.value);
-    if (m.func) return call_function(m.func, args, t.loc, k);
-    return call_builtin(m.builtin, t, args, k);
+    // A replacement runs with the original functions: it may call what it replaces, and mocks
+    // do not chain (OPA semantics).
+    auto fm = std::move(ov_.func_mocks);
+    auto bm = std::move(ov_.builtin_mocks);
+    ov_.func_mocks.clear();
+    ov_.builtin_mocks.clear();
+    Value r;
+    try {
+      if (m.func) {
+        r = function_result(m.func, args);
+      } else {
+        call_builtin(m.builtin, t, args, [&](const Value& v) {
+          r = v;
+          return true;
+        });
+      }
+    } catch (...) {
+      ov_.func_mocks = std::move(fm);
+      ov_.builtin_mocks = std::move(bm);
+      throw;
+    }
+    ov_.func_mocks = std::move(fm);
+    ov_.builtin_mocks = std::move(bm);
+    if (r.is_undefined()) return false;
+    return k(r);
   }
 
   bool dispatch(const Term& t, std::span<const Value> args, VCont k) {
@@ -870,6 +893,12 @@ class Evaluator {
 
   bool call_function(const DataNode* n, std::span<const Value> args, const Loc& loc, VCont k) {
     (void)loc;
+    Value result = function_result(n, args);
+    if (result.is_undefined()) return false;
+    return k(result);
+  }
+
+  Value function_result(const DataNode* n, std::span<const Value> args) {
     Value result;
     for (const auto& r : n->rules) {
       run_function(*r, args, [&](const Rule& which) {
@@ -883,8 +912,7 @@ class Evaluator {
       });
     }
     if (result.is_undefined() && n->default_rule) result = value_of_default(*n->default_rule);
-    if (result.is_undefined()) return false;
-    return k(result);
+    return result;
   }
 
   bool unify_args(const Rule& r, std::span<const Value> args, std::size_t i, Cont k) {

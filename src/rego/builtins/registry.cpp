@@ -17,7 +17,8 @@ namespace cloister::rego::builtins {
   X(casts)                                \
   X(regex)                                \
   X(objects)                              \
-  X(arrays)
+  X(arrays)                               \
+  X(units)
 
 #define CLOISTER_REGO_DECLARE(family) void register_##family(Registry& r);
 CLOISTER_REGO_BUILTIN_FAMILIES(CLOISTER_REGO_DECLARE)
