@@ -202,7 +202,11 @@ Status TarValidator::on_pax(bool global) {
 
 Status TarValidator::finish() const {
   switch (state_) {
-    case State::end: return {};
+    case State::end:
+      if (offset_ % kBlock != 0) {
+        return make_error(Errc::parse, "tar length " + std::to_string(offset_) + " is not a multiple of 512");
+      }
+      return {};
     case State::data:
       return make_error(Errc::parse, "truncated tar: stream ends inside the data of '" + entry_name_ + "' at offset " +
                                          std::to_string(offset_) + " (" + std::to_string(remaining_) + " bytes missing)");

@@ -143,6 +143,9 @@ TEST(LayerTar, RejectsCorruptArchives) {
     auto bad = tar;
     bad.push_back(1);  // non-zero after the end marker
     EXPECT_EQ(error_of(bad), Errc::parse);
+    auto odd = tar;
+    odd.push_back(0);  // zeros, but not a whole tar block
+    EXPECT_EQ(error_of(odd), Errc::parse);
     auto ok = tar;
     ok.resize(ok.size() + 10240 - ok.size() % 10240, 0);  // tar record padding is fine
     EXPECT_TRUE(hash_layer(ok));
