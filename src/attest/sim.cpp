@@ -337,6 +337,9 @@ struct SimServer::Impl {
     timeval tv{5, 0};  // a stuck guest must not block the sandbox's other requests forever
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     while (true) {
+      // Wait for the next request or for stop(), so an idle guest connection cannot delay shutdown.
+      pollfd fds[2] = {{fd, POLLIN, 0}, {wake[0], POLLIN, 0}};
+      if (poll(fds, 2, 30000) <= 0 || fds[1].revents) return;
       auto req = sim_read_frame(fd);
       if (!req) return;
       std::string resp = handle(*req);

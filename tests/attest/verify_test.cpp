@@ -215,9 +215,19 @@ TEST(Verify, VlekOutsideItsValidityIsRejected) {
   EXPECT_THAT(chain.error().message(), HasSubstr("2025-12-10"));
 }
 
-// An RSA key generated once per binary (RSA-4096 generation takes seconds).
+// An RSA-4096 key generated once and kept under the build tree (generation takes seconds and
+// every TEST runs in its own process under ctest).
 EVP_PKEY* rsa4096() {
-  static ossl::EvpPkey key = [] { return std::move(*x509::generate_rsa(4096)); }();
+  static ossl::EvpPkey key = [] {
+    std::filesystem::path p = std::filesystem::path(CLOISTER_ATTEST_TEST_CACHE) / "rsa4096.pem";
+    if (auto pem = read_file(p)) {
+      if (auto k = x509::private_key_from_pem(*pem)) return std::move(*k);
+    }
+    ossl::EvpPkey k = std::move(*x509::generate_rsa(4096));
+    std::filesystem::create_directories(p.parent_path());
+    (void)write_file_atomic(p, as_bytes(*x509::private_key_pem(k.get())), 0600);
+    return k;
+  }();
   return key.get();
 }
 
