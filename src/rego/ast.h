@@ -78,6 +78,7 @@ struct Expr {
   ExprKind kind = ExprKind::Term;
   Loc loc;
   bool negated = false;
+  bool capture = false;       // query-level term: a false value is a result, not a failure
   TermP term;                 // Term: the expression (Call for operators, eq, assign)
   std::vector<TermP> vars;    // SomeDecl
   TermP key, val, coll;       // SomeIn / Every (key optional)

@@ -1192,6 +1192,11 @@ Result<PreparedQuery> compile_query(const std::shared_ptr<const Policy::Impl>& p
     Resolver res(const_cast<Policy::Impl&>(*policy), nullptr, nullptr);
     Scope top = res.child(nullptr);
     res.resolve_body(*impl->body, top);
+    // As OPA's query compiler does (x = term), a query expression that is a plain term yields its
+    // value even when that value is false.
+    for (auto& e : impl->body->exprs) {
+      if (e.kind == ExprKind::Term && !e.negated && e.term->kind != TermKind::Call) e.capture = true;
+    }
     std::vector<bool> safe(static_cast<std::size_t>(res.nslots()), false);
     res.schedule(*impl->body, safe);
     impl->nslots = res.nslots();

@@ -213,7 +213,7 @@ class Evaluator {
           });
         }
         return eval_term(t, [&](const Value& v) {
-          if (v.is_false()) return false;
+          if (v.is_false() && !e.capture) return false;
           last_value_ = v;
           return k();
         });
@@ -647,6 +647,27 @@ class Evaluator {
     return v;
   }
 
+  // Two rules contributing to one document: objects merge key by key, sets unite, equal values
+  // agree; anything else is a conflict.
+  Value merge_docs(const Value& a, const Value& b, const Loc& loc) {
+    if (a == b) return a;
+    if (a.is_set() && b.is_set()) {
+      std::vector<Value> items = a.set_items();
+      items.insert(items.end(), b.set_items().begin(), b.set_items().end());
+      return Value::set(std::move(items));
+    }
+    if (a.is_object() && b.is_object()) {
+      std::map<Value, Value, ValueLess> m(a.object_entries().begin(), a.object_entries().end());
+      for (const auto& [k, v] : b.object_entries()) {
+        auto it = m.find(k);
+        if (it == m.end()) m.emplace(k, v);
+        else it->second = merge_docs(it->second, v, loc);
+      }
+      return Value::object(std::vector<std::pair<Value, Value>>(m.begin(), m.end()));
+    }
+    raise("eval_conflict_error", "object keys must be unique", loc);
+  }
+
   bool each_value(const Term* t, VCont k) {
     if (!t) return k(Value::boolean(true));
     return eval_term(*t, k);
@@ -694,6 +715,19 @@ class Evaluator {
             });
           });
         });
+      }
+      // Rules at deeper ground paths (p.q.r := 1 next to p.q[x] := 2) add to the same object.
+      for (const auto& [key, child] : n->children) {
+        Value cv = materialize(child.get(), nullptr);
+        if (cv.is_undefined()) continue;
+        auto it = root.kids.find(key);
+        if (it == root.kids.end()) {
+          root.kids[key].leaf = cv;
+        } else {
+          Value merged = merge_docs(it->second.to_value(), cv, n->rules[0]->loc);
+          it->second = BNode{};
+          it->second.leaf = merged;
+        }
       }
       if (root.kids.empty() && n->default_rule) return value_of_default(*n->default_rule);
       return root.to_value();

@@ -593,7 +593,10 @@ class Parser {
       b->exprs.push_back(literal());
       return b;
     }
-    if (cur().t == Tok::LBrace) return block();
+    if (cur().t == Tok::LBrace) {
+      if (v1_) error(cur(), "`if` keyword is required before rule body");
+      return block();
+    }
     return nullptr;
   }
 

@@ -1,0 +1,198 @@
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "cloister/rego/rego.h"
+
+namespace cloister::rego {
+namespace {
+
+std::shared_ptr<const Policy> compile_ok(const std::string& text, Value data = Value()) {
+  auto p = Policy::compile({{"t.rego", text}}, data);
+  EXPECT_TRUE(p.has_value()) << (p ? "" : p.error().message());
+  return p ? *p : nullptr;
+}
+
+std::string eval_json(const std::shared_ptr<const Policy>& p, std::string_view query, Value input = Value()) {
+  EvalOptions o;
+  o.input = input;
+  auto r = p->eval(query, o);
+  if (!r) return "error: " + r.error().message();
+  if (r->rows.empty()) return "undefined";
+  return to_json(r->rows[0].value);
+}
+
+std::string error_of(const std::string& text, std::string_view query = "data.t.p") {
+  auto p = Policy::compile({{"t.rego", text}});
+  if (!p) return p.error().message();
+  auto r = (*p)->eval(query);
+  if (!r) return r.error().message();
+  return "no error";
+}
+
+Value J(std::string_view s) { return *parse_json(s); }
+
+TEST(RegoEval, CompletePartialSetObjectAndDefault) {
+  auto p = compile_ok(R"(package t
+default allow := false
+allow if input.user == "admin"
+names contains n if some n in input.names
+by_len[n] := count(n) if some n in input.names
+p.q.r := 7
+)");
+  EXPECT_EQ(eval_json(p, "data.t.allow", J(R"({"user":"admin"})")), "true");
+  EXPECT_EQ(eval_json(p, "data.t.allow", J(R"({"user":"bob"})")), "false");
+  EXPECT_EQ(eval_json(p, "data.t.names", J(R"({"names":["b","a","b"]})")), R"(["a","b"])");
+  EXPECT_EQ(eval_json(p, "data.t.by_len", J(R"({"names":["ab","c"]})")), R"({"ab":2,"c":1})");
+  EXPECT_EQ(eval_json(p, "data.t.p.q", J("{}")), R"({"r":7})");
+  EXPECT_EQ(eval_json(p, "data.t.missing", J("{}")), "undefined");
+}
+
+TEST(RegoEval, FunctionsElseAndIndexingByArguments) {
+  auto p = compile_ok(R"(package t
+f(1) := "one"
+f(2) := "two"
+f(x) := "many" if x > 2
+g(x) := "neg" if { x < 0 } else := "zero" if { x == 0 } else := "pos"
+)");
+  EXPECT_EQ(eval_json(p, "data.t.f(1)"), R"("one")");
+  EXPECT_EQ(eval_json(p, "data.t.f(5)"), R"("many")");
+  EXPECT_EQ(eval_json(p, "data.t.f(0)"), "undefined");
+  EXPECT_EQ(eval_json(p, "data.t.g(-3)"), R"("neg")");
+  EXPECT_EQ(eval_json(p, "data.t.g(0)"), R"("zero")");
+  EXPECT_EQ(eval_json(p, "data.t.g(9)"), R"("pos")");
+}
+
+TEST(RegoEval, NegationEverySomeAndComprehensions) {
+  auto p = compile_ok(R"(package t
+all_small if every x in input.xs { x < 10 }
+no_big if not any_big
+any_big if { some x in input.xs; x >= 10 }
+doubled := [y | some x in input.xs; y := x * 2]
+evens := {x | some x in input.xs; x % 2 == 0}
+index := {x: i | some i, x in input.xs}
+)");
+  Value in = J(R"({"xs":[1,2,3,4]})");
+  EXPECT_EQ(eval_json(p, "data.t.all_small", in), "true");
+  EXPECT_EQ(eval_json(p, "data.t.no_big", in), "true");
+  EXPECT_EQ(eval_json(p, "data.t.doubled", in), "[2,4,6,8]");
+  EXPECT_EQ(eval_json(p, "data.t.evens", in), "[2,4]");
+  EXPECT_EQ(eval_json(p, "data.t.index", in), R"({"1":0,"2":1,"3":2,"4":3})");
+  EXPECT_EQ(eval_json(p, "data.t.all_small", J(R"({"xs":[1,20]})")), "undefined");
+}
+
+TEST(RegoEval, WithReplacesInputDataAndFunctions) {
+  auto p = compile_ok(R"(package t
+name := input.name
+limit := data.config.limit
+f(x) := x + 1
+mock(x) := x * 100
+a := x if { x := name with input.name as "z" }
+b := x if { x := limit with data.config.limit as 3 }
+c := x if { x := f(1) with f as mock }
+d := x if { x := count("ab") with count as mock2 }
+mock2(s) := concat("", [s, s])
+)", J(R"({"config":{"limit":1}})"));
+  EXPECT_EQ(eval_json(p, "data.t.a", J(R"({"name":"x"})")), R"("z")");
+  EXPECT_EQ(eval_json(p, "data.t.b"), "3");
+  EXPECT_EQ(eval_json(p, "data.t.limit"), "1");
+  EXPECT_EQ(eval_json(p, "data.t.c"), "100");
+  EXPECT_EQ(eval_json(p, "data.t.d"), R"("abab")");
+}
+
+TEST(RegoEval, BaseAndVirtualDocumentsMerge) {
+  auto p = compile_ok("package a.b\nv := 1\n", J(R"({"a":{"c":2}})"));
+  EXPECT_EQ(eval_json(p, "data.a"), R"({"b":{"v":1},"c":2})");
+  EXPECT_EQ(eval_json(p, "x := data.a[k]; k == \"c\""), "true");
+}
+
+TEST(RegoEval, ErrorsCarryOpaCodes) {
+  EXPECT_NE(error_of("package t\np := 1\np := 2\n").find("eval_conflict_error: complete rules must not produce multiple outputs"),
+            std::string::npos);
+  EXPECT_NE(error_of("package t\np[k] := v if { some k, v in {\"a\": 1}; v > 0 }\np[\"a\"] := 2\n")
+                .find("eval_conflict_error"),
+            std::string::npos);
+  EXPECT_NE(error_of("package t\np if { x > 1 }\n").find("t.rego:2: rego_unsafe_var_error: var x is unsafe"),
+            std::string::npos);
+  EXPECT_NE(error_of("package t\np if q\nq if p\n").find("rego_recursion_error"), std::string::npos);
+  EXPECT_NE(error_of("package t\np := nope(1)\n").find("rego_type_error: undefined function nope"), std::string::npos);
+  EXPECT_NE(error_of("package t\np := count(1, 2, 3)\n").find("rego_type_error"), std::string::npos);
+  std::string parse = error_of("package t\np := [1,\n");
+  EXPECT_NE(parse.find("rego_parse_error"), std::string::npos);
+  EXPECT_NE(parse.find("t.rego:3:1"), std::string::npos) << parse;
+}
+
+TEST(RegoEval, StrictBuiltinErrorsAndUndefinedOtherwise) {
+  auto p = compile_ok("package t\np := 1 / input.d\n");
+  EvalOptions o;
+  o.input = J(R"({"d":0})");
+  auto r = p->eval("data.t.p", o);
+  ASSERT_TRUE(r.has_value());
+  EXPECT_TRUE(r->rows.empty());
+  o.strict_builtin_errors = true;
+  r = p->eval("data.t.p", o);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(error_code(r.error()), "eval_builtin_error");
+  EXPECT_NE(r.error().message().find("div: divide by zero"), std::string::npos);
+}
+
+TEST(RegoEval, PrintIsGatheredForTheCaller) {
+  auto p = compile_ok("package t\np if { print(\"hello\", input.x, input.nope) }\n");
+  EvalOptions o;
+  o.input = J(R"({"x":[1,{"a":true}]})");
+  auto r = p->eval("data.t.p", o);
+  ASSERT_TRUE(r.has_value());
+  ASSERT_EQ(r->prints.size(), 1u);
+  EXPECT_EQ(r->prints[0], R"(hello [1, {"a": true}] <undefined>)");
+}
+
+TEST(RegoEval, LimitsStopRunawayEvaluation) {
+  auto p = compile_ok("package t\np := count([x | some a in numbers.range(1, 3000); some b in numbers.range(1, 3000); x := a * b])\n");
+  EvalOptions o;
+  o.limits.max_steps = 100000;
+  auto r = p->eval("data.t.p", o);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(error_code(r.error()), "eval_limit_error");
+  EvalOptions t;
+  t.limits.timeout = std::chrono::milliseconds(20);
+  t.limits.max_steps = 0;
+  auto start = std::chrono::steady_clock::now();
+  r = p->eval("data.t.p", t);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+}
+
+TEST(RegoEval, PreparedQueryIsSafeToShareAcrossThreads) {
+  auto p = compile_ok(R"(package t
+allow if { some c in input.containers; startswith_ok(c) }
+startswith_ok(c) if c.image == data.allowed[_]
+)", J(R"({"allowed":["a","b"]})"));
+  auto q = p->prepare("data.t.allow");
+  ASSERT_TRUE(q.has_value());
+  std::vector<std::thread> threads;
+  std::atomic<int> ok{0};
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 200; ++i) {
+        EvalOptions o;
+        o.input = J(i % 2 ? R"({"containers":[{"image":"b"}]})" : R"({"containers":[{"image":"z"}]})");
+        auto r = q->eval(o);
+        if (r && (r->rows.empty() == (i % 2 == 0))) ++ok;
+      }
+      (void)t;
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(ok.load(), 800);
+}
+
+TEST(RegoEval, QueryBindingsAreReported) {
+  auto p = compile_ok("package t\nxs := [3, 1]\n");
+  auto r = p->eval("some i; data.t.xs[i] = v");
+  ASSERT_TRUE(r.has_value());
+  ASSERT_EQ(r->rows.size(), 2u);
+  EXPECT_EQ(r->rows[0].bindings.size(), 2u);
+}
+
+}  // namespace
+}  // namespace cloister::rego
