@@ -70,18 +70,24 @@ double floor_(double d) { return std::floor(d); }
 BuiltinResult range_impl(BuiltinContext& ctx, std::span<const Value> a, std::int64_t step) {
   for (std::size_t i = 0; i < 2; ++i) {
     REGO_ARG(arg_number(ctx, a, i));
-    if (!a[i].is_integral()) return tl::unexpected(operand_error(ctx, i + 1, "integer"));
+    if (!a[i].is_integral()) {
+      return tl::unexpected(operand_error(ctx, i + 1, "integer number but got floating-point number"));
+    }
   }
   std::int64_t lo, hi;
   if (!a[0].to_int64(lo) || !a[1].to_int64(hi)) return tl::unexpected(builtin_error(ctx, "range too large"));
   std::vector<Value> out;
-  std::int64_t span = hi >= lo ? hi - lo : lo - hi;
-  if (span / step > 10'000'000) return tl::unexpected(builtin_error(ctx, "range too large"));
-  out.reserve(static_cast<std::size_t>(span / step + 1));
-  if (lo <= hi) {
-    for (std::int64_t i = lo; i <= hi; i += step) out.push_back(Value::integer(i));
-  } else {
-    for (std::int64_t i = lo; i >= hi; i -= step) out.push_back(Value::integer(i));
+  // Spans are computed in unsigned arithmetic: hi - lo may exceed INT64_MAX.
+  std::uint64_t span = hi >= lo ? static_cast<std::uint64_t>(hi) - static_cast<std::uint64_t>(lo)
+                                : static_cast<std::uint64_t>(lo) - static_cast<std::uint64_t>(hi);
+  std::uint64_t n = span / static_cast<std::uint64_t>(step) + 1;
+  if (n > 10'000'000) return tl::unexpected(builtin_error(ctx, "range too large"));
+  out.reserve(n);
+  for (std::uint64_t i = 0; i < n; ++i) {
+    std::uint64_t off = i * static_cast<std::uint64_t>(step);
+    std::int64_t v = lo <= hi ? static_cast<std::int64_t>(static_cast<std::uint64_t>(lo) + off)
+                              : static_cast<std::int64_t>(static_cast<std::uint64_t>(lo) - off);
+    out.push_back(Value::integer(v));
   }
   return Value::array(std::move(out));
 }
@@ -90,8 +96,11 @@ BuiltinResult range(BuiltinContext& ctx, std::span<const Value> a) { return rang
 
 BuiltinResult range_step(BuiltinContext& ctx, std::span<const Value> a) {
   REGO_ARG(arg_number(ctx, a, 2));
+  if (!a[2].is_integral()) {
+    return tl::unexpected(operand_error(ctx, 3, "integer number but got floating-point number"));
+  }
   std::int64_t step;
-  if (!a[2].is_integral() || !a[2].to_int64(step)) return tl::unexpected(operand_error(ctx, 3, "integer"));
+  if (!a[2].to_int64(step)) step = INT64_MAX;  // a step beyond 64 bits only ever yields the start
   if (step <= 0) return tl::unexpected(builtin_error(ctx, "step must be a positive integer"));
   return range_impl(ctx, a, step);
 }
