@@ -13,6 +13,7 @@
 
 #include "cloister/attest/attester.h"
 #include "cloister/attest/evidence.h"
+#include "cloister/attest/kds.h"
 #include "cloister/attest/policy.h"
 #include "cloister/attest/report.h"
 #include "cloister/attest/sim.h"
@@ -65,8 +66,9 @@ Result<Bytes> hex_arg(const std::string& flag, const std::string& value, std::si
 struct VerifyArgs {
   std::string report, vcek, chain, cert_table, evidence, product, host_data, report_data, min_tcb, trust_sim_root, crl,
       now;
+  std::string kds_cache;
   std::vector<std::string> measurements, vmpls;
-  bool allow_debug = false, allow_migration = false, deny_smt = false;
+  bool allow_debug = false, allow_migration = false, deny_smt = false, fetch = false;
   unsigned min_guest_svn = 0;
 };
 
@@ -106,7 +108,23 @@ int run_verify(const VerifyArgs& a) {
     if (!e->leaf.empty()) ev.leaf = std::move(e->leaf);
     for (auto& c : e->chain) ev.chain.push_back(std::move(c));
   }
-  if (ev.leaf.empty()) return fail_input("no VCEK/VLEK: pass --vcek CERT (or evidence that carries one)");
+  if (ev.leaf.empty() && (!a.kds_cache.empty() || a.fetch)) {
+    // Look the VCEK up by the report's chip_id and reported TCB (KDS spec 57230 §4.1).
+    auto rep = parse_report(ev.report);
+    if (!rep) return fail_input(rep.error().to_string());
+    Product product = rep->cpuid_product();
+    if (!a.product.empty()) product = parse_product(a.product).value_or(Product::unknown);
+    auto url = kds_vcek_url(*rep, product);
+    if (!url) return fail_input(url.error().to_string() + " (v2 reports need --product)");
+    std::optional<KdsCache> cache;
+    if (!a.kds_cache.empty()) cache.emplace(a.kds_cache);
+    std::unique_ptr<HttpFetcher> fetcher = a.fetch ? make_curl_fetcher() : nullptr;
+    if (a.fetch && !fetcher) return fail_input("--fetch: this cloister was built without libcurl");
+    auto vcek = kds_get(*url, cache ? &*cache : nullptr, fetcher.get());
+    if (!vcek) return fail_input(vcek.error().to_string());
+    ev.leaf = std::move(*vcek);
+  }
+  if (ev.leaf.empty()) return fail_input("no VCEK/VLEK: pass --vcek CERT, --kds-cache DIR, or evidence that carries one");
 
   // Options and policy.
   ChainOptions opts;
@@ -401,6 +419,8 @@ void register_attest(CLI::App& attest, int& exit_code) {
                        "Also trust the INSECURE simulator root in this state directory (tee becomes snp-sim)");
     verify->add_option("--crl", a->crl, "CRL (DER or PEM) signed by a trusted ARK/ASK");
     verify->add_option("--now", a->now, "Verification time, RFC 3339 (default: the current time)");
+    verify->add_option("--kds-cache", a->kds_cache, "Directory of cached KDS downloads (VCEK looked up by chip_id/TCB)");
+    verify->add_flag("--fetch", a->fetch, "Fetch a missing VCEK from AMD KDS (network; needs libcurl)");
     verify->callback([&exit_code, a] { exit_code = run_verify(*a); });
   }
   register_attest_sim(attest, exit_code);
