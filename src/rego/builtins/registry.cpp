@@ -18,7 +18,8 @@ namespace cloister::rego::builtins {
   X(regex)                                \
   X(objects)                              \
   X(arrays)                               \
-  X(units)
+  X(units)                                \
+  X(encoding)
 
 #define CLOISTER_REGO_DECLARE(family) void register_##family(Registry& r);
 CLOISTER_REGO_BUILTIN_FAMILIES(CLOISTER_REGO_DECLARE)
