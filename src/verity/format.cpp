@@ -129,9 +129,8 @@ Result<FormatResult> format(const std::filesystem::path& data, const std::filesy
   CLOISTER_RETURN_IF_ERROR(detail::for_each_data_chunk(
       data_fd.get(), data, params, options.threads, options.progress,
       [&](std::uint64_t first, ByteView chunk, BlockHasher& hasher) -> Status {
-        std::uint8_t* out = level0.data() + first * stride;
-        for (std::size_t off = 0; off < chunk.size(); off += dbs, out += stride) {
-          if (!hasher.hash(chunk.subspan(off, dbs), out)) return forward_error(ossl::error(Errc::internal, "hashing"));
+        if (!hasher.hash_many(chunk.data(), dbs, chunk.size() / dbs, level0.data() + first * stride, stride)) {
+          return forward_error(ossl::error(Errc::internal, "hashing"));
         }
         return {};
       }));

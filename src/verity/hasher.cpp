@@ -1,5 +1,7 @@
 #include "hasher.h"
 
+#include "sha256_mb.h"
+
 #include <algorithm>
 #include <cstring>
 #include <exception>
@@ -30,13 +32,33 @@ Result<BlockHasher> BlockHasher::create(HashAlgorithm algorithm, ByteView salt) 
     return forward_error(ossl::error(Errc::internal, "salted digest init"));
   }
   auto size = static_cast<std::size_t>(EVP_MD_get_size(md.get()));
-  return BlockHasher(std::move(md), std::move(salted), std::move(work), size);
+  return BlockHasher(algorithm, Bytes(salt.begin(), salt.end()), std::move(md), std::move(salted), std::move(work), size);
 }
 
 bool BlockHasher::hash(ByteView block, std::uint8_t* out) {
   return EVP_MD_CTX_copy_ex(work_.get(), salted_.get()) == 1 &&
          EVP_DigestUpdate(work_.get(), block.data(), block.size()) == 1 &&
          EVP_DigestFinal_ex(work_.get(), out, nullptr) == 1;
+}
+
+bool BlockHasher::hash_many(const std::uint8_t* blocks, std::size_t block_size, std::size_t count, std::uint8_t* out,
+                            std::size_t stride) {
+  std::size_t i = 0;
+  if (algorithm_ == HashAlgorithm::sha256 && count >= kSha256Lanes && sha256_x8_available()) {
+    for (; i + kSha256Lanes <= count; i += kSha256Lanes) {
+      const std::uint8_t* msg[kSha256Lanes];
+      std::uint8_t* dst[kSha256Lanes];
+      for (std::size_t j = 0; j < kSha256Lanes; ++j) {
+        msg[j] = blocks + (i + j) * block_size;
+        dst[j] = out + (i + j) * stride;
+      }
+      sha256_x8(salt_, msg, block_size, dst);
+    }
+  }
+  for (; i < count; ++i) {
+    if (!hash(ByteView(blocks + i * block_size, block_size), out + i * stride)) return false;
+  }
+  return true;
 }
 
 unsigned effective_threads(unsigned requested) noexcept {
@@ -49,11 +71,8 @@ namespace {
 Status hash_range(const Params& params, ByteView blocks, std::size_t block_size, std::uint8_t* out,
                   std::size_t stride) {
   auto hasher = CLOISTER_TRY(BlockHasher::create(params.hash, params.salt));
-  std::size_t n = blocks.size() / block_size;
-  for (std::size_t i = 0; i < n; ++i) {
-    if (!hasher.hash(blocks.subspan(i * block_size, block_size), out + i * stride)) {
-      return forward_error(ossl::error(Errc::internal, "hashing a block"));
-    }
+  if (!hasher.hash_many(blocks.data(), block_size, blocks.size() / block_size, out, stride)) {
+    return forward_error(ossl::error(Errc::internal, "hashing a block"));
   }
   return {};
 }

@@ -125,10 +125,14 @@ Result<VerifyResult> verify(const std::filesystem::path& data, const std::filesy
   CLOISTER_RETURN_IF_ERROR(detail::for_each_data_chunk(
       data_fd.get(), data, params, options.threads, options.progress,
       [&](std::uint64_t first, ByteView chunk, BlockHasher& hasher) -> Status {
-        std::uint8_t digest[64];
-        for (std::uint64_t i = 0; i < chunk.size() / dbs; ++i) {
-          if (!hasher.hash(chunk.subspan(i * dbs, dbs), digest)) return forward_error(ossl::error(Errc::internal, "hashing"));
-          if (std::memcmp(digest, expected.data() + (first + i) * stride, ds) != 0) {
+        const std::uint64_t n = chunk.size() / dbs;
+        thread_local Bytes digests;
+        digests.resize(n * stride);
+        if (!hasher.hash_many(chunk.data(), dbs, n, digests.data(), stride)) {
+          return forward_error(ossl::error(Errc::internal, "hashing"));
+        }
+        for (std::uint64_t i = 0; i < n; ++i) {
+          if (std::memcmp(digests.data() + i * stride, expected.data() + (first + i) * stride, ds) != 0) {
             std::uint64_t bad = first + i, cur = first_bad.load();
             while (bad < cur && !first_bad.compare_exchange_weak(cur, bad)) {
             }

@@ -152,3 +152,39 @@ TEST(VerityBuildTree, RootOfOneBlockIsItsSaltedDigest) {
 
 }  // namespace
 }  // namespace cloister::verity
+
+namespace cloister::verity {
+namespace {
+
+// Level-0 digests against one-shot OpenSSL SHA-256, for salt lengths around the 64-byte SHA-256
+// block boundaries (the multi-buffer path assembles those blocks itself) and block counts that
+// are and are not multiples of the SIMD lane count.
+TEST(VerityBuildTree, Sha256DigestsMatchOpenSslForEverySaltShape) {
+  for (std::size_t salt_len : {0, 1, 31, 32, 55, 56, 57, 63, 64, 65, 119, 120, 127, 128, 200, 255, 256}) {
+    for (std::uint32_t bs : {512u, 4096u}) {
+      for (std::uint64_t blocks : {9ull, 16ull, 23ull}) {
+        Params p;
+        p.superblock = false;
+        p.data_block_size = bs;
+        p.hash_block_size = 4096;
+        p.salt = test::random_bytes(salt_len, salt_len + 1000);
+        auto data = test::random_bytes(blocks * bs, salt_len * 7 + bs + blocks);
+        auto tree = build_tree(p, data);
+        ASSERT_TRUE(tree);
+        // One level-0 block (<= 128 digests) holding digest i at i * 32.
+        ASSERT_EQ(tree->geometry.levels.size(), 1u);
+        for (std::uint64_t i = 0; i < blocks; ++i) {
+          Bytes m = p.salt;
+          m.insert(m.end(), data.begin() + static_cast<std::ptrdiff_t>(i * bs),
+                   data.begin() + static_cast<std::ptrdiff_t>((i + 1) * bs));
+          auto d = sha256(m);
+          ASSERT_TRUE(std::equal(d.begin(), d.end(), tree->hash_area.begin() + static_cast<std::ptrdiff_t>(i * 32)))
+              << "salt " << salt_len << " block size " << bs << " block " << i;
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace cloister::verity
