@@ -1162,6 +1162,26 @@ Result<std::shared_ptr<const Policy>> Policy::compile(const std::vector<ModuleSo
       }
     }
     check_recursion(*p);
+    for (DataNode* n : p->nodes) {
+      if (n->rules.empty()) continue;
+      bool same = true;
+      Value constant;
+      auto consider = [&](const Rule& r) {
+        if (r.kind == RuleKind::MultiValue || !r.suffix.empty()) {
+          same = false;
+          return;
+        }
+        Value v = !r.value ? Value::boolean(true)
+                           : (r.value->kind == TermKind::Scalar ? r.value->value : Value());
+        if (v.is_undefined() || (constant.is_defined() && constant != v)) same = false;
+        constant = v;
+      };
+      for (const auto& r : n->rules) {
+        consider(*r);
+        for (const auto& e : r->elses) consider(*e);
+      }
+      n->early_exit = same;
+    }
   } catch (const RegoFailure& f) {
     return forward_error(p->to_error(f));
   }

@@ -95,7 +95,7 @@ const Value* lookup(const Value& v, const Value& key) {
 
 class Evaluator {
  public:
-  Evaluator(const Policy::Impl& p, const EvalOptions& o) : P(p), O(o) {
+  Evaluator(const Policy::Impl& p, const EvalOptions& o) : P(p), O(o), regex_(&p.regexes) {
     ov_.input = o.input;
     ov_.base = p.data;
     ov_.cache.resize(p.nodes.size());
@@ -752,9 +752,10 @@ class Evaluator {
             raise("eval_conflict_error", "complete rules must not produce multiple outputs", r->loc);
           }
           result = v;
-          return false;
+          return n->early_exit;
         });
       });
+      if (n->early_exit && result.is_defined()) break;
     }
     if (result.is_undefined() && n->default_rule) return value_of_default(*n->default_rule);
     return result;
@@ -941,9 +942,10 @@ class Evaluator {
             raise("eval_conflict_error", "functions must not produce multiple outputs for same inputs", r->loc);
           }
           result = v;
-          return false;
+          return n->early_exit;
         });
       });
+      if (n->early_exit && result.is_defined()) break;
     }
     if (result.is_undefined() && n->default_rule) result = value_of_default(*n->default_rule);
     return result;

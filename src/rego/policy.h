@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "ast.h"
+#include "builtins/builtin.h"
 #include "cloister/rego/rego.h"
 
 namespace cloister::rego {
@@ -20,6 +21,9 @@ struct DataNode {
   std::shared_ptr<Rule> default_rule;
   bool is_function = false;
   int arity = -1;
+  // Every rule body (and else) yields the same constant: once one succeeds the value is known and
+  // no conflict is possible, so evaluation stops there (OPA's early exit).
+  bool early_exit = false;
   bool has_rules() const { return !rules.empty() || default_rule; }
 };
 
@@ -39,6 +43,7 @@ struct Policy::Impl {
   std::vector<DataNode*> nodes;  // by id
   Value data;                    // base documents
   CompileOptions options;
+  mutable builtins::SharedRegexCache regexes;  // thread-safe; shared by all evaluations
 
   std::string where(const Loc& l) const;
   Error to_error(const RegoFailure& f) const;

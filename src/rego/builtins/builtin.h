@@ -25,6 +25,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <random>
 #include <span>
 #include <string>
@@ -55,10 +56,26 @@ using BuiltinResult = tl::expected<Value, BuiltinError>;
 template <typename T>
 using BResult = tl::expected<T, BuiltinError>;
 
-// Compiled RE2 patterns, cached per evaluation (patterns are usually constants or built from data).
+// Compiled RE2 patterns shared by all evaluations of one compiled policy (RE2 objects are safe
+// for concurrent matching). Bounded: beyond `capacity` patterns, new ones stay per-evaluation.
+class SharedRegexCache {
+ public:
+  explicit SharedRegexCache(std::size_t capacity = 4096);
+  ~SharedRegexCache();
+  std::shared_ptr<const re2::RE2> find(const std::string& pattern) const;
+  void insert(const std::string& pattern, std::shared_ptr<const re2::RE2> re);
+
+ private:
+  std::size_t capacity_;
+  mutable std::mutex mu_;
+  std::unordered_map<std::string, std::shared_ptr<const re2::RE2>> map_;
+};
+
+// Compiled RE2 patterns, cached per evaluation (patterns are usually constants or built from data),
+// backed by the policy's shared cache when there is one.
 class RegexCache {
  public:
-  RegexCache();
+  explicit RegexCache(SharedRegexCache* shared = nullptr);
   ~RegexCache();
   RegexCache(const RegexCache&) = delete;
   RegexCache& operator=(const RegexCache&) = delete;
@@ -66,7 +83,8 @@ class RegexCache {
   const re2::RE2* get(const std::string& pattern, std::string* error = nullptr);
 
  private:
-  std::unordered_map<std::string, std::unique_ptr<re2::RE2>> cache_;
+  SharedRegexCache* shared_;
+  std::unordered_map<std::string, std::shared_ptr<const re2::RE2>> cache_;
 };
 
 // Everything a builtin may read besides its arguments: no globals (STYLE rule 9).

@@ -19,7 +19,12 @@ namespace cloister::rego::builtins {
   X(objects)                              \
   X(arrays)                               \
   X(units)                                \
-  X(encoding)
+  X(encoding)                             \
+  X(glob)                                 \
+  X(bits)                                 \
+  X(semver)                               \
+  X(graph)                                \
+  X(uuid)
 
 #define CLOISTER_REGO_DECLARE(family) void register_##family(Registry& r);
 CLOISTER_REGO_BUILTIN_FAMILIES(CLOISTER_REGO_DECLARE)
@@ -53,15 +58,33 @@ std::vector<std::string> Registry::names() const {
   return out;
 }
 
-RegexCache::RegexCache() = default;
+SharedRegexCache::SharedRegexCache(std::size_t capacity) : capacity_(capacity) {}
+SharedRegexCache::~SharedRegexCache() = default;
+
+std::shared_ptr<const re2::RE2> SharedRegexCache::find(const std::string& pattern) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = map_.find(pattern);
+  return it == map_.end() ? nullptr : it->second;
+}
+
+void SharedRegexCache::insert(const std::string& pattern, std::shared_ptr<const re2::RE2> re) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (map_.size() < capacity_) map_.emplace(pattern, std::move(re));
+}
+
+RegexCache::RegexCache(SharedRegexCache* shared) : shared_(shared) {}
 RegexCache::~RegexCache() = default;
 
 const re2::RE2* RegexCache::get(const std::string& pattern, std::string* error) {
   auto it = cache_.find(pattern);
   if (it == cache_.end()) {
-    re2::RE2::Options opts;
-    opts.set_log_errors(false);
-    auto re = std::make_unique<re2::RE2>(pattern, opts);
+    std::shared_ptr<const re2::RE2> re = shared_ ? shared_->find(pattern) : nullptr;
+    if (!re) {
+      re2::RE2::Options opts;
+      opts.set_log_errors(false);
+      re = std::make_shared<const re2::RE2>(pattern, opts);
+      if (shared_ && re->ok()) shared_->insert(pattern, re);
+    }
     it = cache_.emplace(pattern, std::move(re)).first;
   }
   if (!it->second->ok()) {

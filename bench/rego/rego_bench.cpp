@@ -1,0 +1,101 @@
+// Rego engine benchmarks: compile of a ~60 KB Kata-shaped policy, one CreateContainer decision on
+// it (ns/op and heap allocations per decision), and the whole shared OPA conformance suite.
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <new>
+
+#include <benchmark/benchmark.h>
+
+#include "cloister/rego/conformance.h"
+#include "cloister/rego/rego.h"
+#include "kata_policy.h"
+
+namespace {
+std::atomic<std::uint64_t> g_allocs{0};
+}  // namespace
+
+// Counting allocator: every heap allocation in the process goes through here.
+void* operator new(std::size_t n) {
+  g_allocs.fetch_add(1, std::memory_order_relaxed);
+  if (void* p = std::malloc(n ? n : 1)) return p;
+  throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+
+namespace cloister::rego {
+namespace {
+
+struct Fixture {
+  bench::KataWorkload w = bench::make_kata_workload();
+  Value data = *parse_json(w.data);
+  Value input = *parse_json(w.input);
+};
+
+const Fixture& fixture() {
+  static const Fixture f;
+  return f;
+}
+
+void BM_CompileKataPolicy(benchmark::State& state) {
+  const auto& f = fixture();
+  for (auto _ : state) {
+    auto p = Policy::compile({{"kata.rego", f.w.policy}}, f.data);
+    if (!p) state.SkipWithError(p.error().message().c_str());
+    benchmark::DoNotOptimize(p);
+  }
+  state.counters["policy_bytes"] = static_cast<double>(f.w.policy.size());
+}
+BENCHMARK(BM_CompileKataPolicy)->Unit(benchmark::kMicrosecond);
+
+void BM_CreateContainerDecision(benchmark::State& state) {
+  const auto& f = fixture();
+  auto p = Policy::compile({{"kata.rego", f.w.policy}}, f.data);
+  if (!p) {
+    state.SkipWithError(p.error().message().c_str());
+    return;
+  }
+  auto q = (*p)->prepare("data.agent_policy.CreateContainerRequest");
+  if (!q) {
+    state.SkipWithError(q.error().message().c_str());
+    return;
+  }
+  EvalOptions o;
+  o.input = f.input;
+  auto check = q->eval(o);
+  if (!check || check->rows.empty() || !check->rows[0].value.is_true()) {
+    state.SkipWithError("the benchmark request is not allowed: the workload is broken");
+    return;
+  }
+  std::uint64_t allocs = 0;
+  for (auto _ : state) {
+    std::uint64_t before = g_allocs.load(std::memory_order_relaxed);
+    auto r = q->eval(o);
+    allocs += g_allocs.load(std::memory_order_relaxed) - before;
+    benchmark::DoNotOptimize(r);
+  }
+  state.counters["allocs_per_decision"] =
+      benchmark::Counter(static_cast<double>(allocs) / static_cast<double>(state.iterations()));
+  state.counters["input_bytes"] = static_cast<double>(f.w.input.size());
+}
+BENCHMARK(BM_CreateContainerDecision)->Unit(benchmark::kMicrosecond);
+
+void BM_ConformanceSuite(benchmark::State& state) {
+  const char* env = std::getenv("CLOISTER_SHARED_TESTDATA");
+  std::string dir = std::string(env ? env : CLOISTER_SHARED_TESTDATA_DEFAULT) + "/opa-conformance/v1";
+  for (auto _ : state) {
+    auto r = run_conformance({dir});
+    if (!r) {
+      state.SkipWithError(r.error().message().c_str());
+      return;
+    }
+    state.counters["passed"] = static_cast<double>(r->passed);
+  }
+}
+BENCHMARK(BM_ConformanceSuite)->Unit(benchmark::kMillisecond)->Iterations(1);
+
+}  // namespace
+}  // namespace cloister::rego
+
+BENCHMARK_MAIN();
