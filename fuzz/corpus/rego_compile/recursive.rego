@@ -1,0 +1,3 @@
+package t
+p if q
+q if p

@@ -1,0 +1,3 @@
+package t
+p if {
+  x := [1,

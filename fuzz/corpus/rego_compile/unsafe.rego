@@ -1,0 +1,2 @@
+package t
+p if { x > 1 }

@@ -1,0 +1,27 @@
+// Policies may come from users (Kata's policy annotation), so the parser and compiler must reject
+// anything malformed without crashing, recursing unboundedly or hanging. Input: policy text; when
+// it compiles, `data` is also evaluated under tight limits so the evaluator sees the same inputs.
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "cloister/rego/rego.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  if (size > 64 * 1024) return 0;
+  std::string text(reinterpret_cast<const char*>(data), size);
+  cloister::rego::CompileOptions copts;
+  copts.max_depth = 100;
+  auto policy = cloister::rego::Policy::compile({{"fuzz.rego", text}}, cloister::rego::Value(), copts);
+  if (!policy) return 0;
+  cloister::rego::EvalOptions opts;
+  opts.limits.max_steps = 20000;
+  opts.limits.max_call_depth = 64;
+  opts.limits.max_collection = 10000;
+  opts.limits.timeout = std::chrono::milliseconds(200);
+  opts.now_ns = 0;
+  opts.seed = 1;
+  auto result = (*policy)->eval("data", opts);
+  (void)result;
+  return 0;
+}
