@@ -167,7 +167,7 @@ struct Processed {
   Bytes hash_area;
 };
 
-Result<Processed> process(ByteSource& raw, const std::string& name, Sink sink, const Options& options,
+Result<Processed> process(ByteSource& raw, const std::string& name, Sink sink, const Options& options, std::size_t batch_bytes,
                           const std::function<std::pair<std::uint64_t, std::uint64_t>()>& progress_position) {
   LayerInfo info;
   Bytes head(512);
@@ -197,7 +197,7 @@ Result<Processed> process(ByteSource& raw, const std::string& name, Sink sink, c
   const Params params0 = layer_params(0);
   const std::size_t stride = 32;
   // Hash in large batches so both cores help; the batch is a whole number of 4096-byte blocks.
-  Bytes batch(detail::kChunkBytes);
+  Bytes batch(batch_bytes);
   std::size_t batch_fill = 0;
   std::uint64_t blocks = 0;
   auto flush = [&](std::size_t bytes) -> Status {
@@ -266,7 +266,7 @@ Result<LayerInfo> build_verified_layer(const std::filesystem::path& layer, const
   if (!tar_file) return forward_error(std::move(tar_file.error()));
   auto tree_file = AtomicFile::create(tree_path);
   if (!tree_file) return forward_error(std::move(tree_file.error()));
-  auto processed = CLOISTER_TRY(process(raw, layer.string(), Sink{&*tar_file}, options,
+  auto processed = CLOISTER_TRY(process(raw, layer.string(), Sink{&*tar_file}, options, detail::kChunkBytes,
                                         [&] { return std::pair{raw.consumed(), info.size}; }));
   CLOISTER_RETURN_IF_ERROR(tree_file->write(processed.hash_area));
   // Tree first: a committed tar without its tree would look like a finished layer to a careless
@@ -281,7 +281,8 @@ Result<LayerInfo> build_verified_layer(const std::filesystem::path& layer, const
 
 Result<LayerInfo> hash_layer(ByteView layer, std::string_view name) {
   MemorySource raw(layer);
-  auto processed = CLOISTER_TRY(process(raw, std::string(name), Sink{}, Options{1, {}}, {}));
+  // Smaller batches: in-memory callers (the fuzzer among them) are usually small.
+  auto processed = CLOISTER_TRY(process(raw, std::string(name), Sink{}, Options{1, {}}, 256u << 10, {}));
   return std::move(processed.info);
 }
 
