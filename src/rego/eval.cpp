@@ -154,6 +154,28 @@ class Evaluator {
   };
 
   std::vector<Value>& frame() { return *frame_; }
+
+  // Rule frames come from a per-evaluation pool: a decision calls hundreds of functions, and a
+  // fresh vector per call would dominate its allocations. Frames are returned all-unbound.
+  struct FrameLease {
+    Evaluator& e;
+    std::vector<Value>* v;
+    FrameLease(Evaluator& ev, int n) : e(ev) {
+      if (e.pool_.empty()) {
+        v = new std::vector<Value>();
+      } else {
+        v = e.pool_.back().release();
+        e.pool_.pop_back();
+      }
+      v->resize(static_cast<std::size_t>(n));
+    }
+    ~FrameLease() {
+      v->clear();
+      e.pool_.emplace_back(v);
+    }
+    FrameLease(const FrameLease&) = delete;
+    FrameLease& operator=(const FrameLease&) = delete;
+  };
   bool unbound_var(const Term& t) {
     return t.kind == TermKind::Var && t.slot >= 0 && frame()[static_cast<std::size_t>(t.slot)].is_undefined();
   }
@@ -609,7 +631,8 @@ class Evaluator {
   // the matching body still bound.
   void run_rule(const Rule& r, Cont out) {
     DepthGuard g(*this, r.loc);
-    std::vector<Value> fr(static_cast<std::size_t>(r.nslots));
+    FrameLease fr_lease(*this, r.nslots);
+    std::vector<Value>& fr = *fr_lease.v;
     std::vector<Value>* saved = frame_;
     frame_ = &fr;
     bool any = false;
@@ -620,7 +643,8 @@ class Evaluator {
       });
       if (!any) {
         for (const auto& e : r.elses) {
-          std::vector<Value> efr(static_cast<std::size_t>(e->nslots));
+          FrameLease efr_lease(*this, e->nslots);
+    std::vector<Value>& efr = *efr_lease.v;
           frame_ = &efr;
           eval_body(*e->body, 0, [&] {
             any = true;
@@ -762,7 +786,8 @@ class Evaluator {
   }
 
   Value value_of_default(const Rule& d) {
-    std::vector<Value> fr(static_cast<std::size_t>(d.nslots));
+    FrameLease fr_lease(*this, d.nslots);
+    std::vector<Value>& fr = *fr_lease.v;
     std::vector<Value>* saved = frame_;
     frame_ = &fr;
     Value v = value_of(d.value.get());
@@ -773,7 +798,8 @@ class Evaluator {
   // Like run_rule, but tells the callback which rule of the else chain matched.
   void run_rule_tracking(const Rule& r, FnRef<bool(const Rule&)> out) {
     DepthGuard g(*this, r.loc);
-    std::vector<Value> fr(static_cast<std::size_t>(r.nslots));
+    FrameLease fr_lease(*this, r.nslots);
+    std::vector<Value>& fr = *fr_lease.v;
     std::vector<Value>* saved = frame_;
     frame_ = &fr;
     bool any = false;
@@ -784,7 +810,8 @@ class Evaluator {
       });
       for (std::size_t i = 0; !any && i < r.elses.size(); ++i) {
         const Rule& e = *r.elses[i];
-        std::vector<Value> efr(static_cast<std::size_t>(e.nslots));
+        FrameLease efr_lease(*this, e.nslots);
+    std::vector<Value>& efr = *efr_lease.v;
         frame_ = &efr;
         eval_body(*e.body, 0, [&] {
           any = true;
@@ -804,11 +831,16 @@ class Evaluator {
   bool eval_call(const Term& t, VCont k) {
     if (t.name == "print") return eval_print(t, k);
     if (t.name == "internal.template_string") return eval_template(t, k);
-    std::vector<Value> args(t.items.size());
-    return eval_args(t, args, 0, k);
+    std::size_t n = t.items.size();
+    if (n <= 4) {
+      Value buf[4];
+      return eval_args(t, std::span<Value>(buf, n), 0, k);
+    }
+    std::vector<Value> args(n);
+    return eval_args(t, std::span<Value>(args), 0, k);
   }
 
-  bool eval_args(const Term& t, std::vector<Value>& args, std::size_t i, VCont k) {
+  bool eval_args(const Term& t, std::span<Value> args, std::size_t i, VCont k) {
     if (i == t.items.size()) return dispatch(t, args, k);
     return eval_term(*t.items[i], [&](const Value& v) {
       args[i] = v;
@@ -962,7 +994,8 @@ class Evaluator {
     bool any = false;
     try {
       auto attempt = [&](const Rule& which) {
-        std::vector<Value> fr(static_cast<std::size_t>(which.nslots));
+        FrameLease fr_lease(*this, which.nslots);
+    std::vector<Value>& fr = *fr_lease.v;
         frame_ = &fr;
         unify_args(which, args, 0, [&] {
           return eval_body(*which.body, 0, [&] {
@@ -1075,6 +1108,7 @@ class Evaluator {
   const EvalOptions& O;
   Overlay ov_;
   std::vector<Value>* frame_ = nullptr;
+  std::vector<std::unique_ptr<std::vector<Value>>> pool_;
   std::uint64_t steps_ = 0;
   bool has_deadline_ = false;
   std::chrono::steady_clock::time_point deadline_;

@@ -27,12 +27,7 @@ struct SetNode : Node {
   std::vector<Value> items;
   explicit SetNode(std::vector<Value> v) : items(std::move(v)) {}
 };
-__attribute__((noinline)) void node_retain(const Node* n) noexcept {
-  n->refs.fetch_add(1, std::memory_order_relaxed);
-}
-__attribute__((noinline)) void node_release(const Node* n) noexcept {
-  if (n->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete n;
-}
+void node_destroy(const Node* n) noexcept { delete n; }
 }  // namespace detail
 
 namespace {
