@@ -1,7 +1,7 @@
-// verity_bench: `cloister verity format` vs `veritysetup format` on the same 1 GiB file, and the
+// bench_verity: `cloister verity format` vs `veritysetup format` on the same 1 GiB file, and the
 // single-core OpenSSL SHA-256 rate on what the tree hashes (32-byte salt || 4 KiB block).
 //
-//   verity_bench [--size-mib N] [--runs N] [--dir DIR]
+//   bench_verity [--size-mib N] [--runs N] [--dir DIR]   (build/bench/bench_verity; runs build/bin/cloister)
 //
 // Each measurement is the best of --runs after a warm-up run, so both tools see a hot page cache.
 #include <fcntl.h>
@@ -69,7 +69,7 @@ Timing timed_run(const std::vector<std::string>& argv) {
 // Best wall time of `runs` (with the CPU time of that run), after a warm-up run.
 Timing best_of(int runs, const std::vector<std::string>& argv, const char* what) {
   if (timed_run(argv).wall < 0) {  // warm-up, and a check that the command works
-    std::fprintf(stderr, "verity_bench: %s failed\n", what);
+    std::fprintf(stderr, "bench_verity: %s failed\n", what);
     std::exit(2);
   }
   Timing best;
@@ -144,12 +144,14 @@ int main(int argc, char** argv) {
     } else if (a == "--dir" && i + 1 < argc) {
       base = argv[++i];
     } else {
-      std::fprintf(stderr, "usage: verity_bench [--size-mib N] [--runs N] [--dir DIR]\n");
+      std::fprintf(stderr, "usage: bench_verity [--size-mib N] [--runs N] [--dir DIR]\n");
       return a == "--help" ? 0 : 2;
     }
   }
   if (size_mib == 0 || runs <= 0) return 2;
-  const fs::path cloister = fs::canonical("/proc/self/exe").parent_path() / "cloister";
+  const fs::path exe_dir = fs::canonical("/proc/self/exe").parent_path();
+  fs::path cloister = exe_dir.parent_path() / "bin" / "cloister";
+  if (!fs::exists(cloister)) cloister = exe_dir / "cloister";
   const std::string veritysetup = find_veritysetup();
 
   std::string pattern = (base / "verity-bench-XXXXXX").string();
@@ -180,7 +182,7 @@ int main(int argc, char** argv) {
   }
   const std::string salt(64, 'a');
   const std::string uuid = "01234567-89ab-4def-8123-456789abcdef";
-  std::printf("verity_bench: %zu MiB of random data, best of %d after a warm-up, %u hardware threads\n", size_mib, runs,
+  std::printf("bench_verity: %zu MiB of random data, best of %d after a warm-up, %u hardware threads\n", size_mib, runs,
               std::thread::hardware_concurrency());
 
   Timing t_cloister = best_of(runs, {cloister.string(), "verity", "format", "--salt", salt, "--uuid", uuid,
@@ -192,6 +194,21 @@ int main(int argc, char** argv) {
   Timing t_veritysetup = best_of(runs, {veritysetup, "format", "--salt", salt, "--uuid", uuid, data.string(),
                                         (dir / "veritysetup.hash").string()},
                                  "veritysetup format");
+  // Verification of the same device by both tools (root hash from an in-process format).
+  cloister::verity::Params params;
+  params.salt = *cloister::hex_decode(salt);
+  params.uuid = *cloister::verity::parse_uuid(uuid);
+  auto lib = cloister::verity::format(data, dir / "lib.hash", params);
+  if (!lib) {
+    std::fprintf(stderr, "bench_verity: %s\n", lib.error().to_string().c_str());
+    return 2;
+  }
+  const std::string root = cloister::hex_encode(lib->root_hash);
+  Timing v_cloister = best_of(runs, {cloister.string(), "verity", "verify", data.string(),
+                                     (dir / "cloister.hash").string(), root},
+                              "cloister verity verify");
+  Timing v_veritysetup = best_of(runs, {veritysetup, "verify", data.string(), (dir / "veritysetup.hash").string(), root},
+                                 "veritysetup verify");
   Rate sha = sha256_rate_mib(std::min<std::size_t>(size_mib, 512));
 
   // The two hash devices must be the same bytes, or the timing comparison means nothing.
@@ -206,12 +223,15 @@ int main(int argc, char** argv) {
   line("cloister verity format", t_cloister);
   line("cloister verity format --threads 1", t_cloister1);
   line("veritysetup format", t_veritysetup);
+  line("cloister verity verify", v_cloister);
+  line("veritysetup verify", v_veritysetup);
   std::printf("  %-36s            %8.1f MiB/s   (per cpu-second %.1f MiB/s)\n", "OpenSSL SHA-256, 1 core, salt||4KiB",
               sha.wall_mib, sha.cpu_mib);
   std::printf("  ratio cloister / veritysetup (wall):               %7.2fx\n", t_veritysetup.wall / t_cloister.wall);
   std::printf("  ratio cloister / 1-core SHA-256 limit (wall):      %7.1f%%\n", 100.0 * rate(t_cloister.wall) / sha.wall_mib);
   std::printf("  ratio --threads 1 / 1-core SHA-256 limit (wall):   %7.1f%%\n", 100.0 * rate(t_cloister1.wall) / sha.wall_mib);
   std::printf("  ratio --threads 1 / SHA-256 limit (per cpu-second): %6.1f%%\n", 100.0 * rate(t_cloister1.cpu) / sha.cpu_mib);
+  std::printf("  ratio cloister / veritysetup verify (wall):        %7.2fx\n", v_veritysetup.wall / v_cloister.wall);
   std::printf("  hash devices identical:                          %s\n", same ? "yes" : "NO");
   return same ? 0 : 1;
 }
