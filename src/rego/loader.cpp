@@ -10,7 +10,9 @@ Result<Value> merge_data(const Value& a, const Value& b) {
   if (a.is_undefined()) return b;
   if (!a.is_object() || !b.is_object()) return make_error(Errc::invalid_argument, "cannot merge non-object values");
   std::vector<std::pair<Value, Value>> entries = a.object_entries();
-  for (const auto& [k, v] : b.object_entries()) {
+  for (const auto& entry : b.object_entries()) {
+    const Value& k = entry.first;
+    const Value& v = entry.second;
     auto it = std::find_if(entries.begin(), entries.end(), [&](const auto& e) { return e.first == k; });
     if (it == entries.end()) {
       entries.emplace_back(k, v);

@@ -587,7 +587,24 @@ class Parser {
   std::shared_ptr<Body> rule_body(bool allow_if) {
     if (allow_if && is_kw("if")) {
       advance();
-      if (cur().t == Tok::LBrace) return block();
+      if (cur().t == Tok::LBrace) {
+        // `if {` opens a body, unless what follows is a single term such as an object
+        // comprehension (`if {x: i | ...}`): try the body first, then the literal.
+        std::size_t save = pos_;
+        try {
+          return block();
+        } catch (const ParseFail& as_body) {
+          pos_ = save;
+          try {
+            auto b = std::make_shared<Body>();
+            b->loc = loc(cur());
+            b->exprs.push_back(literal());
+            return b;
+          } catch (const ParseFail&) {
+            throw as_body;  // neither reading works: report the body's error
+          }
+        }
+      }
       auto b = std::make_shared<Body>();
       b->loc = loc(cur());
       b->exprs.push_back(literal());

@@ -7,10 +7,29 @@
 namespace cloister::rego::builtins {
 namespace {
 
+// Rune count as Go's utf8.RuneCountInString: each byte of an invalid sequence counts as one rune.
 std::size_t utf8_length(const std::string& s) {
   std::size_t n = 0;
-  for (unsigned char c : s)
-    if ((c & 0xC0) != 0x80) ++n;
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  std::size_t len = s.size();
+  for (std::size_t i = 0; i < len; ++n) {
+    unsigned char c = p[i];
+    std::size_t need = c < 0x80 ? 0 : (c >= 0xC2 && c <= 0xDF) ? 1 : (c >= 0xE0 && c <= 0xEF) ? 2
+                                    : (c >= 0xF0 && c <= 0xF4) ? 3 : 0;
+    if (c >= 0x80 && need == 0) {
+      ++i;
+      continue;
+    }
+    bool ok = i + need < len + (need ? 0 : 1);
+    for (std::size_t k = 1; ok && k <= need; ++k) ok = i + k < len && (p[i + k] & 0xC0) == 0x80;
+    if (ok && need >= 2) {
+      // Reject overlong forms and surrogates as Go does (second-byte ranges of RFC 3629).
+      unsigned char c1 = p[i + 1];
+      if ((c == 0xE0 && c1 < 0xA0) || (c == 0xED && c1 > 0x9F) || (c == 0xF0 && c1 < 0x90) || (c == 0xF4 && c1 > 0x8F))
+        ok = false;
+    }
+    i += ok ? need + 1 : 1;
+  }
   return n;
 }
 
