@@ -24,7 +24,9 @@ namespace cloister::rego::builtins {
   X(bits)                                 \
   X(semver)                               \
   X(graph)                                \
-  X(uuid)
+  X(uuid)                                 \
+  X(json)                                 \
+  X(net)
 
 #define CLOISTER_REGO_DECLARE(family) void register_##family(Registry& r);
 CLOISTER_REGO_BUILTIN_FAMILIES(CLOISTER_REGO_DECLARE)
