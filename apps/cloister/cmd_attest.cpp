@@ -295,7 +295,9 @@ int run_sim_report(const SimArgs& a) {
   AttesterOutput out;
   Product product = Product::genoa;
   if (!a.socket.empty()) {
-    // Guest side: only report_data goes over the socket.
+    // Guest side: only report_data goes over the socket; launch values belong to the host.
+    if (!a.measurement.empty() || !a.host_data.empty())
+      return fail_input("--measurement/--host-data are fixed by the host at launch; not accepted with --socket");
     auto r = make_sim_attester(a.socket)->get_report(rd, certs);
     if (!r) return fail_input(r.error().to_string());
     out = std::move(*r);
@@ -342,6 +344,36 @@ int run_sim_serve(const SimArgs& a) {
   sigwait(&set, &sig);
   (*server)->stop();
   std::fprintf(stderr, "cloister attest sim: served %zu report(s)\n", (*server)->served());
+  return 0;
+}
+
+struct ReportArgs {
+  std::string report_data, out, cert_table, sim_socket, device = "/dev/sev-guest",
+                                                      tsm = "/sys/kernel/config/tsm/report";
+  unsigned vmpl = 0;
+};
+
+// Guest side, any platform: /dev/sev-guest, then configfs-tsm, then the simulator if configured.
+int run_report(const ReportArgs& a) {
+  ReportData rd{};
+  auto b = hex_decode(a.report_data);
+  if (!b || b->size() > 64) return fail_input("--report-data must be at most 64 bytes of hex");
+  std::memcpy(rd.data(), b->data(), b->size());
+  DetectOptions o;
+  o.sev_guest = a.device;
+  o.tsm_root = a.tsm;
+  o.vmpl = a.vmpl;
+  if (!a.sim_socket.empty()) o.sim_socket = a.sim_socket;
+  auto attester = detect_attester(o);
+  if (!attester) return fail_input(attester.error().to_string());
+  if ((*attester)->kind() == "sim") std::fputs(kInsecure, stderr);
+  auto out = (*attester)->get_report(rd, !a.cert_table.empty());
+  if (!out) return fail_input(std::string((*attester)->kind()) + ": " + out.error().to_string());
+  if (auto st = write_file_atomic(a.out, out->report); !st) return fail_input(st.error().to_string());
+  if (!a.cert_table.empty())
+    if (auto st = write_file_atomic(a.cert_table, out->cert_table); !st) return fail_input(st.error().to_string());
+  std::fprintf(stderr, "cloister attest: report from %s written to %s\n", std::string((*attester)->kind()).c_str(),
+               a.out.c_str());
   return 0;
 }
 
@@ -422,6 +454,19 @@ void register_attest(CLI::App& attest, int& exit_code) {
     verify->add_option("--kds-cache", a->kds_cache, "Directory of cached KDS downloads (VCEK looked up by chip_id/TCB)");
     verify->add_flag("--fetch", a->fetch, "Fetch a missing VCEK from AMD KDS (network; needs libcurl)");
     verify->callback([&exit_code, a] { exit_code = run_verify(*a); });
+  }
+  {
+    auto* report = attest.add_subcommand(
+        "report", "Guest side: get a report for REPORT_DATA from /dev/sev-guest, configfs-tsm or a simulator socket");
+    auto a = std::make_shared<ReportArgs>();
+    report->add_option("--report-data", a->report_data, "REPORT_DATA (hex, up to 64 bytes, zero-padded)")->required();
+    report->add_option("--out", a->out, "Write the 1184-byte report here")->required();
+    report->add_option("--cert-table", a->cert_table, "Also request the certificate table and write it here");
+    report->add_option("--vmpl", a->vmpl, "VMPL to request (default 0)");
+    report->add_option("--sim-socket", a->sim_socket, "Fall back to this INSECURE simulator socket");
+    report->add_option("--device", a->device, "sev-guest device (default /dev/sev-guest)");
+    report->add_option("--tsm-root", a->tsm, "configfs-tsm report directory");
+    report->callback([&exit_code, a] { exit_code = run_report(*a); });
   }
   register_attest_sim(attest, exit_code);
 }

@@ -7,7 +7,10 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <charconv>
+#include <optional>
 #include <cstring>
 
 #include <nlohmann/json.hpp>
@@ -86,6 +89,14 @@ class SevGuestAttester final : public Attester {
   std::uint32_t vmpl_;
 };
 
+std::optional<unsigned long> parse_counter(std::string_view text) {
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.remove_suffix(1);
+  unsigned long v = 0;
+  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || p != text.data() + text.size()) return std::nullopt;
+  return v;
+}
+
 class TsmAttester final : public Attester {
  public:
   TsmAttester(fs::path root, std::uint32_t privlevel) : root_(std::move(root)), privlevel_(privlevel) {}
@@ -125,8 +136,11 @@ class TsmAttester final : public Attester {
     }
     // generation counts writes: a change means another writer raced us on this entry.
     auto gen_after = read_text_file(entry / "generation");
-    if (gen_before && gen_after && std::stoul(*gen_after) != std::stoul(*gen_before) + 1)
-      return make_error(Errc::failed_precondition, "configfs-tsm entry was modified concurrently");
+    if (gen_before && gen_after) {
+      auto before = parse_counter(*gen_before), after = parse_counter(*gen_after);
+      if (!before || !after || *after != *before + 1)
+        return make_error(Errc::failed_precondition, "configfs-tsm entry was modified concurrently");
+    }
     return out;
   }
 

@@ -1,4 +1,9 @@
 // `cloister attest ...` end to end, through the real binary.
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -152,6 +157,52 @@ TEST(AttestCli, SimulatorFlow) {
   auto table = run_process({cli(), "attest", "verify", (tmp / "r.bin").string(), "--cert-table", (tmp / "t.bin").string(),
                             "--trust-sim-root", state, now});
   EXPECT_EQ(table.exit_code, 0) << table.err;
+}
+
+TEST(AttestCli, SimServeAndGuestReport) {
+  TempDir tmp;
+  std::string state = testsim::state().dir.path().string() + "/sim";
+  std::string sock = (tmp / "sandbox.sock").string(), host(64, 'c'), meas(96, 'd');
+  pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    int devnull = ::open("/dev/null", O_RDWR);
+    ::dup2(devnull, 0);
+    ::dup2(devnull, 1);
+    ::dup2(devnull, 2);
+    std::string bin = cli();
+    ::execl(bin.c_str(), bin.c_str(), "attest", "sim", "serve", "--state", state.c_str(), "--socket", sock.c_str(),
+            "--measurement", meas.c_str(), "--host-data", host.c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  for (int i = 0; i < 200 && !std::filesystem::exists(sock); ++i) ::usleep(50000);
+  ASSERT_TRUE(std::filesystem::exists(sock));
+  auto rep = run_process({cli(), "attest", "sim", "report", "--socket", sock, "--report-data", "abcd", "--out",
+                          (tmp / "r.bin").string(), "--cert-table", (tmp / "t.bin").string()});
+  EXPECT_EQ(rep.exit_code, 0) << rep.err;
+  // The generic guest command finds no device or configfs-tsm here and falls back to the socket.
+  auto detected = run_process({cli(), "attest", "report", "--report-data", "abcd", "--out", (tmp / "d.bin").string(),
+                               "--sim-socket", sock, "--device", (tmp / "no-dev").string(), "--tsm-root",
+                               (tmp / "no-tsm").string()});
+  EXPECT_EQ(detected.exit_code, 0) << detected.err;
+  EXPECT_THAT(detected.err, HasSubstr("report from sim"));
+  auto none = run_process({cli(), "attest", "report", "--report-data", "abcd", "--out", (tmp / "n.bin").string(),
+                           "--device", (tmp / "no-dev").string(), "--tsm-root", (tmp / "no-tsm").string()});
+  EXPECT_EQ(none.exit_code, 2);
+  EXPECT_THAT(none.err, HasSubstr("no SEV-SNP attestation interface"));
+  // The guest cannot pass launch values through the client either.
+  auto sneaky = run_process({cli(), "attest", "sim", "report", "--socket", sock, "--host-data", std::string(64, '0'),
+                             "--out", (tmp / "x.bin").string()});
+  EXPECT_EQ(sneaky.exit_code, 2);
+  ::kill(pid, SIGTERM);
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  EXPECT_FALSE(std::filesystem::exists(sock));
+  auto v = run_process({cli(), "attest", "verify", (tmp / "r.bin").string(), "--cert-table", (tmp / "t.bin").string(),
+                        "--trust-sim-root", state, "--expect-host-data", host, "--expect-measurement", meas,
+                        "--expect-report-data", "abcd", "--now=2026-09-23T00:00:00Z"});
+  EXPECT_EQ(v.exit_code, 0) << v.err;
 }
 
 TEST(AttestCli, SimInitCreatesAState) {
