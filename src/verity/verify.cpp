@@ -17,9 +17,6 @@ using detail::BlockHasher;
 
 namespace {
 
-// Above this the tree is not loaded whole; the streaming verifier reads hash blocks on demand.
-constexpr std::uint64_t kInMemoryTreeLimit = 512ull << 20;
-
 Status check_superblock(const std::filesystem::path& hash, const Params& params) {
   auto sb = CLOISTER_TRY(read_superblock(hash, params.hash_offset));
   if (sb.hash != params.hash || sb.data_block_size != params.data_block_size ||
@@ -87,7 +84,7 @@ Result<VerifyResult> verify(const std::filesystem::path& data, const std::filesy
   if (params.superblock) CLOISTER_RETURN_IF_ERROR(check_superblock(hash, params));
 
   const std::uint64_t tree_bytes = geometry.tree_blocks * hbs;
-  if (tree_bytes > kInMemoryTreeLimit) return verify_streaming(data_fd.get(), data, hash, params, root_hash, options);
+  if (tree_bytes > options.max_tree_in_memory) return verify_streaming(data_fd.get(), data, hash, params, root_hash, options);
 
   Bytes area(tree_bytes);
   CLOISTER_RETURN_IF_ERROR(detail::pread_full(hash_fd.get(), area, geometry.tree_offset, hash));

@@ -104,6 +104,9 @@ using ProgressFn = std::function<void(std::uint64_t done, std::uint64_t total)>;
 struct Options {
   unsigned threads = 0;  // 0: min(2, hardware threads)
   ProgressFn progress;
+  // verify(): trees larger than this are not loaded whole; blocks are then checked one by one by
+  // the streaming verifier with bounded memory.
+  std::uint64_t max_tree_in_memory = 512ull << 20;
 };
 
 struct FormatResult {
