@@ -216,6 +216,11 @@ fs::path default_layer_output(const fs::path& layer) {
 }
 
 int run_layer(const fs::path& layer, std::optional<std::string> output, unsigned threads) {
+  std::error_code ec;
+  if (!output && !fs::is_regular_file(layer, ec) && fs::exists(layer, ec)) {
+    std::fprintf(stderr, "cloister verity layer: error: %s is not a regular file: give --output\n", layer.c_str());
+    return 2;
+  }
   fs::path out = output ? fs::path(*output) : default_layer_output(layer);
   if (same_file(layer, out)) {
     std::fprintf(stderr, "cloister verity layer: error: output %s is the input layer\n", out.c_str());

@@ -259,7 +259,11 @@ Result<Processed> process(ByteSource& raw, const std::string& name, Sink sink, c
 Result<LayerInfo> build_verified_layer(const std::filesystem::path& layer, const std::filesystem::path& out,
                                        const Options& options) {
   auto fd = CLOISTER_TRY(open_read(layer));
-  auto info = CLOISTER_TRY(detail::file_info(fd.get(), layer));
+  // Pipes are fine (the layer is streamed); only regular files have a size to report progress on.
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) return make_error(Errc::io, "cannot stat " + layer.string() + ": " + errno_string(errno));
+  if (S_ISDIR(st.st_mode)) return make_error(Errc::invalid_argument, layer.string() + " is a directory");
+  const std::uint64_t input_size = S_ISREG(st.st_mode) ? static_cast<std::uint64_t>(st.st_size) : 0;
   FdSource raw(fd.get());
   const auto tree_path = hash_tree_path(out);
   auto tar_file = AtomicFile::create(out);
@@ -267,7 +271,7 @@ Result<LayerInfo> build_verified_layer(const std::filesystem::path& layer, const
   auto tree_file = AtomicFile::create(tree_path);
   if (!tree_file) return forward_error(std::move(tree_file.error()));
   auto processed = CLOISTER_TRY(process(raw, layer.string(), Sink{&*tar_file}, options, detail::kChunkBytes,
-                                        [&] { return std::pair{raw.consumed(), info.size}; }));
+                                        [&] { return std::pair{raw.consumed(), input_size}; }));
   CLOISTER_RETURN_IF_ERROR(tree_file->write(processed.hash_area));
   // Tree first: a committed tar without its tree would look like a finished layer to a careless
   // reader; a stray tree without its tar is harmless. On failure, undo the tree.

@@ -204,6 +204,13 @@ TEST_F(VerityCli, LayerCommand) {
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_TRUE(contains(r.err, "none.tar")) << r.err;
   EXPECT_EQ(cli({"verity", "layer", "--output", tar, tar}).exit_code, 2);
+  EXPECT_EQ(cli({"verity", "layer", dir_.path().string()}).exit_code, 2);
+
+  // A layer streamed from a pipe.
+  auto piped = run_process({"sh", "-c", "cat '" + tar + "' | '" + test::cloister_bin() + "' verity layer --output '" +
+                                            (dir_ / "piped.tar").string() + "' /dev/stdin"});
+  EXPECT_EQ(piped.exit_code, 0) << piped.err;
+  EXPECT_EQ(test::field(piped.out, "Root hash"), root);
 }
 
 }  // namespace
