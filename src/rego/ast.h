@@ -38,6 +38,9 @@ enum class TermKind : std::uint8_t {
   ObjectCompr  // head (key), head2 (value), body
 };
 
+// Calls the evaluator handles itself, classified once by the compiler (no name compares at runtime).
+enum class CallOp : std::uint8_t { Other, Eq, Assign, Print, Template, Walk };
+
 inline constexpr int kNoSlot = -1;
 inline constexpr int kInputSlot = -2;
 inline constexpr int kDataSlot = -3;
@@ -49,6 +52,7 @@ struct Term {
   std::string name;
   int slot = kNoSlot;
   bool wildcard = false;  // `_`
+  CallOp op = CallOp::Other;
   std::vector<TermP> items;
   TermP head, head2;
   std::shared_ptr<Body> body;

@@ -579,6 +579,12 @@ class Resolver {
 
   void resolve_call(TermP& t, Scope& s) {
     const std::string& name = t->name;
+    t->op = name == "eq"                           ? CallOp::Eq
+            : name == "assign"                     ? CallOp::Assign
+            : name == "print"                      ? CallOp::Print
+            : name == "internal.template_string"   ? CallOp::Template
+            : name == "walk"                       ? CallOp::Walk
+                                                   : CallOp::Other;
     if (name == "eq" || name == "assign") {
       for (auto& i : t->items) resolve(i, s);
       collect_vars(t);

@@ -82,7 +82,7 @@ const Value* lookup(const Value& v, const Value& key) {
         return nullptr;
       return &v.array_items()[static_cast<std::size_t>(i)];
     }
-    case Kind::Object: return v.get(key);
+    case Kind::Object: return key.is_string() ? v.get(std::string_view(key.as_string())) : v.get(key);
     case Kind::Set: {
       const auto& items = v.set_items();
       auto it = std::lower_bound(items.begin(), items.end(), key, ValueLess{});
@@ -228,7 +228,7 @@ class Evaluator {
         return eval_term(*e.coll, [&](const Value& c) { return eval_every(e, c, k); });
       case ExprKind::Term: {
         const Term& t = *e.term;
-        if (t.kind == TermKind::Call && (t.name == "eq" || t.name == "assign")) {
+        if (t.kind == TermKind::Call && (t.op == CallOp::Eq || t.op == CallOp::Assign)) {
           return unify(*t.items[0], *t.items[1], [&] {
             last_value_ = Value::boolean(true);
             return k();
@@ -829,8 +829,8 @@ class Evaluator {
   // ---------------------------------------------------------------- calls
 
   bool eval_call(const Term& t, VCont k) {
-    if (t.name == "print") return eval_print(t, k);
-    if (t.name == "internal.template_string") return eval_template(t, k);
+    if (t.op == CallOp::Print) return eval_print(t, k);
+    if (t.op == CallOp::Template) return eval_template(t, k);
     std::size_t n = t.items.size();
     if (n <= 4) {
       Value buf[4];
@@ -932,7 +932,7 @@ class Evaluator {
       }
       return call_function(t.func, args, t.loc, k);
     }
-    if (t.name == "walk") {
+    if (t.op == CallOp::Walk) {
       std::vector<Value> path;
       return walk_all(args[0], path, k);
     }

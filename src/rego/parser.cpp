@@ -285,7 +285,7 @@ class Parser {
           m.v1 = true;
         } else if (imp.path.size() >= 2 && imp.path[0] == "future" && imp.path[1] == "keywords") {
           if (imp.path.size() == 2) enable_all_keywords();
-          else keywords_.insert(imp.path[2]);
+          else keyword_enable(imp.path[2]);
         }
       }
       v1_ = m.v1;
@@ -363,7 +363,21 @@ class Parser {
   const Token& peek(std::size_t n = 1) const { return toks_[std::min(pos_ + n, toks_.size() - 1)]; }
   const Token& advance() { return toks_[pos_ < toks_.size() - 1 ? pos_++ : pos_]; }
   bool is_word(std::string_view w) const { return cur().t == Tok::Ident && cur().text == w; }
-  bool is_kw(std::string_view w) const { return is_word(w) && keywords_.count(std::string(w)) && !ref_follows(); }
+  bool is_kw(std::string_view w) const { return is_word(w) && keyword_on(w) && !ref_follows(); }
+  // The four future keywords, switched on by v1 or by imports (no allocation: checked per token).
+  bool keyword_on(std::string_view w) const {
+    if (w == "in") return kw_[0];
+    if (w == "contains") return kw_[1];
+    if (w == "if") return kw_[2];
+    if (w == "every") return kw_[3];
+    return false;
+  }
+  void keyword_enable(std::string_view w) {
+    if (w == "in") kw_[0] = true;
+    if (w == "contains") kw_[1] = true;
+    if (w == "if") kw_[2] = true;
+    if (w == "every") kw_[3] = true;
+  }
   // A keyword directly followed by '.', '[' or '(' is a name in a reference (`contains(...)`,
   // `as.foo`), as OPA allows.
   bool ref_follows() const {
@@ -382,7 +396,7 @@ class Parser {
     advance();
   }
   void enable_all_keywords() {
-    for (const char* k : {"in", "contains", "if", "every"}) keywords_.insert(k);
+    for (bool& k : kw_) k = true;
   }
   bool separated() const { return cur().nl_before && nl_ignore_ == 0; }
 
@@ -690,7 +704,7 @@ class Parser {
       e.negated = true;
     }
     auto lhs = infix_in(false);
-    if (cur().t == Tok::Comma && nl_ignore_ == 0 && keywords_.count("in")) {
+    if (cur().t == Tok::Comma && nl_ignore_ == 0 && kw_[0]) {
       // k, v in xs
       advance();
       auto v = infix_or(false);
@@ -850,7 +864,7 @@ class Parser {
           advance();
           term = mk(TermKind::Set, t);
         } else {
-          if (keywords_.count(std::string(t.text)) || t.text == "not" || t.text == "with" || t.text == "as" ||
+          if (keyword_on(t.text) || t.text == "not" || t.text == "with" || t.text == "as" ||
               t.text == "some" || t.text == "default" || t.text == "else" || t.text == "import" ||
               t.text == "package") {
             error(t, "unexpected " + std::string(t.text) + " keyword");
@@ -868,7 +882,7 @@ class Parser {
         advance();
         NlIgnore nl(*this, true);
         term = infix_in(false);
-        if (cur().t == Tok::Comma && keywords_.count("in")) {
+        if (cur().t == Tok::Comma && kw_[0]) {
           // (k, v in xs)
           advance();
           auto v = infix_or(false);
@@ -922,7 +936,7 @@ class Parser {
         std::string why;
         if (!skip_expr(body, i + 1, close, why)) error(t, why);
         Parser sub(file_, file_index_, body.substr(i + 1, close - i - 1), opts_);
-        sub.keywords_ = keywords_;
+        std::copy(std::begin(kw_), std::end(kw_), std::begin(sub.kw_));
         sub.depth_ = depth_;
         auto e = sub.single_term();
         if (!e) error(t, "in template expression: " + e.error().message());
@@ -1101,7 +1115,7 @@ class Parser {
   ParseOptions opts_;
   std::vector<Token> toks_;
   std::size_t pos_ = 0;
-  std::set<std::string> keywords_;
+  bool kw_[4] = {false, false, false, false};
   bool v1_ = true;
   int nl_ignore_ = 0;
   std::size_t depth_ = 0;
