@@ -371,6 +371,7 @@ class Resolver {
         }
         case ExprKind::Term:
           if (is_assign(*e.term)) {
+            e.term->op = CallOp::Assign;
             resolve(e.term->items[1], s);
             declare_pattern(e.term->items[0], s);
             resolve(e.term->items[0], s);
