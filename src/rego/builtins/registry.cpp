@@ -26,7 +26,9 @@ namespace cloister::rego::builtins {
   X(graph)                                \
   X(uuid)                                 \
   X(json)                                 \
-  X(net)
+  X(net)                                  \
+  X(crypto)                               \
+  X(jwt)
 
 #define CLOISTER_REGO_DECLARE(family) void register_##family(Registry& r);
 CLOISTER_REGO_BUILTIN_FAMILIES(CLOISTER_REGO_DECLARE)
