@@ -78,7 +78,7 @@ Result<Claims> appraise(const VerifiedReport& v, const AppraisalPolicy& p) {
     return deny(policy_check::kRoot, "report is signed by the INSECURE simulator root, which policy does not allow");
   if (!p.allowed_products.empty() && !p.allowed_products.contains(v.product))
     return deny(policy_check::kProduct, "product " + std::string(product_name(v.product)) + " is not allowed");
-  // DEBUG lets the hypervisor decrypt and modify guest memory (56860 Table 9, bit 19).
+  // DEBUG lets the hypervisor decrypt and modify guest memory (56860 guest policy, bit 19).
   if (r.policy.debug() && !p.allow_debug)
     return deny(policy_check::kDebug, "guest policy " + hex_u64(r.policy.raw) + " has DEBUG set; policy requires debug off");
   if (r.policy.smt_allowed() && !p.allow_smt)

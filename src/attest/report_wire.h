@@ -1,5 +1,5 @@
 // Byte-exact wire form of ATTESTATION_REPORT (AMD SEV-SNP ABI spec 56860 rev 1.58, Table 23) and
-// of its ECDSA P-384 signature (Table 140). Internal to cloister_attest: callers get the typed
+// of its ECDSA P-384 signature (56860 "Signature Formats"). Internal to cloister_attest: callers get the typed
 // Report from report.h. Multi-byte integers are little-endian on the wire; we only build on
 // little-endian x86-64 (static_assert below), so they are read as native integers.
 #pragma once
@@ -13,7 +13,7 @@ namespace cloister::attest::wire {
 static_assert(std::endian::native == std::endian::little, "SNP structures are little-endian");
 
 #pragma pack(push, 1)
-// 56860 Table 140: ECDSA P-384 with SHA-384 signature, 0x200 bytes.
+// 56860 "Signature Formats": ECDSA P-384 with SHA-384 signature, 0x200 bytes.
 struct EcdsaSignature {
   std::uint8_t r[72];             // 0x000 little-endian, bytes 48..71 zero
   std::uint8_t s[72];             // 0x048
@@ -70,7 +70,7 @@ static_assert(offsetof(AttestationReport, chip_id) == 0x1A0);
 static_assert(offsetof(AttestationReport, signature) == 0x2A0);
 
 // Reserved byte ranges [begin, end) that must be zero, per report version (56860 Table 23; the
-// signature tail from Table 140). Bit-level reserved fields (signer_info 31:5) are checked apart.
+// signature tail from the ECDSA signature format). Bit-level reserved fields (signer_info 31:5) are checked apart.
 struct ReservedRange {
   std::size_t begin, end;
 };

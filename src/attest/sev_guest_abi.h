@@ -1,5 +1,5 @@
 // The Linux sev-guest ioctl ABI (include/uapi/linux/sev-guest.h) and the firmware messages it
-// carries (SEV-SNP ABI spec 56860, Table 22 MSG_REPORT_REQ, Table 25 MSG_REPORT_RSP).
+// carries (SEV-SNP ABI spec 56860, MSG_REPORT_REQ and MSG_REPORT_RSP structures).
 #pragma once
 
 #include <cstddef>
@@ -7,7 +7,7 @@
 
 namespace cloister::attest::sevguest {
 
-struct snp_report_req {  // 56860 Table 22
+struct snp_report_req {  // 56860 MSG_REPORT_REQ
   std::uint8_t user_data[64];
   std::uint32_t vmpl;
   std::uint8_t rsvd[28];
@@ -19,7 +19,7 @@ struct snp_report_resp {  // the kernel hands back the firmware's response buffe
   std::uint8_t data[4000];
 };
 
-struct msg_report_rsp_hdr {  // 56860 Table 25: STATUS, REPORT_SIZE, reserved, then the report
+struct msg_report_rsp_hdr {  // 56860 MSG_REPORT_RSP: STATUS, REPORT_SIZE, reserved, then the report
   std::uint32_t status;
   std::uint32_t report_size;
   std::uint8_t rsvd[24];

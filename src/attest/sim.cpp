@@ -199,7 +199,7 @@ Result<Bytes> SimFirmware::sign(Report r) const {
   const unsigned char* p = der.data();
   ossl::EcdsaSig sig(d2i_ECDSA_SIG(nullptr, &p, static_cast<long>(len)));
   if (!sig) return forward_error(ossl::error(Errc::internal, "decoding ECDSA signature"));
-  // 56860 Table 140: r and s little-endian, zero-padded to 72 bytes.
+  // 56860 ECDSA P-384 signature format: r and s little-endian, zero-padded to 72 bytes.
   if (BN_bn2lebinpad(ECDSA_SIG_get0_r(sig.get()), r.signature_r.data(), 72) != 72 ||
       BN_bn2lebinpad(ECDSA_SIG_get0_s(sig.get()), r.signature_s.data(), 72) != 72)
     return forward_error(ossl::error(Errc::internal, "encoding r/s"));

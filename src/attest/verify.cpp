@@ -30,7 +30,7 @@ std::string tagged(std::string_view tag, const std::string& msg) {
   return out;
 }
 
-// KDS spec 57230 Table 8: the AMD arc under which VCEK/VLEK extensions live.
+// KDS spec 57230 (VCEK certificate extensions): the AMD arc under which VCEK/VLEK extensions live.
 constexpr std::string_view kAmdArc = "1.3.6.1.4.1.3704.1.";
 
 Result<std::int64_t> der_integer(ByteView content, std::string_view oid) {
@@ -210,12 +210,19 @@ Result<std::vector<Bytes>> load_certificates(ByteView input) {
 
 struct Verifier::Impl {
   std::vector<Anchor> anchors;
-  std::vector<Crl> crls;
   mutable std::mutex mu;
+  std::vector<std::shared_ptr<const Crl>> crls;    // guarded by mu (add_crl may race verify_chain)
   mutable std::map<Sha256, VerifiedChain> cache;  // guarded by mu
+  std::uint64_t crl_generation = 0;                // guarded by mu; bumped by add_crl
 
-  Status check_revoked(const X509* cert, const X509* issuer) const {
-    for (const auto& c : crls) {
+  std::vector<std::shared_ptr<const Crl>> crl_snapshot() const {
+    std::lock_guard lock(mu);
+    return crls;
+  }
+
+  Status check_revoked(const X509* cert, const X509* issuer, const std::vector<std::shared_ptr<const Crl>>& list) const {
+    for (const auto& cp : list) {
+      const Crl& c = *cp;
       if (!same_name(X509_CRL_get_issuer(c.crl.get()), X509_get_subject_name(issuer))) continue;
       X509_REVOKED* rev = nullptr;
       if (X509_CRL_get0_by_cert(c.crl.get(), &rev, const_cast<X509*>(cert)) == 1)  // read-only lookup
@@ -282,8 +289,9 @@ struct Verifier::Impl {
     CLOISTER_RETURN_IF_ERROR(x509::verify_pss_sha384(leaf.der, leaf.x.get(), mid_key));
     for (const X509* c : {anchor.ark.x.get(), mid.x.get(), leaf.x.get()})
       CLOISTER_RETURN_IF_ERROR(x509::check_validity(c, opts.now));
-    CLOISTER_RETURN_IF_ERROR(check_revoked(mid.x.get(), anchor.ark.x.get()));
-    CLOISTER_RETURN_IF_ERROR(check_revoked(leaf.x.get(), mid.x.get()));
+    auto crl_list = crl_snapshot();
+    CLOISTER_RETURN_IF_ERROR(check_revoked(mid.x.get(), anchor.ark.x.get(), crl_list));
+    CLOISTER_RETURN_IF_ERROR(check_revoked(leaf.x.get(), mid.x.get(), crl_list));
 
     EVP_PKEY* leaf_key = X509_get0_pubkey(leaf.x.get());
     char group[32] = {0};
@@ -387,8 +395,9 @@ Status Verifier::add_crl(ByteView data) {
       if (!same_name(X509_CRL_get_issuer(crl.get()), X509_get_subject_name(iss->x.get()))) continue;
       if (X509_CRL_verify(crl.get(), X509_get0_pubkey(iss->x.get())) == 1) {
         std::lock_guard lock(impl_->mu);
-        impl_->crls.push_back(Crl{std::move(crl)});
+        impl_->crls.push_back(std::make_shared<const Crl>(Crl{std::move(crl)}));
         impl_->cache.clear();  // earlier verdicts did not know about these revocations
+        ++impl_->crl_generation;
         return {};
       }
       ossl::drain_errors();
@@ -410,15 +419,18 @@ Result<VerifiedChain> Verifier::verify_chain(ByteView leaf, std::span<const Byte
   for (const auto& h : hashes) keymat.insert(keymat.end(), h.begin(), h.end());
   keymat.push_back(static_cast<std::uint8_t>(opts.product ? 1 + static_cast<int>(*opts.product) : 0));
   Sha256 key = sha256(keymat);
+  std::uint64_t generation = 0;
   {
     std::lock_guard lock(impl_->mu);
     auto it = impl_->cache.find(key);
     if (it != impl_->cache.end() && opts.now >= it->second.not_before && opts.now <= it->second.not_after)
       return it->second;
+    generation = impl_->crl_generation;
   }
   VerifiedChain chain = CLOISTER_TRY(impl_->build(leaf, presented, opts));
   std::lock_guard lock(impl_->mu);
-  impl_->cache.insert_or_assign(key, chain);
+  // A CRL added while we were building may postdate our snapshot: answer, but do not cache.
+  if (generation == impl_->crl_generation) impl_->cache.insert_or_assign(key, chain);
   return chain;
 }
 
@@ -431,7 +443,7 @@ Result<VerifiedReport> Verifier::verify_report(ByteView bytes, const VerifiedCha
   Report report = CLOISTER_TRY(parse_report(bytes));
   if (!chain.key) return make_error(Errc::invalid_argument, "chain has no key");
 
-  // ECDSA P-384 (56860 Table 140): r and s are little-endian in 72-byte fields; P-384 scalars
+  // ECDSA P-384 (56860 "Signature Formats"): r and s are little-endian in 72-byte fields; P-384 scalars
   // use the low 48 bytes and the rest must be zero.
   for (const auto* half : {&report.signature_r, &report.signature_s})
     if (std::any_of(half->begin() + 48, half->end(), [](std::uint8_t b) { return b != 0; }))

@@ -22,7 +22,7 @@ std::string hex(const std::array<std::uint8_t, N>& a) {
   return hex_encode(ByteView(a.data(), a.size()));
 }
 
-// Offsets from AMD SEV-SNP ABI spec 56860, Table 23 (ATTESTATION_REPORT) and Table 140 (signature).
+// Offsets from AMD SEV-SNP ABI spec 56860, Table 23 (ATTESTATION_REPORT) and the ECDSA P-384 signature format.
 TEST(ReportWire, OffsetsMatchTheSpec) {
   using W = wire::AttestationReport;
   EXPECT_EQ(sizeof(W), 0x4A0u);

@@ -275,7 +275,7 @@ TEST(Attesters, DetectionAndHonestFailures) {
   EXPECT_THAT(t.error().message(), HasSubstr("privlevel"));
 }
 
-// Linux include/uapi/linux/sev-guest.h and SEV-SNP ABI 56860 Tables 22/25.
+// Linux include/uapi/linux/sev-guest.h and SEV-SNP ABI 56860 MSG_REPORT_REQ/MSG_REPORT_RSP.
 TEST(SevGuestAbi, Layouts) {
   using namespace sevguest;
   EXPECT_EQ(sizeof(snp_report_req), 96u);

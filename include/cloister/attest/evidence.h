@@ -22,7 +22,7 @@ struct Evidence {
   std::vector<Bytes> chain;  // ASK/ASVK/ARK (DER) the evidence carried, any order
 };
 
-// Certificate-table GUIDs (GHCB spec 56421 Table "Certificate table GUIDs"; the same values are
+// Certificate-table GUIDs (GHCB spec 56421, SNP Extended Guest Request certificate table; the same values are
 // in virtee/sev's CertType and AMD's sev-guest tool). On the wire the 16 bytes are the hex digits
 // in written order.
 inline constexpr std::string_view kGuidVcek = "63da758d-e664-4564-adc5-f4b93be8accd";

@@ -18,14 +18,14 @@ inline constexpr std::size_t kReportSize = 0x4A0;    // 1184
 inline constexpr std::size_t kSignedSize = 0x2A0;    // bytes covered by the signature
 inline constexpr std::uint32_t kMinReportVersion = 2;
 inline constexpr std::uint32_t kMaxReportVersion = 5;
-inline constexpr std::uint32_t kSigAlgoEcdsaP384Sha384 = 1;  // 56860 Table 140 (SIGNATURE_ALGO)
+inline constexpr std::uint32_t kSigAlgoEcdsaP384Sha384 = 1;  // 56860 SIGNATURE_ALGO encoding
 
 enum class Product { unknown, milan, genoa, turin };
 std::string_view product_name(Product p);  // "Milan", "Genoa", "Turin", "unknown" (KDS spelling)
 // Accepts any case ("milan", "Genoa") and KDS product names with a stepping suffix ("Milan-B0").
 std::optional<Product> parse_product(std::string_view name);
 
-// TCB_VERSION (56860 Table 3 / Table 4): the same u64 is laid out differently per product.
+// TCB_VERSION (56860 "TCB_VERSION Structure"; Turin layout per DESIGN.md §4): the same u64 is laid out differently per product.
 struct TcbVersion {
   std::uint8_t fmc = 0;  // Turin only
   std::uint8_t bootloader = 0;
@@ -39,7 +39,7 @@ TcbVersion decode_tcb(std::uint64_t raw, Product product);
 std::uint64_t encode_tcb(const TcbVersion& tcb, Product product);
 std::string tcb_to_string(const TcbVersion& tcb, Product product);
 
-// Guest policy (56860 Table 9 "Guest Policy Structure").
+// Guest policy (56860 "Guest Policy Structure").
 struct GuestPolicy {
   std::uint64_t raw = 0;
   std::uint8_t abi_minor() const { return raw & 0xff; }

@@ -35,7 +35,7 @@ struct SimInitOptions {
 struct SimLaunch {
   std::array<std::uint8_t, 48> measurement{};
   std::array<std::uint8_t, 32> host_data{};
-  std::uint64_t policy = 0x30000;  // SMT allowed, reserved bit 17 set, debug off (56860 Table 9)
+  std::uint64_t policy = 0x30000;  // SMT allowed, reserved bit 17 set, debug off (56860 guest policy)
   std::uint32_t vmpl = 0;
   std::uint32_t guest_svn = 0;
   std::array<std::uint8_t, 48> id_key_digest{};

@@ -11,11 +11,9 @@
 #include <ctime>
 #include <filesystem>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "cloister/attest/report.h"
@@ -45,8 +43,8 @@ inline constexpr std::string_view kTcbMismatch = "tcb-mismatch";
 inline constexpr std::string_view kChipIdMismatch = "chip-id-mismatch";
 }  // namespace check
 
-// VCEK/VLEK extensions under 1.3.6.1.4.1.3704.1 (KDS spec 57230, Table 8 "VCEK Certificate
-// Extensions"). SPLs are DER INTEGERs, productName/cspID IA5Strings, hwID raw bytes.
+// VCEK/VLEK extensions under 1.3.6.1.4.1.3704.1 (KDS spec 57230, "VCEK certificate
+// extensions"). SPLs are DER INTEGERs, productName/cspID IA5Strings, hwID raw bytes.
 struct CertExtensions {
   std::optional<std::int64_t> struct_version;  // .1
   std::optional<std::string> product_name;     // .2
@@ -77,7 +75,6 @@ struct TrustAnchor {
 // The AMD ARK/ASK/ASVK for Milan, Genoa and Turin, compiled in from src/attest/roots/.
 std::vector<TrustAnchor> builtin_amd_anchors();
 
-struct VerifiedChain;
 struct LeafKey;  // opaque: the VCEK/VLEK public key
 
 struct VerifiedChain {
