@@ -851,6 +851,8 @@ class Resolver {
         progress = true;
         for (int s : ios[i].binds) safe[static_cast<std::size_t>(s)] = true;
         pending[i].needs = ios[i].needs;
+        pending[i].single = ios[i].binds.empty() && ios[i].lhs_out.empty() && ios[i].rhs_out.empty() &&
+                            pending[i].kind != ExprKind::SomeIn;
         out.push_back(std::move(pending[i]));
         break;  // restart from the first pending expression to keep source order where possible
       }

@@ -194,9 +194,21 @@ class Evaluator {
 
   // ---------------------------------------------------------------- bodies and expressions
 
+  // Expressions that bind nothing are tests: they run to their first solution and the body goes
+  // on in a loop, so long bodies of checks do not nest one continuation per expression (deep CPS
+  // stacks were the dominant cost on large policies).
   bool eval_body(const Body& b, std::size_t i, Cont k) {
-    if (i == b.exprs.size()) return k();
-    return eval_expr(b.exprs[i], [&] { return eval_body(b, i + 1, k); });
+    for (; i < b.exprs.size(); ++i) {
+      const Expr& e = b.exprs[i];
+      if (!e.single) return eval_expr(e, [&] { return eval_body(b, i + 1, k); });
+      bool ok = false;
+      eval_expr(e, [&] {
+        ok = true;
+        return true;
+      });
+      if (!ok) return false;
+    }
+    return k();
   }
 
   bool eval_expr(const Expr& e, Cont k) {
