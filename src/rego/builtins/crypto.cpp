@@ -77,16 +77,19 @@ std::string der(T* x, I2d i2d) {
   return out;
 }
 
+// PEM text directly, or base64 of PEM or DER (OPA accepts each).
+BResult<std::string> pem_input(const BuiltinContext& ctx, const std::string& input) {
+  if (std::string_view(input).starts_with("-----BEGIN")) return input;
+  std::string raw;
+  std::size_t bad = 0;
+  if (!b64_decode(input, kStdAlphabet, raw, bad))
+    return tl::unexpected(builtin_error(ctx, "illegal base64 data at input byte " + std::to_string(bad)));
+  return raw;
+}
+
 // Certificates from PEM text, base64 of PEM, or base64 of (concatenated) DER, as OPA accepts them.
 BResult<std::vector<ossl::X509Ptr>> load_certs(const BuiltinContext& ctx, const std::string& input) {
-  std::string data = input;
-  if (!std::string_view(input).starts_with("-----BEGIN")) {
-    std::string raw;
-    std::size_t bad = 0;
-    if (!b64_decode(input, kStdAlphabet, raw, bad))
-      return tl::unexpected(builtin_error(ctx, "illegal base64 data at input byte " + std::to_string(bad)));
-    data = std::move(raw);
-  }
+  std::string data = REGO_ARG(pem_input(ctx, input));
   std::vector<ossl::X509Ptr> out;
   if (std::string_view(data).starts_with("-----BEGIN")) {
     ossl::Bio bio(BIO_new_mem_buf(data.data(), static_cast<int>(data.size())));
@@ -556,16 +559,6 @@ Value private_jwk(EVP_PKEY* pk) {
     default: return Value::null();
   }
   return Value::object(std::move(f));
-}
-
-// PEM text directly, or base64 of it (OPA accepts both).
-BResult<std::string> pem_input(const BuiltinContext& ctx, const std::string& input) {
-  if (std::string_view(input).starts_with("-----BEGIN")) return input;
-  std::string raw;
-  std::size_t bad = 0;
-  if (!b64_decode(input, kStdAlphabet, raw, bad))
-    return tl::unexpected(builtin_error(ctx, "illegal base64 data at input byte " + std::to_string(bad)));
-  return raw;
 }
 
 std::vector<ossl::EvpPkey> read_private_keys(const std::string& pem) {
