@@ -1026,25 +1026,29 @@ void all_rule_nodes(DataNode* n, std::set<DataNode*>& out) {
   if (n->has_rules()) out.insert(n);
   for (auto& [k, c] : n->children) all_rule_nodes(c.get(), out);
 }
+
+// The rule nodes a data reference may read: constant keys follow one child, a variable key any
+// child, so data[x].allow.see depends on every package's allow.see but not on unrelated rules.
+void deps_ref(DataNode* n, const Term& t, std::size_t i, std::set<DataNode*>& out) {
+  if (n->has_rules()) {
+    out.insert(n);
+    return;
+  }
+  if (i == t.items.size()) {
+    all_rule_nodes(n, out);
+    return;
+  }
+  const Term& e = *t.items[i];
+  if (e.kind == TermKind::Scalar) {
+    auto it = n->children.find(e.value);
+    if (it != n->children.end()) deps_ref(it->second.get(), t, i + 1, out);
+    return;
+  }
+  for (auto& [k, c] : n->children) deps_ref(c.get(), t, i + 1, out);
+}
 void deps_term(const Policy::Impl& p, const Term& t, std::set<DataNode*>& out) {
   if (t.kind == TermKind::Ref && t.items[0]->kind == TermKind::Var && t.items[0]->slot == kDataSlot) {
-    DataNode* n = p.root.get();
-    std::size_t i = 1;
-    for (; i < t.items.size(); ++i) {
-      const Term& e = *t.items[i];
-      if (e.kind != TermKind::Scalar) break;
-      auto it = n->children.find(e.value);
-      if (it == n->children.end()) {
-        n = nullptr;
-        break;
-      }
-      n = it->second.get();
-      if (n->has_rules()) break;
-    }
-    if (n) {
-      if (n->has_rules()) out.insert(n);
-      else all_rule_nodes(n, out);
-    }
+    deps_ref(p.root.get(), t, 1, out);
   }
   if (t.kind == TermKind::Call && t.func) out.insert(t.func);
   for (const auto& i : t.items) deps_term(p, *i, out);
