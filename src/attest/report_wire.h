@@ -1,7 +1,9 @@
-// Byte-exact wire form of ATTESTATION_REPORT (AMD SEV-SNP ABI spec 56860 rev 1.58, Table 23) and
-// of its ECDSA P-384 signature (56860 "Signature Formats"). Internal to cloister_attest: callers get the typed
-// Report from report.h. Multi-byte integers are little-endian on the wire; we only build on
-// little-endian x86-64 (static_assert below), so they are read as native integers.
+// Byte-exact wire form of ATTESTATION_REPORT (AMD SEV-SNP ABI spec 56860 rev 1.58, Table 23; it
+// is Table 22 in rev 1.55, before rev 1.58 added LAUNCH_MIT_VECTOR/CURRENT_MIT_VECTOR for version-5
+// reports) and of its ECDSA P-384 signature (56860 "Signature Formats"). Internal to
+// cloister_attest: callers get the typed Report from report.h. Multi-byte integers are
+// little-endian on the wire; we only build on little-endian x86-64 (static_assert below), so they
+// are read as native integers.
 #pragma once
 
 #include <bit>

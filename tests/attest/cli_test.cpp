@@ -157,6 +157,14 @@ TEST(AttestCli, SimulatorFlow) {
   auto table = run_process({cli(), "attest", "verify", (tmp / "r.bin").string(), "--cert-table", (tmp / "t.bin").string(),
                             "--trust-sim-root", state, now});
   EXPECT_EQ(table.exit_code, 0) << table.err;
+  // A CRL from the (trusted) sim ARK revoking the sim ASK (serial 2) turns the answer into a rejection.
+  auto crl = testsim::state().fw.ark_crl({2}, testsim::kNow);
+  ASSERT_TRUE(crl);
+  ASSERT_TRUE(write_file_atomic(tmp / "ark.crl", *crl));
+  auto revoked = run_process({cli(), "attest", "verify", (tmp / "r.bin").string(), "--cert-table",
+                              (tmp / "t.bin").string(), "--trust-sim-root", state, "--crl", (tmp / "ark.crl").string(), now});
+  EXPECT_EQ(revoked.exit_code, 1);
+  EXPECT_THAT(revoked.err, HasSubstr("[revoked]"));
 }
 
 TEST(AttestCli, SimServeAndGuestReport) {
