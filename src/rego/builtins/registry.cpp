@@ -28,7 +28,9 @@ namespace cloister::rego::builtins {
   X(json)                                 \
   X(net)                                  \
   X(crypto)                               \
-  X(jwt)
+  X(jwt)                                  \
+  X(time)                                 \
+  X(rand)
 
 #define CLOISTER_REGO_DECLARE(family) void register_##family(Registry& r);
 CLOISTER_REGO_BUILTIN_FAMILIES(CLOISTER_REGO_DECLARE)
