@@ -273,19 +273,21 @@ Chunk next_std(std::string_view l, std::size_t from) {
         if (has("pm")) return hit(2, kpm);
         break;
       case '-':
-        if (has("-070000")) return hit(7, kNumSecondsTz);
-        if (has("-07:00:00")) return hit(9, kNumColonSecondsTZ);
-        if (has("-0700")) return hit(5, kNumTZ);
-        if (has("-07:00")) return hit(6, kNumColonTZ);
-        if (has("-07")) return hit(3, kNumShortTZ);
+      case 'Z': {
+        // Numeric zone forms; the Z-prefixed ones print "Z" for UTC (ISO 8601).
+        struct Form {
+          const char* suffix;
+          Std num, iso;
+        };
+        static const Form forms[] = {{"070000", kNumSecondsTz, kISO8601SecondsTZ},
+                                     {"07:00:00", kNumColonSecondsTZ, kISO8601ColonSecondsTZ},
+                                     {"0700", kNumTZ, kISO8601TZ},
+                                     {"07:00", kNumColonTZ, kISO8601ColonTZ},
+                                     {"07", kNumShortTZ, kISO8601ShortTZ}};
+        for (const auto& f : forms)
+          if (l.substr(i + 1).starts_with(f.suffix)) return hit(1 + std::strlen(f.suffix), l[i] == 'Z' ? f.iso : f.num);
         break;
-      case 'Z':
-        if (has("Z070000")) return hit(7, kISO8601SecondsTZ);
-        if (has("Z07:00:00")) return hit(9, kISO8601ColonSecondsTZ);
-        if (has("Z0700")) return hit(5, kISO8601TZ);
-        if (has("Z07:00")) return hit(6, kISO8601ColonTZ);
-        if (has("Z07")) return hit(3, kISO8601ShortTZ);
-        break;
+      }
       case '.':
       case ',':
         if (i + 1 < l.size() && (l[i + 1] == '0' || l[i + 1] == '9')) {
