@@ -118,6 +118,17 @@ class Resolver {
   }
 
   // A name that is not a local: the roots, imports, rules of the package.
+  // Whether `name` resolves outside the locals, without building the reference.
+  bool is_global(const std::string& name) const {
+    if (name == "input" || name == "data") return true;
+    if (!mod_) return false;
+    for (const auto& imp : mod_->imports) {
+      if (imp.path[0] != "data" && imp.path[0] != "input") continue;
+      if ((imp.alias.empty() ? imp.path.back() : imp.alias) == name) return true;
+    }
+    return pkg_rules_ && pkg_rules_->count(name);
+  }
+
   TermP global(const std::string& name, const Loc& loc) {
     if (name == "input" || name == "data") {
       auto t = std::make_shared<Term>();
@@ -289,7 +300,7 @@ class Resolver {
       return nullptr;
     }
     std::string first = name.substr(0, name.find('.'));
-    if (lookup(&s, first) != kNoSlot || global(first, t.loc)) return nullptr;
+    if (lookup(&s, first) != kNoSlot || is_global(first)) return nullptr;
     w.value_builtin = builtins::Registry::standard().find(name);
     return w.value_builtin;
   }
@@ -321,7 +332,7 @@ class Resolver {
         }
         if (skip_ && skip_->count(t->name)) return;
         if (lookup(&s, t->name) != kNoSlot) return;
-        if (global(t->name, t->loc)) return;
+        if (is_global(t->name)) return;
         new_slot(s, t->name, false);
         return;
       case TermKind::Call:
@@ -611,7 +622,8 @@ class Resolver {
     if (first == "data") {
       user = true;
       for (std::size_t i = 1; i < segs.size(); ++i) path.push_back(Value::string(segs[i]));
-    } else if (auto g = global(first, t->loc); g && g->kind == TermKind::Ref && g->items[0]->slot == kDataSlot) {
+    } else if (auto g = is_global(first) ? global(first, t->loc) : nullptr;
+               g && g->kind == TermKind::Ref && g->items[0]->slot == kDataSlot) {
       user = true;
       for (std::size_t i = 1; i < g->items.size(); ++i) path.push_back(g->items[i]->value);
       for (std::size_t i = 1; i < segs.size(); ++i) path.push_back(Value::string(segs[i]));
