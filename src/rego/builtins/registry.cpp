@@ -30,7 +30,8 @@ namespace cloister::rego::builtins {
   X(crypto)                               \
   X(jwt)                                  \
   X(time)                                 \
-  X(rand)
+  X(rand)                                 \
+  X(jsonschema)
 
 #define CLOISTER_REGO_DECLARE(family) void register_##family(Registry& r);
 CLOISTER_REGO_BUILTIN_FAMILIES(CLOISTER_REGO_DECLARE)
