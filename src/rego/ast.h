@@ -83,6 +83,7 @@ struct Expr {
   Loc loc;
   bool negated = false;
   bool capture = false;       // query-level term: a false value is a result, not a failure
+  bool query_level = false;   // top-level query expression: its value is reported
   bool single = false;        // binds nothing: evaluated as a test, without nesting the rest
   TermP term;                 // Term: the expression (Call for operators, eq, assign)
   std::vector<TermP> vars;    // SomeDecl

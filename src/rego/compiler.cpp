@@ -1240,6 +1240,7 @@ Result<PreparedQuery> compile_query(const std::shared_ptr<const Policy::Impl>& p
     // As OPA's query compiler does (x = term), a query expression that is a plain term yields its
     // value even when that value is false.
     for (auto& e : impl->body->exprs) {
+      e.query_level = true;
       if (e.kind == ExprKind::Term && !e.negated && e.term->kind != TermKind::Call) e.capture = true;
     }
     std::vector<bool> safe(static_cast<std::size_t>(res.nslots()), false);

@@ -225,7 +225,7 @@ class Evaluator {
         return true;
       });
       if (found) return false;
-      last_value_ = Value::boolean(true);
+      if (e.query_level) last_value_ = Value::boolean(true);
       return k();
     }
     return eval_plain(e, k);
@@ -242,13 +242,13 @@ class Evaluator {
         const Term& t = *e.term;
         if (t.kind == TermKind::Call && (t.op == CallOp::Eq || t.op == CallOp::Assign)) {
           return unify(*t.items[0], *t.items[1], [&] {
-            last_value_ = Value::boolean(true);
+            if (e.query_level) last_value_ = Value::boolean(true);
             return k();
           });
         }
         return eval_term(t, [&](const Value& v) {
           if (v.is_false() && !e.capture) return false;
-          last_value_ = v;
+          if (e.query_level) last_value_ = v;  // only a query reports expression values
           return k();
         });
       }
@@ -303,7 +303,7 @@ class Evaluator {
       return !ok;
     });
     if (!all) return false;
-    last_value_ = Value::boolean(true);
+    if (e.query_level) last_value_ = Value::boolean(true);
     return k();
   }
 
