@@ -926,6 +926,7 @@ class Resolver {
     std::vector<int> needs, binds;
     collect(t, false, needs, binds);  // path variables (p := xs[_]) are bound by evaluation
     for (int s : needs) {
+      if (static_cast<std::size_t>(s) >= slot_names_.size()) fail("rego_compile_error", "invalid variable", t.loc);
       if (static_cast<std::size_t>(s) >= safe.size() || !safe[static_cast<std::size_t>(s)]) {
         fail("rego_unsafe_var_error", "var " + slot_names_[static_cast<std::size_t>(s)] + " is unsafe", t.loc);
       }
@@ -1180,10 +1181,10 @@ Result<std::shared_ptr<const Policy>> Policy::compile(const std::vector<ModuleSo
       const auto& names = pkg_rules[package_key(m.package)];
       for (auto& r : m.rules) {
         compile_rule(*p, *r, m, names);
-        for (auto& e : r->elses) {
-          e->suffix = r->suffix;
-          compile_rule(*p, *e, m, names);
+        if (!r->elses.empty() && !r->suffix.empty()) {
+          fail("rego_type_error", "else keyword cannot be used on rules with variables in head", r->loc);
         }
+        for (auto& e : r->elses) compile_rule(*p, *e, m, names);
       }
     }
     check_recursion(*p);

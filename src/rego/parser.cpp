@@ -546,6 +546,8 @@ class Parser {
       out.push_back(copy);
     }
     while (is_stmt_word("else")) {
+      if (r->kind == RuleKind::MultiValue) error(cur(), "else keyword cannot be used on multi-value rules");
+      if (r->is_default) error(cur(), "else keyword cannot be used on default rules");
       Token et = advance();
       auto e = std::make_shared<Rule>();
       e->loc = loc(et);
