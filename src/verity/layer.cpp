@@ -64,6 +64,7 @@ class MemorySource final : public ByteSource {
   explicit MemorySource(ByteView bytes) : bytes_(bytes) {}
   Result<std::size_t> read(std::span<std::uint8_t> out) override {
     std::size_t n = std::min(out.size(), bytes_.size() - pos_);
+    if (n == 0) return std::size_t{0};  // an empty view may have no storage at all
     std::memcpy(out.data(), bytes_.data() + pos_, n);
     pos_ += n;
     return n;
