@@ -31,7 +31,8 @@ namespace cloister::rego::builtins {
   X(jwt)                                  \
   X(time)                                 \
   X(rand)                                 \
-  X(jsonschema)
+  X(jsonschema)                           \
+  X(template)
 
 #define CLOISTER_REGO_DECLARE(family) void register_##family(Registry& r);
 CLOISTER_REGO_BUILTIN_FAMILIES(CLOISTER_REGO_DECLARE)
