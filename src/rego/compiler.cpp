@@ -973,7 +973,35 @@ void split_head(Rule& r, const std::vector<Value>& package) {
   }
 }
 
+// f($"{x}") := 1 if { x := ... }: an argument that is not a pattern (template, call, reference) is
+// computed after the body and compared with the actual argument, as OPA rewrites it.
+void hoist_function_args(Rule& r) {
+  for (std::size_t i = 0; i < r.args.size(); ++i) {
+    TermP& a = r.args[i];
+    if (a->kind != TermKind::Call && a->kind != TermKind::Ref && a->kind != TermKind::ArrayCompr &&
+        a->kind != TermKind::SetCompr && a->kind != TermKind::ObjectCompr) {
+      continue;
+    }
+    auto v = std::make_shared<Term>();
+    v->kind = TermKind::Var;
+    v->name = "$arg" + std::to_string(i);
+    v->loc = a->loc;
+    auto eq = std::make_shared<Term>();
+    eq->kind = TermKind::Call;
+    eq->name = "eq";
+    eq->loc = a->loc;
+    eq->items = {std::make_shared<Term>(*v), a};
+    Expr e;
+    e.kind = ExprKind::Term;
+    e.loc = a->loc;
+    e.term = eq;
+    r.body->exprs.push_back(std::move(e));
+    a = v;
+  }
+}
+
 void compile_rule(Policy::Impl& p, Rule& r, const Module& mod, const std::set<std::string>& pkg_rules) {
+  if (r.kind == RuleKind::Function) hoist_function_args(r);
   Resolver res(p, &mod, &pkg_rules);
   Scope top = res.child(nullptr);
   // Function arguments are patterns bound on entry.

@@ -553,6 +553,8 @@ class Evaluator {
     }
     if (n->has_rules()) {
       if (n->is_function) return false;
+      // A base document at a rule's path shadows the rule, as in OPA's evaluation.
+      if (base && base->is_defined()) return walk_value(*base, t, i, k);
       Value v = rule_value(n, t.loc);
       if (v.is_undefined()) return false;
       return walk_value(v, t, i, k);
@@ -589,7 +591,10 @@ class Evaluator {
       auto it = ov_.node_over.find(n);
       if (it != ov_.node_over.end()) return it->second;
     }
-    if (n->has_rules()) return n->is_function ? Value() : rule_value(n, Loc{});
+    if (n->has_rules()) {
+      if (base && base->is_defined() && !n->is_function) return *base;
+      return n->is_function ? Value() : rule_value(n, Loc{});
+    }
     std::vector<std::pair<Value, Value>> entries;
     for (const auto& [key, c] : n->children) {
       const Value* cb = (base && base->is_object()) ? base->get(key) : nullptr;
