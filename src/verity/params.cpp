@@ -1,8 +1,3 @@
-#include <fcntl.h>
-#include <linux/fs.h>
-#include <sys/ioctl.h>
-#include <sys/stat.h>
-
 #include <algorithm>
 #include <bit>
 #include <cctype>
@@ -14,6 +9,7 @@
 #include "cloister/common/encoding.h"
 #include "cloister/common/file.h"
 #include "cloister/verity/verity.h"
+#include "io.h"
 
 namespace cloister::verity {
 
@@ -174,17 +170,8 @@ std::string Mismatch::describe() const {
 
 Result<std::uint64_t> device_size(const std::filesystem::path& path) {
   auto fd = CLOISTER_TRY(open_read(path));
-  struct stat st {};
-  if (::fstat(fd.get(), &st) != 0) return make_error(Errc::io, "cannot stat " + path.string() + ": " + errno_string(errno));
-  if (S_ISREG(st.st_mode)) return static_cast<std::uint64_t>(st.st_size);
-  if (S_ISBLK(st.st_mode)) {
-    std::uint64_t size = 0;
-    if (::ioctl(fd.get(), BLKGETSIZE64, &size) != 0) {
-      return make_error(Errc::io, "cannot get the size of " + path.string() + ": " + errno_string(errno));
-    }
-    return size;
-  }
-  return make_error(Errc::invalid_argument, path.string() + " is not a regular file or block device");
+  auto info = CLOISTER_TRY(detail::file_info(fd.get(), path));
+  return info.size;
 }
 
 }  // namespace cloister::verity

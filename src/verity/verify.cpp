@@ -2,9 +2,7 @@
 #include <atomic>
 #include <cstring>
 #include <limits>
-#include <mutex>
 
-#include "cloister/common/encoding.h"
 #include "cloister/common/file.h"
 #include "cloister/verity/stream.h"
 #include "cloister/verity/verity.h"
