@@ -119,6 +119,29 @@ TEST(VeritysetupEquality64MiB, DefaultAndSha512) {
   check_equal({"sha512_64MiB_nosb", 4096, 4096, "sha512", salt_hex(32), false, Config::separate}, blocks);
 }
 
+TEST(VeritysetupEquality, ExistingHashFilePrefixAndPartialData) {
+  TempDir dir;
+  auto data = dir / "d.img";
+  test::write_bytes(data, test::random_bytes(300 * 4096, 12));
+  // An existing hash file whose first 8 KiB belong to someone else; only 200 of 300 blocks hashed.
+  Bytes prefix(8192, 0xab);
+  test::write_bytes(dir / "theirs.hash", prefix);
+  test::write_bytes(dir / "ours.hash", prefix);
+  auto out = test::run_veritysetup({"format", "--hash-offset=8192", "--data-blocks=200", "--salt=0102",
+                                    "--uuid=" + std::string(kUuid), data.string(), (dir / "theirs.hash").string()});
+  Params p;
+  p.hash_offset = 8192;
+  p.data_blocks = 200;
+  p.salt = {1, 2};
+  p.uuid = *parse_uuid(kUuid);
+  auto r = format(data, dir / "ours.hash", p);
+  ASSERT_TRUE(r) << r.error().to_string();
+  EXPECT_EQ(hex_encode(r->root_hash), test::field(out, "Root hash"));
+  auto ours = test::read_bytes(dir / "ours.hash");
+  EXPECT_EQ(ours, test::read_bytes(dir / "theirs.hash"));
+  EXPECT_TRUE(std::equal(prefix.begin(), prefix.end(), ours.begin()));
+}
+
 TEST(VeritysetupEquality, VeritysetupReadsOurSuperblock) {
   TempDir dir;
   auto data = dir / "d.img", hash = dir / "h.img";
