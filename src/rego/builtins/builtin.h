@@ -3,23 +3,24 @@
 // A builtin is a plain function from argument values to one result value. It returns:
 //   - a defined Value                      -> the call's result;
 //   - Value::undefined()                   -> the call is undefined (the expression fails quietly);
-//   - tl::unexpected(BuiltinError{...})    -> an error. The evaluator turns eval_type_error and
-//     eval_builtin_error into an evaluation error when strict mode is on or when the error is a type
-//     error; otherwise (non-strict) a builtin error makes the expression undefined, as OPA does.
+//   - tl::unexpected(BuiltinError{...})    -> an error. With strict builtin errors the evaluator
+//     raises it with its code (eval_type_error / eval_builtin_error); otherwise the failing call is
+//     undefined, as in OPA without StrictBuiltinErrors.
 //
 // Families (one file each, src/rego/builtins/<family>.cpp, each exposing register_<family>,
 // listed once in registry.cpp):
-//   done:  comparison (==, !=, <, ...; internal.member_2/3), arithmetic (+ - * / %, abs, round,
-//          ceil, floor, numbers.range, numbers.range_step), aggregates (count, sum, product, max,
-//          min, sort, all, any), sets (&, |, intersection, union), types (is_*, type_name)
-//   to do: strings (concat, split, replace, sprintf, trim*, ...), regex, glob, encoding (base64*,
-//          hex, json.marshal/unmarshal, yaml, urlquery), casts (to_number), arrays (array.*),
-//          objects (object.*), json (json.patch/filter/remove/match_schema), bits, time, units,
-//          crypto (hashes, hmac, x509), jwt (io.jwt.*), net (net.cidr_*), semver, uuid, graph,
-//          rand, template/strings.render_template, and the intentionally unsupported ones
-//          (http.send, net.lookup_ip_addr, opa.runtime, providers.aws.*) which must fail clearly.
+//   core engineer:     comparison (==, !=, <, ...; internal.member_2/3), arithmetic (+ - * / %,
+//                      abs, round, ceil, floor, numbers.range[_step]), aggregates (count, sum,
+//                      product, max, min, sort, all, any), sets (&, |, intersection, union),
+//                      types (is_*, type_name)
+//   builtins engineer: strings, sprintf, casts, regex, objects, arrays, units, encoding, glob, bits,
+//                      semver, graph, uuid, json, net, crypto, jwt, time, rand, jsonschema, template
+//   to do:             graphql.* (about 140 conformance cases), rego.metadata.*, rego.parse_module,
+//                      and an explicit "unsupported" family so http.send, net.lookup_ip_addr,
+//                      opa.runtime and providers.aws.* fail with a clear message instead of
+//                      "undefined function".
 // The evaluator itself implements the relational and control builtins that need it: print, walk,
-// and the unification/assignment operators (eq, assign).
+// template strings, and the unification/assignment operators (eq, assign).
 #pragma once
 
 #include <cstdint>
