@@ -854,9 +854,11 @@ class Resolver {
     std::vector<bool> done(pending.size(), false);
     std::vector<Expr> out;
     std::size_t remaining = pending.size();
+    std::size_t first = 0;  // first pending expression: in-order bodies schedule in linear time
     while (remaining > 0) {
       bool progress = false;
-      for (std::size_t i = 0; i < pending.size(); ++i) {
+      while (first < pending.size() && done[first]) ++first;
+      for (std::size_t i = first; i < pending.size(); ++i) {
         if (done[i] || !ready(ios[i], safe)) continue;
         done[i] = true;
         --remaining;
@@ -1235,6 +1237,21 @@ Result<std::shared_ptr<const Policy>> Policy::compile(const std::vector<ModuleSo
         for (const auto& e : r->elses) consider(*e);
       }
       n->early_exit = same;
+      if (n->is_function && n->arity > 0 && n->rules.size() > 4) {
+        std::size_t constants = 0;
+        for (std::size_t i = 0; i < n->rules.size(); ++i) {
+          const Rule& r = *n->rules[i];
+          bool constant = r.args[0]->kind == TermKind::Scalar;
+          for (const auto& e : r.elses) constant = constant && e->args[0]->kind == TermKind::Scalar && e->args[0]->value == r.args[0]->value;
+          if (constant) {
+            n->by_first[r.args[0]->value].push_back(i);
+            ++constants;
+          } else {
+            n->any_first.push_back(i);
+          }
+        }
+        n->indexed = constants * 2 >= n->rules.size();
+      }
     }
   } catch (const RegoFailure& f) {
     return forward_error(p->to_error(f));

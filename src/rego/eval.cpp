@@ -115,6 +115,8 @@ class Evaluator {
   }
 
   QueryResult run(const PreparedQuery::Impl& q) {
+    char base;
+    stack_base_ = &base;
     std::vector<Value> frame(static_cast<std::size_t>(q.nslots));
     frame_ = &frame;
     QueryResult out;
@@ -139,6 +141,9 @@ class Evaluator {
 
   void tick(const Loc& loc) {
     ++steps_;
+    char here;
+    auto used = static_cast<std::size_t>(stack_base_ > &here ? stack_base_ - &here : &here - stack_base_);
+    if (used > O.limits.max_stack_bytes) raise("eval_limit_error", "evaluation nesting too deep (stack limit)", loc);
     if (O.limits.max_steps && steps_ > O.limits.max_steps) raise("eval_limit_error", "evaluation step limit exceeded", loc);
     if (has_deadline_ && (steps_ & 1023) == 0 && std::chrono::steady_clock::now() > deadline_) {
       raise("eval_limit_error", "evaluation timed out", loc);
@@ -982,9 +987,29 @@ class Evaluator {
     return k(result);
   }
 
+  // The rules of function `n` that can match `args`, in source order (first-argument index).
+  template <typename F>
+  void for_candidate_rules(const DataNode* n, std::span<const Value> args, F&& f) {
+    if (!n->indexed || args.empty()) {
+      for (const auto& r : n->rules)
+        if (f(r)) return;
+      return;
+    }
+    static const std::vector<std::size_t> kNone;
+    auto it = n->by_first.find(args[0]);
+    const auto& hits = it == n->by_first.end() ? kNone : it->second;
+    std::size_t a = 0, b = 0;
+    while (a < hits.size() || b < n->any_first.size()) {
+      std::size_t idx;
+      if (b >= n->any_first.size() || (a < hits.size() && hits[a] < n->any_first[b])) idx = hits[a++];
+      else idx = n->any_first[b++];
+      if (f(n->rules[idx])) return;
+    }
+  }
+
   Value function_result(const DataNode* n, std::span<const Value> args) {
     Value result;
-    for (const auto& r : n->rules) {
+    for_candidate_rules(n, args, [&](const std::shared_ptr<Rule>& r) {
       run_function(*r, args, [&](const Rule& which) {
         return each_value(which.value.get(), [&](const Value& v) {
           if (result.is_defined() && result != v) {
@@ -994,8 +1019,8 @@ class Evaluator {
           return n->early_exit;
         });
       });
-      if (n->early_exit && result.is_defined()) break;
-    }
+      return n->early_exit && result.is_defined();
+    });
     if (result.is_undefined() && n->default_rule) result = value_of_default(*n->default_rule);
     return result;
   }
@@ -1127,6 +1152,7 @@ class Evaluator {
   std::vector<Value>* frame_ = nullptr;
   std::vector<std::unique_ptr<std::vector<Value>>> pool_;
   std::uint64_t steps_ = 0;
+  const char* stack_base_ = nullptr;
   bool has_deadline_ = false;
   std::chrono::steady_clock::time_point deadline_;
   std::size_t depth_ = 0;

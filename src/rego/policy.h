@@ -24,6 +24,11 @@ struct DataNode {
   // Every rule body (and else) yields the same constant: once one succeeds the value is known and
   // no conflict is possible, so evaluation stops there (OPA's early exit).
   bool early_exit = false;
+  // Functions: rules whose first argument is a constant, by that constant (with the rules whose
+  // first argument is not constant in `any_first`), so a call only tries the bodies that can match.
+  bool indexed = false;
+  std::map<Value, std::vector<std::size_t>, ValueLess> by_first;
+  std::vector<std::size_t> any_first;
   bool has_rules() const { return !rules.empty() || default_rule; }
 };
 

@@ -63,6 +63,20 @@ g(x) := "neg" if { x < 0 } else := "zero" if { x == 0 } else := "pos"
   EXPECT_EQ(eval_json(p, "data.t.g(9)"), R"("pos")");
 }
 
+TEST(RegoEval, FirstArgumentIndexKeepsSourceOrderAndFallbacks) {
+  std::string text = "package t\n";
+  for (int i = 0; i < 50; ++i) text += "f(" + std::to_string(i) + ") := " + std::to_string(i * 10) + "\n";
+  text += "f(x) := -1 if x > 1000\nf(7) := 70\ng(x) := y if { y := f(x) }\n";
+  auto p = compile_ok(text);
+  EXPECT_EQ(eval_json(p, "data.t.f(3)"), "30");
+  EXPECT_EQ(eval_json(p, "data.t.f(7)"), "70");  // two constant bodies agree
+  EXPECT_EQ(eval_json(p, "data.t.f(5000)"), "-1");
+  EXPECT_EQ(eval_json(p, "data.t.f(999)"), "undefined");
+  EXPECT_EQ(eval_json(p, "data.t.g(49)"), "490");
+  auto c = compile_ok("package t\nf(1) := 1\nf(1) := 2\nf(2) := 2\nf(3) := 3\nf(4) := 4\n");
+  EXPECT_NE(eval_json(c, "data.t.f(1)").find("eval_conflict_error"), std::string::npos);
+}
+
 TEST(RegoEval, NegationEverySomeAndComprehensions) {
   auto p = compile_ok(R"(package t
 all_small if every x in input.xs { x < 10 }
@@ -160,6 +174,22 @@ TEST(RegoEval, LimitsStopRunawayEvaluation) {
   r = p->eval("data.t.p", t);
   ASSERT_FALSE(r.has_value());
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+}
+
+TEST(RegoEval, LongBodiesHitTheStackLimitNotTheGuardPage) {
+  std::string body = "package t\np := x0 if {\n  x0 := 0\n";
+  for (int i = 1; i < 20000; ++i) body += "  x" + std::to_string(i) + " := x" + std::to_string(i - 1) + " + 1\n";
+  body += "}\n";
+  auto p = compile_ok(body);
+  ASSERT_NE(p, nullptr);
+  EvalOptions o;
+  o.limits.max_stack_bytes = 256 * 1024;
+  auto r = p->eval("data.t.p", o);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(error_code(r.error()), "eval_limit_error");
+  o.limits.max_stack_bytes = 64 * 1024 * 1024;  // the main thread's stack is large enough here
+  std::string small = "package t\np := x if {\n  a := 1\n  b := a + 1\n  x := b * 2\n}\n";
+  EXPECT_EQ(eval_json(compile_ok(small), "data.t.p"), "4");
 }
 
 TEST(RegoEval, PreparedQueryIsSafeToShareAcrossThreads) {
