@@ -53,6 +53,8 @@ class SevGuestAttester final : public Attester {
       sevguest::snp_guest_request_ioctl io{};
       io.msg_version = 1;
       io.resp_data = reinterpret_cast<std::uintptr_t>(resp.get());  // kernel ABI takes user addresses as u64
+      // The ioctl ABI carries user-space buffer addresses as u64 (include/uapi/linux/sev-guest.h);
+      // every buffer outlives the ioctl call.
       if (with_certs) {
         req.certs_address = reinterpret_cast<std::uintptr_t>(certs.data());
         req.certs_len = static_cast<std::uint32_t>(certs.size());

@@ -23,6 +23,7 @@ Status set_name(X509_NAME* name, const std::string& cn, const std::string& org) 
   // The same RDN sequence AMD's certificates use (OU, C, L, ST, O, CN).
   const std::pair<const char*, const char*> rdns[] = {
       {"OU", "Engineering"}, {"C", "US"}, {"L", "Santa Clara"}, {"ST", "CA"}, {"O", org.c_str()}};
+  // X509_NAME_add_entry_by_txt takes UTF-8 text as unsigned char*: same bytes, no conversion.
   for (auto [k, v] : rdns)
     if (X509_NAME_add_entry_by_txt(name, k, MBSTRING_UTF8, reinterpret_cast<const unsigned char*>(v), -1, -1, 0) != 1)
       return forward_error(ossl::error(Errc::internal, "building X509 name"));
