@@ -875,10 +875,19 @@ class Evaluator {
     std::string out;
     for (const auto& part : t.items) {
       Value v;
-      eval_term(*part, [&](const Value& x) {
-        v = x;
-        return true;
-      });
+      if (part->kind == TermKind::ArrayCompr && part->name == "$template") {
+        eval_body(*part->body, 0, [&] {
+          return eval_term(*part->head, [&](const Value& x) {
+            v = x;
+            return true;
+          });
+        });
+      } else {
+        eval_term(*part, [&](const Value& x) {
+          v = x;
+          return true;
+        });
+      }
       if (v.is_undefined()) out += "<undefined>";
       else if (v.is_string()) out += v.as_string();
       else out += to_rego_string(v);

@@ -319,6 +319,38 @@ class Parser {
     }
   }
 
+  // One template expression: a term, optionally with `with` modifiers. The latter becomes
+  // [$t | $t = term with ...] marked "$template", of which the evaluator takes the first value.
+  Result<TermP> template_part() {
+    try {
+      lex();
+      auto t = infix_in(false);
+      if (is_stmt_word("with")) {
+        Expr e;
+        e.loc = t->loc;
+        auto v = std::make_shared<Term>();
+        v->kind = TermKind::Var;
+        v->name = "$t";
+        v->loc = t->loc;
+        e.term = call("eq", {v, t}, t->loc);
+        withs(e);
+        auto c = std::make_shared<Term>();
+        c->kind = TermKind::ArrayCompr;
+        c->name = "$template";
+        c->loc = t->loc;
+        c->head = std::make_shared<Term>(*v);
+        c->body = std::make_shared<Body>();
+        c->body->loc = t->loc;
+        c->body->exprs.push_back(std::move(e));
+        t = c;
+      }
+      if (cur().t != Tok::Eof) error(cur(), "unexpected trailing token");
+      return t;
+    } catch (const ParseFail& f) {
+      return fail(f);
+    }
+  }
+
   Result<TermP> single_term() {
     try {
       lex();
@@ -940,7 +972,7 @@ class Parser {
         Parser sub(file_, file_index_, body.substr(i + 1, close - i - 1), opts_);
         std::copy(std::begin(kw_), std::end(kw_), std::begin(sub.kw_));
         sub.depth_ = depth_;
-        auto e = sub.single_term();
+        auto e = sub.template_part();
         if (!e) error(t, "in template expression: " + e.error().message());
         parts.push_back(*e);
         i = close + 1;
