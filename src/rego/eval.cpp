@@ -652,35 +652,7 @@ class Evaluator {
   // Runs the rule (then its else chain while nothing matched) and calls `out` with the frame of
   // the matching body still bound.
   void run_rule(const Rule& r, Cont out) {
-    DepthGuard g(*this, r.loc);
-    FrameLease fr_lease(*this, r.nslots);
-    std::vector<Value>& fr = *fr_lease.v;
-    std::vector<Value>* saved = frame_;
-    frame_ = &fr;
-    bool any = false;
-    try {
-      eval_body(*r.body, 0, [&] {
-        any = true;
-        return out();
-      });
-      if (!any) {
-        for (const auto& e : r.elses) {
-          FrameLease efr_lease(*this, e->nslots);
-    std::vector<Value>& efr = *efr_lease.v;
-          frame_ = &efr;
-          eval_body(*e->body, 0, [&] {
-            any = true;
-            return out();
-          });
-          frame_ = &fr;
-          if (any) break;
-        }
-      }
-    } catch (...) {
-      frame_ = saved;
-      throw;
-    }
-    frame_ = saved;
+    run_rule_tracking(r, [&](const Rule&) { return out(); });
   }
 
   Value value_of(const Term* t) {

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <functional>
 
+#include "builtins/text.h"
 #include "number.h"
 
 namespace cloister::rego {
@@ -528,34 +529,27 @@ void append_pretty(std::string& out, const Value& v, int indent) {
   }
 }
 
+void append_rego(std::string& out, const Value& v);
+
+void append_rego_items(std::string& out, const std::vector<Value>& items, char open, char close) {
+  out.push_back(open);
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (i) out += ", ";
+    append_rego(out, items[i]);
+  }
+  out.push_back(close);
+}
+
 void append_rego(std::string& out, const Value& v) {
   switch (v.kind()) {
-    case Kind::Set: {
+    case Kind::Set:
       if (v.set_items().empty()) {
         out += "set()";
         return;
       }
-      out.push_back('{');
-      bool first = true;
-      for (const auto& x : v.set_items()) {
-        if (!first) out += ", ";
-        first = false;
-        append_rego(out, x);
-      }
-      out.push_back('}');
+      append_rego_items(out, v.set_items(), '{', '}');
       return;
-    }
-    case Kind::Array: {
-      out.push_back('[');
-      bool first = true;
-      for (const auto& x : v.array_items()) {
-        if (!first) out += ", ";
-        first = false;
-        append_rego(out, x);
-      }
-      out.push_back(']');
-      return;
-    }
+    case Kind::Array: append_rego_items(out, v.array_items(), '[', ']'); return;
     case Kind::Object: {
       out.push_back('{');
       bool first = true;
@@ -666,24 +660,6 @@ class JsonParser {
     return Value::number_from_string(s_.substr(start, pos_ - start));
   }
 
-  static void append_utf8(std::string& out, std::uint32_t cp) {
-    if (cp < 0x80) {
-      out.push_back(static_cast<char>(cp));
-    } else if (cp < 0x800) {
-      out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
-      out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    } else if (cp < 0x10000) {
-      out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
-      out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-      out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    } else {
-      out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
-      out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-      out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-      out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    }
-  }
-
   bool hex4(std::uint32_t& out) {
     if (pos_ + 4 > s_.size()) return false;
     out = 0;
@@ -737,7 +713,7 @@ class JsonParser {
           } else if (cp >= 0xD800 && cp < 0xE000) {
             cp = 0xFFFD;
           }
-          append_utf8(out, cp);
+          builtins::text::append_rune(out, static_cast<char32_t>(cp));
           break;
         }
         default: return fail("invalid escape");
