@@ -89,6 +89,10 @@ TEST(RegoUuid, ParseAndGenerate) {
   EXPECT_BUILTIN(c, "uuid.parse", R"j(["urn:uuid:000003e8-48b9-21ee-b200-325096b39f47"])j",
                  R"j({"clocksequence": 12800, "domain": "Person", "id": 1000, "macvariables": "local:unicast",
                      "nodeid": "32-50-96-b3-9f-47", "time": 1693566990121469600, "variant": "RFC4122", "version": 2})j");
+  // The largest 60-bit version-1 timestamp is past the int64 nanosecond range; it stays exact.
+  auto far = c.call("uuid.parse", R"j(["ffffffff-ffff-1fff-8000-000000000000"])j");
+  ASSERT_TRUE(far.has_value());
+  EXPECT_EQ(*far->get("time"), J("103072857660684697500"));
   EXPECT_BUILTIN_UNDEFINED(c, "uuid.parse", R"j(["not-a-uuid"])j");
   EXPECT_BUILTIN_UNDEFINED(c, "uuid.parse", R"j([123])j");
   auto u1 = c.call("uuid.rfc4122", R"j(["seed"])j");

@@ -3,7 +3,10 @@
 #include <array>
 #include <optional>
 
+#include <gmpxx.h>
+
 #include "builtins/builtin.h"
+#include "number.h"
 
 namespace cloister::rego::builtins {
 namespace {
@@ -85,8 +88,9 @@ BuiltinResult parse(BuiltinContext&, std::span<const Value> a) {
     std::uint64_t time_hi = ((std::uint64_t{b[6]} << 8) | b[7]) & 0x0FFF;
     std::uint64_t t = (time_hi << 48) | (time_mid << 32) | time_low;
     // 100 ns intervals since 1582-10-15 (RFC 4122 §4.1.4) to ns since the Unix epoch.
-    constexpr std::int64_t kGregorianToUnix = 122192928000000000;
-    put("time", Value::integer((static_cast<std::int64_t>(t) - kGregorianToUnix) * 100));
+    constexpr long kGregorianToUnix = 122192928000000000;
+    // 60-bit timestamps reach ~5236 AD, beyond int64 nanoseconds: compute exactly.
+    put("time", from_mpz((mpz_class(static_cast<unsigned long>(t)) - kGregorianToUnix) * 100));
     put("clocksequence", Value::integer(((b[8] & 0x3F) << 8) | b[9]));
     char node[24];
     std::snprintf(node, sizeof node, "%02x-%02x-%02x-%02x-%02x-%02x", b[10], b[11], b[12], b[13], b[14], b[15]);
