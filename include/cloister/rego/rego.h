@@ -38,6 +38,9 @@ struct EvalLimits {
   std::chrono::milliseconds timeout{0};   // wall clock; 0 = none
   std::size_t max_call_depth = 512;       // nested rule/function evaluations
   std::size_t max_collection = 50'000'000;  // elements built by one comprehension/range
+  // Native stack the evaluator may use (it recurses per nested expression); beyond it the
+  // evaluation fails with eval_limit_error instead of overflowing the thread's stack.
+  std::size_t max_stack_bytes = 2 * 1024 * 1024;
 };
 
 struct EvalOptions {
