@@ -192,6 +192,26 @@ TEST(RegoEval, LongBodiesHitTheStackLimitNotTheGuardPage) {
   EXPECT_EQ(eval_json(compile_ok(small), "data.t.p"), "4");
 }
 
+TEST(RegoEval, V0PoliciesCompileWithTheFlag) {
+  const char* v0 = R"(package agent_policy
+import future.keywords.in
+default Allow = false
+Allow { some c in input.containers; c.image == data.images[_] }
+deny[msg] { c := input.containers[_]; not allowed(c); msg := sprintf("image %v", [c.image]) }
+allowed(c) { c.image in data.images }
+)";
+  CompileOptions o;
+  o.v0 = true;
+  auto p = Policy::compile({{"v0.rego", v0}}, J(R"({"images":["nginx"]})"), o);
+  ASSERT_TRUE(p.has_value()) << p.error().message();
+  Value in = J(R"({"containers":[{"image":"nginx"},{"image":"evil"}]})");
+  EXPECT_EQ(eval_json(*p, "data.agent_policy.Allow", in), "true");
+  EXPECT_EQ(eval_json(*p, "data.agent_policy.deny", in), R"(["image evil"])");
+  auto strict_v1 = Policy::compile({{"v0.rego", v0}}, J("{}"));
+  ASSERT_FALSE(strict_v1.has_value());
+  EXPECT_NE(strict_v1.error().message().find("`if` keyword is required"), std::string::npos);
+}
+
 TEST(RegoEval, PreparedQueryIsSafeToShareAcrossThreads) {
   auto p = compile_ok(R"(package t
 allow if { some c in input.containers; startswith_ok(c) }
