@@ -79,6 +79,8 @@ TEST(RegoUnits, ParseIsExact) {
   EXPECT_BUILTIN_ERROR(c, "units.parse", R"j([".5.2"])j", kBuiltin, "units.parse: could not parse amount to a number");
   EXPECT_BUILTIN_ERROR(c, "units.parse", R"j(["100 k"])j", kBuiltin, "units.parse: spaces not allowed in resource strings");
   EXPECT_BUILTIN_ERROR(c, "units.parse", R"j(["5Q"])j", kBuiltin, "units.parse: unit Q not recognized");
+  // Found by the builtins fuzzer: an enormous exponent is rejected, not thrown.
+  EXPECT_BUILTIN_ERROR(c, "units.parse", R"j(["5e99999999999999999999"])j", kBuiltin, "could not parse amount to a number");
 }
 
 TEST(RegoUnits, ParseBytes) {

@@ -22,6 +22,8 @@ TEST(RegoTime, ParseLayoutsAndRange) {
   EXPECT_BUILTIN_ERROR(c, "time.parse_rfc3339_ns", R"j(["2262-04-11T23:47:16.854775808-00:00"])j", kBuiltin,
                        "time outside of valid range");
   EXPECT_BUILTIN_ERROR(c, "time.parse_ns", R"j(["2006-01-02", "2021-02-30"])j", kBuiltin, "day out of range");
+  EXPECT_BUILTIN(c, "time.parse_ns", R"j(["2006 __2", "1970  32"])j", "2678400000000000");  // day of year 32 = Feb 1
+  EXPECT_BUILTIN_ERROR(c, "time.parse_ns", R"j(["__2", "   "])j", kBuiltin, "cannot parse");
   EXPECT_BUILTIN_ERROR(c, "time.parse_ns", R"j(["2006-01-02", "20x1-02-03"])j", kBuiltin,
                        "parsing time \"20x1-02-03\" as \"2006-01-02\": cannot parse \"20x1-02-03\" as \"2006\"");
 }

@@ -504,7 +504,9 @@ tl::expected<i128, ParseError> parse_time(const std::string& layout_in, std::str
         while (k < value.size() && k < 3 && (digit_at(value, k) || (ch.std == kUnderYearDay && value[k] == ' '))) ++k;
         ok = k == 3;
         if (ok) {
-          yday = std::stoi(std::string(value.substr(0, 3)));
+          yday = 0;
+          for (std::size_t d = 0; d < 3; ++d) yday = yday * 10 + (value[d] == ' ' ? 0 : value[d] - '0');
+          ok = yday >= 1 && yday <= 366;
           value.remove_prefix(3);
         }
         break;

@@ -46,7 +46,16 @@ bool parse_decimal(std::string num, mpq_class& out) {
   long exp10 = 0;
   auto e = num.find_first_of("eE");
   if (e != std::string::npos) {
-    exp10 = std::stol(num.substr(e + 1));
+    // Parsed by hand: an absurd exponent is "not a number", never an exception.
+    std::string_view ex = std::string_view(num).substr(e + 1);
+    bool neg_exp = !ex.empty() && ex[0] == '-';
+    if (!ex.empty() && (ex[0] == '-' || ex[0] == '+')) ex.remove_prefix(1);
+    if (ex.empty() || ex.size() > 3) return false;
+    for (char c : ex) {
+      if (!is_digit(c)) return false;
+      exp10 = exp10 * 10 + (c - '0');
+    }
+    if (neg_exp) exp10 = -exp10;
     if (exp10 > 400 || exp10 < -400) return false;
     num.resize(e);
   }
