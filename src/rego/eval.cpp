@@ -665,23 +665,25 @@ class Evaluator {
     return v;
   }
 
-  // Two rules contributing to one document: objects merge key by key, sets unite, equal values
-  // agree; anything else is a conflict.
-  Value merge_docs(const Value& a, const Value& b, const Loc& loc) {
-    if (a == b) return a;
-    if (a.is_set() && b.is_set()) {
-      std::vector<Value> items = a.set_items();
-      items.insert(items.end(), b.set_items().begin(), b.set_items().end());
-      return Value::set(std::move(items));
+  // A deeper rule's document joins the object built from ref-head rules: it may fill in keys of
+  // that object's structure and add to a set leaf, but never reach inside another rule's value
+  // (OPA reports that as a conflict).
+  void merge_into(BNode& b, const Value& v, const Loc& loc) {
+    if (b.leaf.is_undefined() && !b.is_set && b.kids.empty()) {
+      b.leaf = v;
+      return;
     }
-    if (a.is_object() && b.is_object()) {
-      std::map<Value, Value, ValueLess> m(a.object_entries().begin(), a.object_entries().end());
-      for (const auto& [k, v] : b.object_entries()) {
-        auto it = m.find(k);
-        if (it == m.end()) m.emplace(k, v);
-        else it->second = merge_docs(it->second, v, loc);
-      }
-      return Value::object(std::vector<std::pair<Value, Value>>(m.begin(), m.end()));
+    if (b.leaf.is_defined()) {
+      if (b.leaf != v) raise("eval_conflict_error", "object keys must be unique", loc);
+      return;
+    }
+    if (b.is_set && v.is_set()) {
+      b.set.insert(b.set.end(), v.set_items().begin(), v.set_items().end());
+      return;
+    }
+    if (!b.is_set && v.is_object()) {
+      for (const auto& [k, x] : v.object_entries()) merge_into(b.kids[k], x, loc);
+      return;
     }
     raise("eval_conflict_error", "object keys must be unique", loc);
   }
@@ -738,14 +740,7 @@ class Evaluator {
       for (const auto& [key, child] : n->children) {
         Value cv = materialize(child.get(), nullptr);
         if (cv.is_undefined()) continue;
-        auto it = root.kids.find(key);
-        if (it == root.kids.end()) {
-          root.kids[key].leaf = cv;
-        } else {
-          Value merged = merge_docs(it->second.to_value(), cv, n->rules[0]->loc);
-          it->second = BNode{};
-          it->second.leaf = merged;
-        }
+        merge_into(root.kids[key], cv, n->rules[0]->loc);
       }
       if (root.kids.empty() && n->default_rule) return value_of_default(*n->default_rule);
       return root.to_value();
