@@ -53,6 +53,7 @@ struct Term {
   int slot = kNoSlot;
   bool wildcard = false;  // `_`
   CallOp op = CallOp::Other;
+  std::uint32_t depth = 0;  // operator nesting built by the parser (bounded, see ParseOptions)
   std::vector<TermP> items;
   TermP head, head2;
   std::shared_ptr<Body> body;

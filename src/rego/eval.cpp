@@ -141,9 +141,7 @@ class Evaluator {
 
   void tick(const Loc& loc) {
     ++steps_;
-    char here;
-    auto used = static_cast<std::size_t>(stack_base_ > &here ? stack_base_ - &here : &here - stack_base_);
-    if (used > O.limits.max_stack_bytes) raise("eval_limit_error", "evaluation nesting too deep (stack limit)", loc);
+    check_stack(loc);
     if (O.limits.max_steps && steps_ > O.limits.max_steps) raise("eval_limit_error", "evaluation step limit exceeded", loc);
     if (has_deadline_ && (steps_ & 1023) == 0 && std::chrono::steady_clock::now() > deadline_) {
       raise("eval_limit_error", "evaluation timed out", loc);
@@ -405,6 +403,12 @@ class Evaluator {
   }
 
   // ---------------------------------------------------------------- terms
+
+  __attribute__((noinline)) void check_stack(const Loc& loc) {
+    char here;
+    auto used = static_cast<std::size_t>(stack_base_ > &here ? stack_base_ - &here : &here - stack_base_);
+    if (used > O.limits.max_stack_bytes) raise("eval_limit_error", "evaluation nesting too deep (stack limit)", loc);
+  }
 
   bool eval_term(const Term& t, VCont k) {
     switch (t.kind) {
@@ -818,6 +822,7 @@ class Evaluator {
   // ---------------------------------------------------------------- calls
 
   bool eval_call(const Term& t, VCont k) {
+    check_stack(t.loc);  // nested operator calls recurse natively
     if (t.op == CallOp::Print) return eval_print(t, k);
     if (t.op == CallOp::Template) return eval_template(t, k);
     std::size_t n = t.items.size();

@@ -458,7 +458,13 @@ class Parser {
     return r;
   }
   TermP call(std::string name, std::vector<TermP> args, Loc l) {
+    // Operator chains (a - b - c ...) nest without parser recursion, but everything after the
+    // parser recurses on term depth: bound it here like bracket nesting.
+    std::uint32_t depth = 0;
+    for (const auto& a : args) depth = std::max(depth, a->depth);
+    if (depth + 1 > opts_.max_depth * 4) error(cur(), "expression nesting too deep");
     auto r = std::make_shared<Term>();
+    r->depth = depth + 1;
     r->kind = TermKind::Call;
     r->loc = l;
     r->name = std::move(name);
