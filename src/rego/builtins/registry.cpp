@@ -32,7 +32,8 @@ namespace cloister::rego::builtins {
   X(time)                                 \
   X(rand)                                 \
   X(jsonschema)                           \
-  X(template)
+  X(template)                             \
+  X(graphql)
 
 #define CLOISTER_REGO_DECLARE(family) void register_##family(Registry& r);
 CLOISTER_REGO_BUILTIN_FAMILIES(CLOISTER_REGO_DECLARE)
