@@ -15,7 +15,7 @@
 //                      types (is_*, type_name)
 //   builtins engineer: strings, sprintf, casts, regex, objects, arrays, units, encoding, glob, bits,
 //                      semver, graph, uuid, json, net, crypto, jwt, time, rand, jsonschema, template
-//   to do:             graphql.* (about 140 conformance cases), rego.metadata.*, rego.parse_module,
+//   to do:             rego.metadata.*, rego.parse_module,
 //                      and an explicit "unsupported" family so http.send, net.lookup_ip_addr,
 //                      opa.runtime and providers.aws.* fail with a clear message instead of
 //                      "undefined function".
