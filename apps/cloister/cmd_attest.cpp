@@ -20,6 +20,7 @@
 #include "cloister/attest/verify.h"
 #include "cloister/common/encoding.h"
 #include "cloister/common/file.h"
+#include "attest_launch_flags.h"
 #include "commands.h"
 
 namespace cloister::cli {
@@ -220,7 +221,17 @@ struct SimArgs {
   std::string state, product = "genoa", tcb, socket, measurement, host_data, policy = "0x30000", report_data, out,
                      cert_table, evidence;
   unsigned chips = 1, chip = 0, vmpl = 0, guest_svn = 0;
+  snp_measure::LaunchSpec images;  // what the host launches; MEASUREMENT is computed from it
 };
+
+// Any launch-image flag given (the spec differs from a default one).
+bool images_given(const snp_measure::LaunchSpec& s) {
+  const snp_measure::LaunchSpec d;
+  return !s.ovmf.empty() || s.vcpus || s.vcpu_type || s.vcpu_sig || s.vcpu_family || s.kernel || s.initrd ||
+         s.append || s.snp_ovmf_hash || s.svsm || s.vars_size || s.vars_file || s.mode != d.mode ||
+         s.vmm_type != d.vmm_type || s.guest_features != d.guest_features || s.vcpu_model != d.vcpu_model ||
+         s.vcpu_stepping != d.vcpu_stepping;
+}
 
 template <std::size_t N>
 Status fixed_hex(const std::string& flag, const std::string& value, std::array<std::uint8_t, N>& out) {
@@ -234,8 +245,24 @@ Status fixed_hex(const std::string& flag, const std::string& value, std::array<s
 
 Result<SimLaunch> launch_from(const SimArgs& a) {
   SimLaunch l;
-  if (a.measurement.empty()) return make_error(Errc::invalid_argument, "--measurement is required");
-  CLOISTER_RETURN_IF_ERROR(fixed_hex("--measurement", a.measurement, l.measurement));
+  // The measurement is normally computed from the launched images, as the PSP would. --measurement
+  // is for a runtime that measured the launch itself (e.g. with a tool we do not mirror); the two
+  // together would let a typed value silently disagree with the images, so they are exclusive.
+  const bool images = images_given(a.images);
+  if (images && !a.measurement.empty())
+    return make_error(Errc::invalid_argument,
+                      "--measurement and the launch images (--ovmf, --kernel, ...) are mutually exclusive: the "
+                      "measurement is either computed from the images or given");
+  if (images) {
+    if (a.images.ovmf.empty()) return make_error(Errc::invalid_argument, "--ovmf FILE is required to measure a launch");
+    l.measurement = CLOISTER_TRY(sim_launch_measurement(a.images));
+  } else if (!a.measurement.empty()) {
+    CLOISTER_RETURN_IF_ERROR(fixed_hex("--measurement", a.measurement, l.measurement));
+  } else {
+    return make_error(Errc::invalid_argument,
+                      "give the launched images (--ovmf FILE --vcpus N --vcpu-type T [--kernel/--initrd/--append], "
+                      "as for 'cloister attest measure') or --measurement HEX");
+  }
   if (!a.host_data.empty()) CLOISTER_RETURN_IF_ERROR(fixed_hex("--host-data", a.host_data, l.host_data));
   try {
     l.policy = std::stoull(a.policy, nullptr, 0);
@@ -296,8 +323,9 @@ int run_sim_report(const SimArgs& a) {
   Product product = Product::genoa;
   if (!a.socket.empty()) {
     // Guest side: only report_data goes over the socket; launch values belong to the host.
-    if (!a.measurement.empty() || !a.host_data.empty())
-      return fail_input("--measurement/--host-data are fixed by the host at launch; not accepted with --socket");
+    if (!a.measurement.empty() || !a.host_data.empty() || images_given(a.images))
+      return fail_input(
+          "--measurement/--host-data/launch images are fixed by the host at launch; not accepted with --socket");
     auto r = make_sim_attester(a.socket)->get_report(rd, certs);
     if (!r) return fail_input(r.error().to_string());
     out = std::move(*r);
@@ -338,7 +366,8 @@ int run_sim_serve(const SimArgs& a) {
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   auto server = SimServer::start(std::move(*fw), *launch, a.socket);
   if (!server) return fail_input(server.error().to_string());
-  std::printf("serving simulated SNP reports on %s (measurement and host_data fixed)\n", a.socket.c_str());
+  std::printf("serving simulated SNP reports on %s (launch values fixed), measurement %s\n", a.socket.c_str(),
+              hex_encode(launch->measurement).c_str());
   std::fflush(stdout);
   int sig = 0;
   sigwait(&set, &sig);
@@ -389,7 +418,11 @@ void register_attest_sim(CLI::App& attest, int& exit_code) {
   init->callback([&exit_code, a] { exit_code = run_sim_init(*a); });
 
   auto launch_opts = [a](CLI::App* c) {
-    c->add_option("--measurement", a->measurement, "Launch measurement fixed by the host (96 hex)");
+    c->add_option("--mode", a->images.mode, "Launch mode of the images: snp (default) or snp:svsm")
+        ->check(CLI::IsMember({"snp", "snp:svsm"}));
+    add_launch_flags(c, a->images);
+    c->add_option("--measurement", a->measurement,
+                  "Launch measurement (96 hex) for a launch measured elsewhere; excludes the image flags");
     c->add_option("--host-data", a->host_data, "HOST_DATA fixed by the host (64 hex)");
     c->add_option("--policy", a->policy, "Guest policy (default 0x30000)");
     c->add_option("--vmpl", a->vmpl, "VMPL (default 0)");
@@ -410,6 +443,10 @@ void register_attest_sim(CLI::App& attest, int& exit_code) {
   serve->add_option("--state", a->state, "State directory")->required();
   serve->add_option("--socket", a->socket, "Unix socket path")->required();
   launch_opts(serve);
+  serve->footer(
+      "The measurement is computed from the launched images with the flags of 'cloister attest measure' (--ovmf, "
+      "--vcpus, --vcpu-type, --kernel, --initrd, --append, --guest-features, ...), or given with --measurement for "
+      "a launch measured elsewhere; not both. The guest can only choose REPORT_DATA.");
   serve->callback([&exit_code, a] { exit_code = run_sim_serve(*a); });
 }
 

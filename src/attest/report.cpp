@@ -198,7 +198,9 @@ Bytes serialize_report(const Report& r) {
   copy_out(w.report_id, r.report_id);
   copy_out(w.report_id_ma, r.report_id_ma);
   w.reported_tcb = r.reported_tcb;
-  if (r.cpuid) {
+  // Fields a version does not have stay zero, so serialize_report never writes bytes that
+  // parse_report would refuse as reserved (the layouts per version: report_wire.h).
+  if (r.cpuid && r.version >= 3) {
     w.cpuid_fam_id = r.cpuid->family;
     w.cpuid_mod_id = r.cpuid->model;
     w.cpuid_step = r.cpuid->stepping;
@@ -212,8 +214,10 @@ Bytes serialize_report(const Report& r) {
   w.committed_minor = r.committed_version.minor;
   w.committed_major = r.committed_version.major;
   w.launch_tcb = r.launch_tcb;
-  w.launch_mit_vector = r.launch_mit_vector.value_or(0);
-  w.current_mit_vector = r.current_mit_vector.value_or(0);
+  if (r.version >= 5) {
+    w.launch_mit_vector = r.launch_mit_vector.value_or(0);
+    w.current_mit_vector = r.current_mit_vector.value_or(0);
+  }
   copy_out(w.signature.r, r.signature_r);
   copy_out(w.signature.s, r.signature_s);
   Bytes out(sizeof w);

@@ -1,6 +1,16 @@
 // Byte-exact wire form of ATTESTATION_REPORT (AMD SEV-SNP ABI spec 56860 rev 1.58, Table 23; it
 // is Table 22 in rev 1.55, before rev 1.58 added LAUNCH_MIT_VECTOR/CURRENT_MIT_VECTOR for version-5
-// reports) and of its ECDSA P-384 signature (56860 "Signature Formats"). Internal to
+// reports) and of its ECDSA P-384 signature (56860 "Signature Formats").
+//
+// Per-version layout (details and sources in docs/attest.md, "Report versions"):
+//   v2  no CPUID bytes: 0x188..0x19F reserved.
+//   v3  CPUID_FAM_ID/CPUID_MOD_ID/CPUID_STEP at 0x188..0x18A (56860 Table 23).
+//   v4  no public ABI revision defines it: AMD keeps it under embargo (virtee/sev PR #312, 2025-06),
+//       its changes are "internal" (virtee/sev PR #307); firmware 1.55.31 emits it and
+//       go-sev-guest PR #158 and virtee/sev parse it with the v3 layout. So do we, reserved
+//       bytes included; a v4 report with something at 0x1F8 is rejected rather than guessed at.
+//   v5  LAUNCH_MIT_VECTOR 0x1F8, CURRENT_MIT_VECTOR 0x200 (56860 rev 1.58, Table 23; virtee/sev
+//       PR #312). Turin TCB layout and 8-byte CHIP_ID depend on the product, not the version. Internal to
 // cloister_attest: callers get the typed Report from report.h. Multi-byte integers are
 // little-endian on the wire; we only build on little-endian x86-64 (static_assert below), so they
 // are read as native integers.

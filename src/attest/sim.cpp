@@ -254,6 +254,23 @@ Result<Bytes> SimFirmware::ark_crl(const std::vector<long>& serials, std::time_t
   return x509::issue_crl(impl_->ark.get(), impl_->ark_key.get(), serials, now - 3600, now + 30 * 24 * 3600);
 }
 
+Result<std::array<std::uint8_t, 48>> sim_launch_measurement(const snp_measure::LaunchSpec& images) {
+  namespace sm = snp_measure;
+  auto mode = sm::parse_mode(images.mode);
+  if (!mode) return forward_error(std::move(mode.error()).wrap("--mode"));
+  if (*mode != sm::Mode::snp && *mode != sm::Mode::snp_svsm)
+    return make_error(Errc::invalid_argument, "--mode '" + images.mode +
+                                                  "': the simulator attests SEV-SNP launches only (snp, snp:svsm)");
+  sm::LaunchConfig config = CLOISTER_TRY(sm::load_launch(images));
+  auto m = sm::measure(config);
+  if (!m) return forward_error(std::move(m.error()).wrap(images.ovmf));
+  std::array<std::uint8_t, 48> out{};
+  if (m->digest.size() != out.size())
+    return make_error(Errc::internal, "SNP launch digest is " + std::to_string(m->digest.size()) + " bytes, not 48");
+  std::copy(m->digest.begin(), m->digest.end(), out.begin());
+  return out;
+}
+
 Result<TrustAnchor> load_sim_anchor(const fs::path& dir) {
   auto ark = CLOISTER_TRY(read_pem_cert(dir / "ark.pem"));
   auto ask = CLOISTER_TRY(read_pem_cert(dir / "ask.pem"));

@@ -167,23 +167,34 @@ TEST(AttestCli, SimulatorFlow) {
   EXPECT_THAT(revoked.err, HasSubstr("[revoked]"));
 }
 
-TEST(AttestCli, SimServeAndGuestReport) {
-  TempDir tmp;
-  std::string state = testsim::state().dir.path().string() + "/sim";
-  std::string sock = (tmp / "sandbox.sock").string(), host(64, 'c'), meas(96, 'd');
+// Starts `cloister args...` with stdio on /dev/null and waits for `sock` to appear.
+pid_t spawn_server(const std::vector<std::string>& args, const std::string& sock) {
   pid_t pid = ::fork();
-  ASSERT_GE(pid, 0);
   if (pid == 0) {
     int devnull = ::open("/dev/null", O_RDWR);
     ::dup2(devnull, 0);
     ::dup2(devnull, 1);
     ::dup2(devnull, 2);
     std::string bin = cli();
-    ::execl(bin.c_str(), bin.c_str(), "attest", "sim", "serve", "--state", state.c_str(), "--socket", sock.c_str(),
-            "--measurement", meas.c_str(), "--host-data", host.c_str(), static_cast<char*>(nullptr));
+    std::vector<char*> argv{bin.data()};
+    std::vector<std::string> copy = args;
+    for (auto& a : copy) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    ::execv(bin.c_str(), argv.data());
     ::_exit(127);
   }
-  for (int i = 0; i < 200 && !std::filesystem::exists(sock); ++i) ::usleep(50000);
+  for (int i = 0; pid > 0 && i < 200 && !std::filesystem::exists(sock); ++i) ::usleep(50000);
+  return pid;
+}
+
+TEST(AttestCli, SimServeAndGuestReport) {
+  TempDir tmp;
+  std::string state = testsim::state().dir.path().string() + "/sim";
+  std::string sock = (tmp / "sandbox.sock").string(), host(64, 'c'), meas(96, 'd');
+  pid_t pid = spawn_server({"attest", "sim", "serve", "--state", state, "--socket", sock, "--measurement", meas,
+                           "--host-data", host},
+                          sock);
+  ASSERT_GT(pid, 0);
   ASSERT_TRUE(std::filesystem::exists(sock));
   auto rep = run_process({cli(), "attest", "sim", "report", "--socket", sock, "--report-data", "abcd", "--out",
                           (tmp / "r.bin").string(), "--cert-table", (tmp / "t.bin").string()});
@@ -211,6 +222,108 @@ TEST(AttestCli, SimServeAndGuestReport) {
                         "--trust-sim-root", state, "--expect-host-data", host, "--expect-measurement", meas,
                         "--expect-report-data", "abcd", "--now=2026-09-23T00:00:00Z"});
   EXPECT_EQ(v.exit_code, 0) << v.err;
+}
+
+std::string expected_measurement(const std::string& case_name) {
+  auto doc = nlohmann::json::parse(*read_text_file(shared_testdata("snp-measure/expected.json")));
+  for (const auto& c : doc["cases"])
+    if (c["name"] == case_name) return c["expected_measurement"];
+  ADD_FAILURE() << case_name;
+  return "";
+}
+
+// The host launches images; the simulator computes MEASUREMENT from them (as `attest measure`
+// does), and a verifier expecting the sev-snp-measure vector's value accepts the report.
+TEST(AttestCli, SimServeMeasuresTheLaunchedImages) {
+  TempDir tmp;
+  std::string state = testsim::state().dir.path().string() + "/sim";
+  std::string sock = (tmp / "sandbox.sock").string(), host(64, 'e');
+  // ../shared/testdata/snp-measure/expected.json "test_snp_default": empty kernel and initrd.
+  const std::vector<std::string> images{"--ovmf", sd("snp-measure/ovmf_AmdSev_suffix.bin"), "--vcpus", "1",
+                                        "--vcpu-type", "EPYC-v4", "--guest-features", "0x21", "--kernel",
+                                        "/dev/null", "--initrd", "/dev/null", "--append", "console=ttyS0 loglevel=7"};
+  const std::string expected = expected_measurement("test_snp_default");
+  std::vector<std::string> measure_args{cli(), "attest", "measure", "--mode", "snp"};
+  measure_args.insert(measure_args.end(), images.begin(), images.end());
+  auto measured = run_process(measure_args);
+  ASSERT_EQ(measured.exit_code, 0) << measured.err;
+  EXPECT_EQ(measured.out, expected + "\n");
+
+  std::vector<std::string> serve{"attest", "sim", "serve", "--state", state, "--socket", sock, "--host-data", host};
+  serve.insert(serve.end(), images.begin(), images.end());
+  pid_t pid = spawn_server(serve, sock);
+  ASSERT_GT(pid, 0);
+  ASSERT_TRUE(std::filesystem::exists(sock));
+  auto rep = run_process({cli(), "attest", "sim", "report", "--socket", sock, "--report-data", "77", "--out",
+                          (tmp / "r.bin").string(), "--cert-table", (tmp / "t.bin").string()});
+  EXPECT_EQ(rep.exit_code, 0) << rep.err;
+  // The guest cannot bring its own images (or measurement) through the client.
+  auto sneaky = run_process({cli(), "attest", "sim", "report", "--socket", sock, "--ovmf",
+                             sd("snp-measure/ovmf_OvmfX64_suffix.bin"), "--out", (tmp / "x.bin").string()});
+  EXPECT_EQ(sneaky.exit_code, 2);
+  EXPECT_THAT(sneaky.err, HasSubstr("fixed by the host"));
+  ::kill(pid, SIGTERM);
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+
+  const std::vector<std::string> verify{cli(), "attest", "verify", (tmp / "r.bin").string(), "--cert-table",
+                                        (tmp / "t.bin").string(), "--trust-sim-root", state,
+                                        "--now=2026-09-23T00:00:00Z", "--expect-host-data", host};
+  auto accept_args = verify;
+  accept_args.insert(accept_args.end(), {"--expect-measurement", expected});
+  auto accepted = run_process(accept_args);
+  ASSERT_EQ(accepted.exit_code, 0) << accepted.err;
+  EXPECT_EQ(nlohmann::json::parse(accepted.out)["measurement"], expected);
+  // Expecting a different launch (SNPActive only, no DebugSwap) is a rejection naming the check.
+  auto reject_args = verify;
+  reject_args.insert(reject_args.end(), {"--expect-measurement", expected_measurement("test_snp_guest_feature_snp_only")});
+  auto rejected = run_process(reject_args);
+  EXPECT_EQ(rejected.exit_code, 1);
+  EXPECT_THAT(rejected.err, HasSubstr("[policy:measurement]"));
+}
+
+TEST(AttestCli, SimLaunchTakesImagesOrAMeasurementNotBoth) {
+  TempDir tmp;
+  std::string state = testsim::state().dir.path().string() + "/sim";
+  const std::string fw = sd("snp-measure/ovmf_AmdSev_suffix.bin");
+  const std::string out = (tmp / "r.bin").string();
+  struct Case {
+    std::vector<std::string> args;
+    std::string message;
+  };
+  const std::vector<Case> cases{
+      {{"--ovmf", fw, "--vcpus", "1", "--vcpu-type", "EPYC-v4", "--measurement", std::string(96, 'a')},
+       "mutually exclusive"},
+      {{"--kernel", "/dev/null", "--measurement", std::string(96, 'a')}, "mutually exclusive"},
+      {{}, "give the launched images"},
+      {{"--vcpus", "1", "--vcpu-type", "EPYC-v4"}, "--ovmf FILE is required"},
+      {{"--ovmf", fw, "--vcpus", "1"}, "missing --vcpu-type"},
+      {{"--ovmf", fw, "--vcpus", "1", "--vcpu-type", "EPYC-v4", "--mode", "sev"}, "--mode"},
+      {{"--ovmf", "/nonexistent/OVMF.fd", "--vcpus", "1", "--vcpu-type", "EPYC-v4"}, "/nonexistent/OVMF.fd"},
+  };
+  for (const Case& c : cases) {
+    std::vector<std::string> args{cli(), "attest", "sim", "report", "--state", state, "--out", out};
+    args.insert(args.end(), c.args.begin(), c.args.end());
+    auto r = run_process(args);
+    EXPECT_EQ(r.exit_code, 2) << c.message;
+    EXPECT_THAT(r.err, HasSubstr(c.message));
+  }
+  // serve refuses the same way before it creates the socket.
+  auto serve = run_process({cli(), "attest", "sim", "serve", "--state", state, "--socket", (tmp / "s.sock").string(),
+                            "--ovmf", fw, "--vcpus", "1", "--vcpu-type", "EPYC-v4", "--measurement",
+                            std::string(96, 'a')});
+  EXPECT_EQ(serve.exit_code, 2);
+  EXPECT_THAT(serve.err, HasSubstr("mutually exclusive"));
+  EXPECT_FALSE(std::filesystem::exists(tmp / "s.sock"));
+  // A local report from images carries the computed measurement.
+  auto local = run_process({cli(), "attest", "sim", "report", "--state", state, "--out", out, "--ovmf", fw, "--vcpus",
+                            "1", "--vcpu-type", "EPYC-v4", "--guest-features", "0x1"});
+  ASSERT_EQ(local.exit_code, 0) << local.err;
+  auto shown = run_process({cli(), "attest", "show", out, "--json"});
+  ASSERT_EQ(shown.exit_code, 0) << shown.err;
+  EXPECT_EQ(nlohmann::json::parse(shown.out)["measurement"],
+            expected_measurement("test_snp_without_kernel_feature_snp_only"));
 }
 
 TEST(AttestCli, SimInitCreatesAState) {

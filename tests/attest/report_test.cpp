@@ -1,5 +1,6 @@
 #include "cloister/attest/report.h"
 
+#include <algorithm>
 #include <cstddef>
 #include <cstring>
 
@@ -201,6 +202,31 @@ TEST(Report, VersionSpecificFields) {
   Bytes v4 = v5;
   v4[0] = 4;
   EXPECT_FALSE(parse_report(v4));  // 0x1F8 is reserved before v5
+}
+
+// Version 4 (firmware 1.55.31; not in any public ABI revision) has the v3 layout: CPUID bytes,
+// no mitigation vectors. A Report carrying fields its version lacks serializes without them.
+TEST(Report, Version4HasTheVersion3Layout) {
+  Bytes v4 = load("snp/trustee/e2e-genoa/report.bin");
+  ASSERT_EQ(v4[0], 3);
+  v4[0] = 4;
+  auto r = parse_report(v4);
+  ASSERT_TRUE(r) << r.error().to_string();
+  ASSERT_TRUE(r->cpuid.has_value());
+  EXPECT_EQ(r->cpuid->family, v4[0x188]);
+  EXPECT_EQ(r->cpuid->model, v4[0x189]);
+  EXPECT_FALSE(r->launch_mit_vector.has_value());
+  EXPECT_FALSE(r->current_mit_vector.has_value());
+  EXPECT_EQ(serialize_report(*r), v4);
+
+  Report with_extras = *r;
+  with_extras.launch_mit_vector = 1;
+  with_extras.current_mit_vector = 2;
+  EXPECT_EQ(serialize_report(with_extras), v4);
+  with_extras.version = 2;  // v2 has no CPUID either
+  Bytes as_v2 = serialize_report(with_extras);
+  EXPECT_TRUE(std::all_of(as_v2.begin() + 0x188, as_v2.begin() + 0x1A0, [](auto b) { return b == 0; }));
+  EXPECT_TRUE(parse_report(as_v2));
 }
 
 TEST(Report, SignerInfo) {

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <functional>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -17,6 +18,7 @@
 #include "cloister/attest/policy.h"
 #include "cloister/common/encoding.h"
 #include "cloister/common/fd.h"
+#include "cloister/common/file.h"
 #include "sev_guest_abi.h"
 #include "sim_state.h"
 #include "testing/testdata.h"
@@ -236,6 +238,103 @@ TEST(SimServer, GuestGetsReportsWithTheHostsLaunchValues) {
   (*server)->stop();
   EXPECT_FALSE(fs::exists(tmp / "snp.sock"));
   EXPECT_FALSE(attester->get_report(rd(1), false));
+}
+
+// The expected.json case a simulated launch reproduces: SNP, direct boot of an empty kernel and
+// initrd with a command line, DebugSwap (../shared/testdata/snp-measure, from sev-snp-measure).
+struct MeasureCase {
+  snp_measure::LaunchSpec spec;
+  std::array<std::uint8_t, 48> expected{};
+};
+
+MeasureCase measure_case(const std::string& name) {
+  auto doc = nlohmann::json::parse(*read_text_file(cloister::testing::shared_testdata("snp-measure/expected.json")));
+  for (const auto& c : doc["cases"]) {
+    if (c["name"] != name) continue;
+    MeasureCase m;
+    m.spec.mode = c["mode"];
+    m.spec.vcpus = c["vcpus"].get<unsigned>();
+    m.spec.vcpu_type = c["vcpu_type"].get<std::string>();
+    m.spec.guest_features = c["guest_features"];
+    m.spec.vmm_type = c["vmm_type"];
+    m.spec.ovmf = cloister::testing::shared_testdata("snp-measure/" + c["ovmf"].get<std::string>()).string();
+    for (auto [key, field] : {std::pair{"kernel", &m.spec.kernel}, {"initrd", &m.spec.initrd}, {"append", &m.spec.append}}) {
+      // '' in the vectors is an empty file for kernel/initrd (upstream passes /dev/null).
+      if (c[key].is_null()) continue;
+      std::string v = c[key];
+      *field = (v.empty() && std::string(key) != "append") ? "/dev/null" : v;
+    }
+    auto raw = hex_decode(c["expected_measurement"].get<std::string>());
+    std::copy(raw->begin(), raw->end(), m.expected.begin());
+    return m;
+  }
+  ADD_FAILURE() << "no case " << name;
+  return {};
+}
+
+TEST(SimLaunchMeasurement, ReportCarriesTheMeasurementOfTheLaunchedImages) {
+  for (const char* name : {"test_snp_default", "test_snp_without_kernel_feature_snp_only",
+                           "test_snp_with_multiple_vcpus_default"}) {
+    SCOPED_TRACE(name);
+    MeasureCase c = measure_case(name);
+    auto m = sim_launch_measurement(c.spec);
+    ASSERT_TRUE(m) << m.error().to_string();
+    EXPECT_EQ(*m, c.expected);
+  }
+
+  // Served by the simulator and verified with the sim root trusted and the expected measurement.
+  MeasureCase c = measure_case("test_snp_default");
+  SimLaunch l = launch();
+  l.measurement = *sim_launch_measurement(c.spec);
+  cloister::testing::TempDir tmp;
+  auto server = SimServer::start(std::move(*SimFirmware::load(state().dir.path() / "sim")), l, tmp / "snp.sock");
+  ASSERT_TRUE(server) << server.error().to_string();
+  auto out = make_sim_attester(tmp / "snp.sock")->get_report(rd(0x5a), true);
+  ASSERT_TRUE(out) << out.error().to_string();
+  auto ev = evidence_from_cert_table(out->report, out->cert_table);
+  ASSERT_TRUE(ev);
+  Verifier v = sim_verifier();
+  auto chain = v.verify_chain(ev->leaf, ev->chain, {kNow, std::nullopt});
+  ASSERT_TRUE(chain);
+  auto rep = v.verify_report(ev->report, *chain);
+  ASSERT_TRUE(rep) << rep.error().to_string();
+  AppraisalPolicy policy;
+  policy.allow_sim_root = true;
+  policy.measurements.push_back(Bytes(c.expected.begin(), c.expected.end()));
+  EXPECT_TRUE(appraise(*rep, policy));
+  // A different launch (one more vCPU) does not match what the verifier expects.
+  c.spec.vcpus = 2;
+  auto other = sim_launch_measurement(c.spec);
+  ASSERT_TRUE(other);
+  EXPECT_NE(*other, c.expected);
+}
+
+TEST(SimLaunchMeasurement, RejectsUnusableLaunches) {
+  MeasureCase c = measure_case("test_snp_default");
+  struct Bad {
+    std::function<void(snp_measure::LaunchSpec&)> change;
+    std::string message;
+  };
+  const std::vector<Bad> cases{
+      {[](auto& s) { s.mode = "sev"; }, "SEV-SNP launches only"},
+      {[](auto& s) { s.mode = "seves"; }, "SEV-SNP launches only"},
+      {[](auto& s) { s.mode = "tdx"; }, "--mode"},
+      {[](auto& s) { s.vcpus.reset(); }, "missing --vcpus"},
+      {[](auto& s) { s.vcpu_type = "Skylake"; }, "--vcpu-type"},
+      {[](auto& s) { s.ovmf = "/nonexistent/OVMF.fd"; }, "/nonexistent/OVMF.fd"},
+      {[](auto& s) { s.kernel.reset(); }, "--kernel required when using --initrd"},
+      {[](auto& s) { s.guest_features = "lots"; }, "--guest-features"},
+      // OvmfX64 has no SNP_KERNEL_HASHES section: a direct-boot launch cannot be measured.
+      {[](auto& s) { s.ovmf = cloister::testing::shared_testdata("snp-measure/ovmf_OvmfX64_suffix.bin").string(); },
+       "SNP_KERNEL_HASHES"},
+  };
+  for (const Bad& b : cases) {
+    snp_measure::LaunchSpec spec = c.spec;
+    b.change(spec);
+    auto m = sim_launch_measurement(spec);
+    ASSERT_FALSE(m) << b.message;
+    EXPECT_THAT(m.error().to_string(), HasSubstr(b.message));
+  }
 }
 
 TEST(Attesters, DetectionAndHonestFailures) {

@@ -7,7 +7,8 @@
 // sim root is explicitly trusted (tee "snp-sim").
 //
 // Host side: SimServer fixes one sandbox's launch values (measurement, HOST_DATA, guest policy,
-// VMPL) for a unix socket; the guest side (SimAttester in attester.h) can only send report_data.
+// VMPL) for a unix socket; the measurement is computed from the launched images
+// (sim_launch_measurement, the same calculation as `cloister attest measure`); the guest side (SimAttester in attester.h) can only send report_data.
 // Protocol: docs/snp-sim-protocol.md.
 #pragma once
 
@@ -21,6 +22,7 @@
 #include "cloister/attest/verify.h"
 #include "cloister/common/bytes.h"
 #include "cloister/common/result.h"
+#include "cloister/snp_measure/measure.h"
 
 namespace cloister::attest {
 
@@ -43,6 +45,12 @@ struct SimLaunch {
   std::array<std::uint8_t, 16> family_id{};
   std::array<std::uint8_t, 16> image_id{};
 };
+
+// MEASUREMENT for launching `images`, computed as the PSP would during SNP_LAUNCH_UPDATE (via
+// cloister_snp_measure), so a simulated sandbox reports what it actually launched rather than a
+// value the host typed in. SEV-SNP modes only ("snp", "snp:svsm"): SEV and SEV-ES have no
+// attestation report. Errors name the flag-style field or the image and offset.
+Result<std::array<std::uint8_t, 48>> sim_launch_measurement(const snp_measure::LaunchSpec& images);
 
 class SimFirmware {
  public:

@@ -84,4 +84,35 @@ Result<LaunchMeasurement> measure(const LaunchConfig& config);
 // The SNP launch digest after only the firmware pages (sev-snp-measure's snp:ovmf-hash mode).
 Result<Sha384> snp_firmware_digest(ByteView firmware);
 
+// A launch described the way sev-snp-measure's command line describes it: text values and file
+// paths. Shared by `cloister attest measure` and the simulator's launch (`attest sim serve`), so
+// both accept the same spellings and a host that launches a guest measures exactly what it passes
+// to the VMM. An empty kernel/initrd path means "not given", as upstream.
+struct LaunchSpec {
+  std::string mode = "snp";                  // parse_mode() spellings
+  std::optional<unsigned> vcpus;             // required except in sev mode
+  std::optional<std::string> vcpu_type;      // QEMU CPU model, e.g. "EPYC-v4"
+  std::optional<std::string> vcpu_sig;       // CPUID(1).EAX, Python int(x, 0) spelling
+  std::optional<unsigned> vcpu_family;       // with vcpu_model / vcpu_stepping
+  unsigned vcpu_model = 0;
+  unsigned vcpu_stepping = 0;
+  std::string vmm_type = "QEMU";             // parse_vmm_type() spellings
+  std::string ovmf;                          // firmware image path (required)
+  std::optional<std::string> kernel;
+  std::optional<std::string> initrd;
+  std::optional<std::string> append;
+  std::string guest_features = "0x1";        // Python int(x, 0) spelling
+  std::optional<std::string> snp_ovmf_hash;  // 96 hex digits
+  std::optional<std::string> svsm;           // snp:svsm only, with vars_size or vars_file
+  std::optional<std::uint64_t> vars_size;
+  std::optional<std::string> vars_file;      // only its size is used
+};
+
+// Reads the files and resolves the text values into a LaunchConfig ready for measure().
+// Errors name the flag-style field ("--vcpus", "--ovmf: <path>: ...") so a CLI can print them as is.
+Result<LaunchConfig> load_launch(const LaunchSpec& spec);
+
+// Python int(text, 0) for non-negative values: decimal, 0x hex, 0o octal, 0b binary.
+std::optional<std::uint64_t> parse_int_auto(std::string_view text);
+
 }  // namespace cloister::snp_measure
