@@ -28,6 +28,17 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// state.json is written last by init, so a readable one with a known product marks a complete state.
+Result<Product> read_state_product(const fs::path& dir) {
+  std::string state_text = CLOISTER_TRY(read_text_file(dir / "state.json"));
+  auto state = nlohmann::json::parse(state_text, nullptr, false);
+  if (state.is_discarded() || !state.is_object() || !state.contains("product") || !state["product"].is_string())
+    return make_error(Errc::parse, (dir / "state.json").string() + ": not a simulator state");
+  auto product = parse_product(state["product"].get<std::string>());
+  if (!product) return make_error(Errc::parse, (dir / "state.json").string() + ": unknown product");
+  return *product;
+}
+
 constexpr long kArkSerial = 1, kAskSerial = 2, kVcekSerialBase = 100;
 constexpr std::time_t kYear = 365 * 24 * 3600;
 constexpr std::string_view kAmdArc = "1.3.6.1.4.1.3704.1.";
@@ -146,13 +157,7 @@ Result<SimFirmware> SimFirmware::init(const fs::path& dir, const SimInitOptions&
 
 Result<SimFirmware> SimFirmware::load(const fs::path& dir, unsigned chip) {
   auto impl = std::make_unique<Impl>();
-  std::string state_text = CLOISTER_TRY(read_text_file(dir / "state.json"));
-  auto state = nlohmann::json::parse(state_text, nullptr, false);
-  if (state.is_discarded() || !state.is_object() || !state.contains("product") || !state["product"].is_string())
-    return make_error(Errc::parse, (dir / "state.json").string() + ": not a simulator state");
-  auto product = parse_product(state["product"].get<std::string>());
-  if (!product) return make_error(Errc::parse, (dir / "state.json").string() + ": unknown product");
-  impl->product = *product;
+  impl->product = CLOISTER_TRY(read_state_product(dir));
   impl->chip = chip;
   impl->ark = CLOISTER_TRY(read_pem_cert(dir / "ark.pem"));
   impl->ask = CLOISTER_TRY(read_pem_cert(dir / "ask.pem"));
@@ -274,13 +279,8 @@ Result<std::array<std::uint8_t, 48>> sim_launch_measurement(const snp_measure::L
 Result<TrustAnchor> load_sim_anchor(const fs::path& dir) {
   auto ark = CLOISTER_TRY(read_pem_cert(dir / "ark.pem"));
   auto ask = CLOISTER_TRY(read_pem_cert(dir / "ask.pem"));
-  std::string state_text = CLOISTER_TRY(read_text_file(dir / "state.json"));
-  auto state = nlohmann::json::parse(state_text, nullptr, false);
-  if (state.is_discarded() || !state.is_object() || !state.contains("product") || !state["product"].is_string())
-    return make_error(Errc::parse, (dir / "state.json").string() + ": not a simulator state");
-  auto product = parse_product(state["product"].get<std::string>());
-  if (!product) return make_error(Errc::parse, (dir / "state.json").string() + ": unknown product");
-  return TrustAnchor{*product, RootKind::sim, x509::to_der(ark.get()), x509::to_der(ask.get()), {}};
+  const Product product = CLOISTER_TRY(read_state_product(dir));
+  return TrustAnchor{product, RootKind::sim, x509::to_der(ark.get()), x509::to_der(ask.get()), {}};
 }
 
 // ---- protocol framing ----
