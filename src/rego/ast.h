@@ -39,7 +39,9 @@ enum class TermKind : std::uint8_t {
 };
 
 // Calls the evaluator handles itself, classified once by the compiler (no name compares at runtime).
-enum class CallOp : std::uint8_t { Other, Eq, Assign, Print, Template, Walk };
+// Equal, NotEqual and Member are the builtins `==`, `!=` and `in`, compared in place by the
+// evaluator (no argument copies) unless a `with` mocks them.
+enum class CallOp : std::uint8_t { Other, Eq, Assign, Print, Template, Walk, Equal, NotEqual, Member };
 
 inline constexpr int kNoSlot = -1;
 inline constexpr int kInputSlot = -2;
@@ -62,6 +64,10 @@ struct Term {
   DataNode* func = nullptr;                       // Call to a user function (data path)
   std::vector<int> vars;                          // local slots occurring in this term (for unify)
   bool ground = false;                            // no local vars, refs or calls: value is final
+  // Contains a relation call (walk) outside comprehensions: may yield several values even with
+  // every variable bound. Terms without it and without unbound variables yield at most one value
+  // and are evaluated directly, without continuations.
+  bool multi = false;
 };
 
 struct With {

@@ -305,16 +305,24 @@ class Resolver {
     return w.value_builtin;
   }
 
-  void declare_pattern(const TermP& t, Scope& s) {
+  // `repeat_same`: a name repeated across function arguments (f(x, x), f(x, [x])) is one variable,
+  // so the arguments must unify with each other, as in OPA.
+  void declare_pattern(const TermP& t, Scope& s, bool repeat_same = false) {
     if (!t) return;
     if (t->kind == TermKind::Var) {
+      if (repeat_same && !t->wildcard) {
+        if (auto it = s.names.find(t->name); it != s.names.end()) {
+          t->slot = it->second;
+          return;
+        }
+      }
       t->slot = new_slot(s, t->name, t->wildcard);
       return;
     }
     if (t->kind == TermKind::Array || t->kind == TermKind::Object || t->kind == TermKind::Set) {
       for (std::size_t i = 0; i < t->items.size(); ++i) {
         if (t->kind == TermKind::Object && i % 2 == 0) implicit(t->items[i], s);
-        else declare_pattern(t->items[i], s);
+        else declare_pattern(t->items[i], s, repeat_same);
       }
       return;
     }
@@ -583,6 +591,8 @@ class Resolver {
     }
   }
   static void collect_vars(const TermP& t) {
+    t->multi = t->kind == TermKind::Call && t->op == CallOp::Walk;
+    for (const auto& i : t->items) t->multi = t->multi || i->multi;
     t->vars.clear();
     collect_vars_into(*t, t->vars);
     std::sort(t->vars.begin(), t->vars.end());
@@ -654,6 +664,9 @@ class Resolver {
         if (!b) fail("rego_type_error", "undefined function " + name, t->loc);
         t->builtin = b;
         arity = b->arity;
+        if (name == "equal") t->op = CallOp::Equal;
+        else if (name == "neq") t->op = CallOp::NotEqual;
+        else if (name == "internal.member_2") t->op = CallOp::Member;
       }
     }
     if (arity >= 0 && static_cast<int>(nargs) == arity + 1) {
@@ -1008,7 +1021,7 @@ void compile_rule(Policy::Impl& p, Rule& r, const Module& mod, const std::set<st
   Scope top = res.child(nullptr);
   // Function arguments are patterns bound on entry.
   for (auto& a : r.args) {
-    res.declare_pattern(a, top);
+    res.declare_pattern(a, top, true);
     res.resolve(a, top);
   }
   res.resolve_body(*r.body, top);

@@ -204,6 +204,10 @@ class Evaluator {
     for (; i < b.exprs.size(); ++i) {
       const Expr& e = b.exprs[i];
       if (!e.single) return eval_expr(e, [&] { return eval_body(b, i + 1, k); });
+      if (int r = quick_test(e)) {
+        if (r < 0) return false;
+        continue;
+      }
       bool ok = false;
       eval_expr(e, [&] {
         ok = true;
@@ -212,6 +216,20 @@ class Evaluator {
       if (!ok) return false;
     }
     return k();
+  }
+
+  // A test expression (plain or negated term, no `with`, not `=`/`:=`) whose term yields at most
+  // one value, decided without continuations: 1 holds, -1 fails, 0 not applicable.
+  int quick_test(const Expr& e) {
+    if (e.kind != ExprKind::Term || !e.withs.empty() || e.query_level) return 0;
+    const Term& t = *e.term;
+    if (t.kind == TermKind::Call && (t.op == CallOp::Eq || t.op == CallOp::Assign)) return 0;
+    if (!single_valued(t)) return 0;
+    tick(e.loc);
+    Value tmp;
+    const Value* v = eval_one(t, tmp);
+    bool holds = v && (!v->is_false() || e.capture);
+    return holds != e.negated ? 1 : -1;
   }
 
   bool eval_expr(const Expr& e, Cont k) {
@@ -237,17 +255,23 @@ class Evaluator {
   bool eval_plain(const Expr& e, Cont k) {
     switch (e.kind) {
       case ExprKind::SomeDecl: return k();
-      case ExprKind::SomeIn:
-        return eval_term(*e.coll, [&](const Value& c) { return iterate_in(e, c, k); });
-      case ExprKind::Every:
-        return eval_term(*e.coll, [&](const Value& c) { return eval_every(e, c, k); });
+      case ExprKind::SomeIn: return each_of(*e.coll, [&](const Value& c) { return iterate_in(e, c, k); });
+      case ExprKind::Every: return each_of(*e.coll, [&](const Value& c) { return eval_every(e, c, k); });
       case ExprKind::Term: {
         const Term& t = *e.term;
         if (t.kind == TermKind::Call && (t.op == CallOp::Eq || t.op == CallOp::Assign)) {
+          if (!e.query_level) return unify(*t.items[0], *t.items[1], k);
           return unify(*t.items[0], *t.items[1], [&] {
-            if (e.query_level) last_value_ = Value::boolean(true);
+            last_value_ = Value::boolean(true);
             return k();
           });
+        }
+        if (single_valued(t)) {
+          Value tmp;
+          const Value* v = eval_one(t, tmp);
+          if (!v || (v->is_false() && !e.capture)) return false;
+          if (e.query_level) last_value_ = *v;
+          return k();
         }
         return eval_term(t, [&](const Value& v) {
           if (v.is_false() && !e.capture) return false;
@@ -286,6 +310,22 @@ class Evaluator {
       if (e.key) return unify_value(*e.key, key, inner);
       return inner();
     });
+  }
+
+  // `x in c` (OPA's internal.member_2): by value among array elements, set members, object values.
+  static bool member(const Value& x, const Value& c) {
+    switch (c.kind()) {
+      case Kind::Set: return c.set_contains(x);
+      case Kind::Array:
+        for (const auto& e : c.array_items())
+          if (e == x) return true;
+        return false;
+      case Kind::Object:
+        for (const auto& [k, v] : c.object_entries())
+          if (v == x) return true;
+        return false;
+      default: return false;
+    }
   }
 
   bool eval_every(const Expr& e, const Value& c, Cont k) {
@@ -408,6 +448,100 @@ class Evaluator {
     char here;
     auto used = static_cast<std::size_t>(stack_base_ > &here ? stack_base_ - &here : &here - stack_base_);
     if (used > O.limits.max_stack_bytes) raise("eval_limit_error", "evaluation nesting too deep (stack limit)", loc);
+  }
+
+  // A term with no unbound variables and no relation call yields at most one value.
+  bool single_valued(const Term& t) { return !t.multi && !has_unbound(t); }
+
+  // Calls `f` with each value of `t`: directly when there is at most one.
+  template <typename F>
+  bool each_of(const Term& t, F&& f) {
+    if (!single_valued(t)) return eval_term(t, f);
+    Value tmp;
+    const Value* v = eval_one(t, tmp);
+    return v && f(*v);
+  }
+
+  // Evaluates a single-valued term directly (no continuation per step): the common case of
+  // arguments, comparisons and assignments. Returns nullptr when undefined; the result points into
+  // the frame, the input, the policy's constants or `tmp`, and stays valid until the caller binds
+  // or evaluates something else.
+  const Value* eval_one(const Term& t, Value& tmp) {
+    switch (t.kind) {
+      case TermKind::Scalar: return &t.value;
+      case TermKind::Var:
+        if (t.slot >= 0) {
+          const Value& v = frame()[static_cast<std::size_t>(t.slot)];
+          return v.is_undefined() ? nullptr : &v;
+        }
+        if (t.slot == kInputSlot) return ov_.input.is_undefined() ? nullptr : &ov_.input;
+        break;
+      case TermKind::Ref: {
+        const Term& h = *t.items[0];
+        if (h.kind == TermKind::Var && h.slot == kDataSlot) break;  // rules and base data: walk_data
+        const Value* cur = eval_one(h, tmp);
+        bool owned = cur == &tmp;
+        for (std::size_t i = 1; cur && i < t.items.size(); ++i) {
+          const Term& e = *t.items[i];
+          if (e.kind == TermKind::Scalar) {
+            cur = lookup(*cur, e.value);
+          } else {
+            Value ktmp;
+            const Value* key = eval_one(e, ktmp);
+            cur = key ? lookup(*cur, *key) : nullptr;
+          }
+        }
+        if (!cur) return nullptr;
+        if (owned && cur != &tmp) {
+          Value r = *cur;  // `cur` lives inside `tmp`: copy out before overwriting it
+          tmp = std::move(r);
+          return &tmp;
+        }
+        return cur;
+      }
+      case TermKind::Call: {
+        if (t.op == CallOp::Print || t.op == CallOp::Template || t.op == CallOp::Walk) break;
+        check_stack(t.loc);
+        if (t.op >= CallOp::Equal && ov_.builtin_mocks.empty()) {
+          Value ta, tb;
+          const Value* a = eval_one(*t.items[0], ta);
+          if (!a) return nullptr;
+          const Value* b = eval_one(*t.items[1], tb);
+          if (!b) return nullptr;
+          bool r = t.op == CallOp::Equal ? *a == *b : t.op == CallOp::NotEqual ? *a != *b : member(*a, *b);
+          tmp = Value::boolean(r);
+          return &tmp;
+        }
+        std::size_t n = t.items.size();
+        Value small[4];
+        std::vector<Value> big;
+        std::span<Value> args(small, n <= 4 ? n : 0);
+        if (n > 4) {
+          big.resize(n);
+          args = std::span<Value>(big);
+        }
+        for (std::size_t i = 0; i < n; ++i) {
+          Value atmp;
+          const Value* a = eval_one(*t.items[i], atmp);
+          if (!a) return nullptr;
+          args[i] = a == &atmp ? std::move(atmp) : *a;
+        }
+        return call_one(t, args, tmp) ? &tmp : nullptr;
+      }
+      case TermKind::ArrayCompr:
+      case TermKind::SetCompr:
+      case TermKind::ObjectCompr:
+        tmp = eval_compr(t);
+        return &tmp;
+      default: break;
+    }
+    bool got = false;
+    eval_term(t, [&](const Value& v) {
+      tmp = v;
+      got = true;
+      return true;
+    });
+    return got ? &tmp : nullptr;
   }
 
   bool eval_term(const Term& t, VCont k) {
@@ -540,6 +674,12 @@ class Evaluator {
       return for_each_member(v, [&](const Value& key, const Value& val) {
         return unify_value(e, key, [&] { return walk_value(val, t, i + 1, k); });
       });
+    }
+    if (!e.multi) {
+      Value tmp;
+      const Value* key = eval_one(e, tmp);
+      const Value* child = key ? lookup(v, *key) : nullptr;
+      return child && walk_value(*child, t, i + 1, k);
     }
     return eval_term(e, [&](const Value& key) {
       const Value* child = lookup(v, key);
@@ -825,6 +965,11 @@ class Evaluator {
     check_stack(t.loc);  // nested operator calls recurse natively
     if (t.op == CallOp::Print) return eval_print(t, k);
     if (t.op == CallOp::Template) return eval_template(t, k);
+    if (t.op != CallOp::Walk && single_valued(t)) {
+      Value tmp;
+      const Value* v = eval_one(t, tmp);
+      return v && k(*v);
+    }
     std::size_t n = t.items.size();
     if (n <= 4) {
       Value buf[4];
@@ -898,8 +1043,11 @@ class Evaluator {
     });
   }
 
-  bool apply_mock(const Mock& m, const Term& t, std::span<const Value> args, VCont k) {
-    if (m.is_value) return k(m.value);
+  bool apply_mock(const Mock& m, const Term& t, std::span<const Value> args, Value& out) {
+    if (m.is_value) {
+      out = m.value;
+      return true;
+    }
     // A replacement runs with the original functions: it may call what it replaces, and mocks
     // do not chain (OPA semantics).
     auto fm = std::move(ov_.func_mocks);
@@ -911,10 +1059,7 @@ class Evaluator {
       if (m.func) {
         r = function_result(m.func, args);
       } else {
-        call_builtin(m.builtin, t, args, [&](const Value& v) {
-          r = v;
-          return true;
-        });
+        call_builtin(m.builtin, t, args, r);
       }
     } catch (...) {
       ov_.func_mocks = std::move(fm);
@@ -924,29 +1069,38 @@ class Evaluator {
     ov_.func_mocks = std::move(fm);
     ov_.builtin_mocks = std::move(bm);
     if (r.is_undefined()) return false;
-    return k(r);
+    out = std::move(r);
+    return true;
   }
 
   bool dispatch(const Term& t, std::span<const Value> args, VCont k) {
-    if (t.func) {
-      if (!ov_.func_mocks.empty()) {
-        auto it = ov_.func_mocks.find(t.func);
-        if (it != ov_.func_mocks.end()) return apply_mock(it->second, t, args, k);
-      }
-      return call_function(t.func, args, t.loc, k);
-    }
-    if (t.op == CallOp::Walk) {
+    if (!t.func && t.op == CallOp::Walk) {
       std::vector<Value> path;
       return walk_all(args[0], path, k);
     }
-    if (!ov_.builtin_mocks.empty()) {
-      auto it = ov_.builtin_mocks.find(t.builtin);
-      if (it != ov_.builtin_mocks.end()) return apply_mock(it->second, t, args, k);
-    }
-    return call_builtin(t.builtin, t, args, k);
+    Value r;
+    if (!call_one(t, args, r)) return false;
+    return k(r);
   }
 
-  bool call_builtin(const builtins::BuiltinDef* b, const Term& t, std::span<const Value> args, VCont k) {
+  // A function or builtin call (not walk): its one value in `out`, or false when undefined.
+  bool call_one(const Term& t, std::span<const Value> args, Value& out) {
+    if (t.func) {
+      if (!ov_.func_mocks.empty()) {
+        auto it = ov_.func_mocks.find(t.func);
+        if (it != ov_.func_mocks.end()) return apply_mock(it->second, t, args, out);
+      }
+      out = function_result(t.func, args);
+      return out.is_defined();
+    }
+    if (!ov_.builtin_mocks.empty()) {
+      auto it = ov_.builtin_mocks.find(t.builtin);
+      if (it != ov_.builtin_mocks.end()) return apply_mock(it->second, t, args, out);
+    }
+    return call_builtin(t.builtin, t, args, out);
+  }
+
+  bool call_builtin(const builtins::BuiltinDef* b, const Term& t, std::span<const Value> args, Value& out) {
     if (!b || !b->fn) return false;
     if (b->arity >= 0 && static_cast<std::size_t>(b->arity) != args.size()) {
       raise("eval_type_error", std::string(b->name) + ": arity mismatch", t.loc);
@@ -958,14 +1112,8 @@ class Evaluator {
       return false;  // non-strict: a failing builtin makes the expression undefined, as in OPA
     }
     if (r->is_undefined()) return false;
-    return k(*r);
-  }
-
-  bool call_function(const DataNode* n, std::span<const Value> args, const Loc& loc, VCont k) {
-    (void)loc;
-    Value result = function_result(n, args);
-    if (result.is_undefined()) return false;
-    return k(result);
+    out = std::move(*r);
+    return true;
   }
 
   // The rules of function `n` that can match `args`, in source order (first-argument index).
@@ -1007,6 +1155,20 @@ class Evaluator {
   }
 
   bool unify_args(const Rule& r, std::span<const Value> args, std::size_t i, Cont k) {
+    // Plain variables and constants (nearly every function head) bind in a loop; the frame is
+    // fresh and dropped after the attempt, so nothing needs undoing. Patterns take the general path.
+    for (; i < args.size(); ++i) {
+      const Term& p = *r.args[i];
+      if (p.kind == TermKind::Var && p.slot >= 0) {
+        Value& cur = frame()[static_cast<std::size_t>(p.slot)];
+        if (cur.is_undefined()) cur = args[i];
+        else if (cur != args[i]) return false;
+      } else if (p.kind == TermKind::Scalar) {
+        if (p.value != args[i]) return false;
+      } else {
+        break;
+      }
+    }
     if (i == args.size()) return k();
     return unify_value(*r.args[i], args[i], [&] { return unify_args(r, args, i + 1, k); });
   }
@@ -1046,8 +1208,10 @@ class Evaluator {
   bool unify(const Term& a, const Term& b, Cont k) {
     bool au = unbound_var(a), bu = unbound_var(b);
     if (au && bu) return false;
-    if (au) return eval_term(b, [&](const Value& v) { return bind(a.slot, v, k); });
-    if (bu) return eval_term(a, [&](const Value& v) { return bind(b.slot, v, k); });
+    if (au || bu) {
+      const Term& var = au ? a : b;
+      return each_of(au ? b : a, [&](const Value& v) { return bind(var.slot, v, k); });
+    }
     bool ap = has_unbound(a), bp = has_unbound(b);
     if (ap && bp) {
       if (a.kind == TermKind::Array && b.kind == TermKind::Array) {
@@ -1059,8 +1223,17 @@ class Evaluator {
       if (a.kind == TermKind::Object && b.kind == TermKind::Object) return unify_objects(a, b, k);
       return false;
     }
-    if (ap) return eval_term(b, [&](const Value& v) { return unify_value(a, v, k); });
-    if (bp) return eval_term(a, [&](const Value& v) { return unify_value(b, v, k); });
+    if (ap || bp) {
+      const Term& pat = ap ? a : b;
+      return each_of(ap ? b : a, [&](const Value& v) { return unify_value(pat, v, k); });
+    }
+    if (!a.multi && !b.multi) {
+      Value ta, tb;
+      const Value* va = eval_one(a, ta);
+      if (!va) return false;
+      const Value* vb = eval_one(b, tb);
+      return vb && *va == *vb && k();
+    }
     return eval_term(a, [&](const Value& va) {
       return eval_term(b, [&](const Value& vb) { return va == vb && k(); });
     });

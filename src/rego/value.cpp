@@ -12,30 +12,11 @@
 namespace cloister::rego {
 
 namespace detail {
-struct StringNode : Node {
-  std::string s;
-  explicit StringNode(std::string v) : s(std::move(v)) {}
-};
-struct ArrayNode : Node {
-  std::vector<Value> items;
-  explicit ArrayNode(std::vector<Value> v) : items(std::move(v)) {}
-};
-struct ObjectNode : Node {
-  std::vector<std::pair<Value, Value>> entries;
-  explicit ObjectNode(std::vector<std::pair<Value, Value>> v) : entries(std::move(v)) {}
-};
-struct SetNode : Node {
-  std::vector<Value> items;
-  explicit SetNode(std::vector<Value> v) : items(std::move(v)) {}
-};
 void node_destroy(const Node* n) noexcept { delete n; }
-}  // namespace detail
-
-namespace {
 const std::string kEmptyString;
 const std::vector<Value> kEmptyVec;
 const std::vector<std::pair<Value, Value>> kEmptyEntries;
-}  // namespace
+}  // namespace detail
 
 std::string_view kind_name(Kind k) {
   switch (k) {
@@ -128,18 +109,6 @@ Value Value::empty_array() { return array({}); }
 Value Value::empty_object() { return object({}); }
 Value Value::empty_set() { return set({}); }
 
-const std::string& Value::as_string() const {
-  return kind_ == Kind::String ? static_cast<const detail::StringNode*>(p_)->s : kEmptyString;
-}
-const std::vector<Value>& Value::array_items() const {
-  return kind_ == Kind::Array ? static_cast<const detail::ArrayNode*>(p_)->items : kEmptyVec;
-}
-const std::vector<std::pair<Value, Value>>& Value::object_entries() const {
-  return kind_ == Kind::Object ? static_cast<const detail::ObjectNode*>(p_)->entries : kEmptyEntries;
-}
-const std::vector<Value>& Value::set_items() const {
-  return kind_ == Kind::Set ? static_cast<const detail::SetNode*>(p_)->items : kEmptyVec;
-}
 std::size_t Value::size() const {
   switch (kind_) {
     case Kind::String: return as_string().size();
@@ -162,6 +131,16 @@ const Value* Value::get(const Value& key) const {
 const Value* Value::get(std::string_view key) const {
   if (kind_ != Kind::Object) return nullptr;
   const auto& e = object_entries();
+  // Small objects (most OCI and policy records): a length test rejects nearly every entry without
+  // touching its bytes, which beats the ordered search's string comparisons.
+  if (e.size() <= 8) {
+    for (const auto& entry : e) {
+      if (!entry.first.is_string()) continue;
+      const std::string& s = entry.first.as_string();
+      if (s.size() == key.size() && std::memcmp(s.data(), key.data(), key.size()) == 0) return &entry.second;
+    }
+    return nullptr;
+  }
   // String keys sort after null/bool/number keys and before composite keys.
   auto it = std::lower_bound(e.begin(), e.end(), key, [](const auto& entry, std::string_view k) {
     if (entry.first.kind() != Kind::String) return entry.first.kind() < Kind::String;
@@ -352,6 +331,36 @@ int compare(const Value& a, const Value& b) {
     }
   }
   return 0;
+}
+
+bool equal_slow(const Value& a, const Value& b) {
+  if (a.kind() != b.kind()) return false;
+  if (a.node_id() && a.node_id() == b.node_id()) return true;
+  switch (a.kind()) {
+    case Kind::Undefined:
+    case Kind::Null: return true;
+    case Kind::Bool: return a.as_bool() == b.as_bool();
+    case Kind::Number: return num_compare(a, b) == 0;
+    case Kind::String: return a.as_string() == b.as_string();
+    case Kind::Array:
+    case Kind::Set: {
+      const auto& x = a.kind() == Kind::Array ? a.array_items() : a.set_items();
+      const auto& y = b.kind() == Kind::Array ? b.array_items() : b.set_items();
+      if (x.size() != y.size()) return false;
+      for (std::size_t i = 0; i < x.size(); ++i)
+        if (!equal(x[i], y[i])) return false;
+      return true;
+    }
+    case Kind::Object: {
+      const auto& x = a.object_entries();
+      const auto& y = b.object_entries();
+      if (x.size() != y.size()) return false;
+      for (std::size_t i = 0; i < x.size(); ++i)
+        if (!equal(x[i].first, y[i].first) || !equal(x[i].second, y[i].second)) return false;
+      return true;
+    }
+  }
+  return false;
 }
 
 std::size_t hash_value(const Value& v) {

@@ -244,5 +244,55 @@ TEST(RegoEval, QueryBindingsAreReported) {
   EXPECT_EQ(r->rows[0].bindings.size(), 2u);
 }
 
+TEST(RegoEval, LocalsFeedTheRuleHead) {
+  // Reported: `p := x if { n := 5; x := n }` evaluated to undefined.
+  auto p = compile_ok(R"(package t
+p := x if { n := 5; x := n }
+q := x if {
+  n := 5
+  m := n + 1
+  x := [n, m]
+}
+f(a) := x if { n := a; x := n }
+g := f(7)
+s contains x if { n := 5; x := n }
+)");
+  EXPECT_EQ(eval_json(p, "data.t.p"), "5");
+  EXPECT_EQ(eval_json(p, "data.t.q"), "[5,6]");
+  EXPECT_EQ(eval_json(p, "data.t.g"), "7");
+  EXPECT_EQ(eval_json(p, "data.t.s"), "[5]");
+  EXPECT_EQ(eval_json(p, "data.t"), R"({"g":7,"p":5,"q":[5,6],"s":[5]})");
+}
+
+// Terms that yield at most one value are evaluated directly; the tests below pin the fast paths
+// against the cases that must still take the general (backtracking) path.
+TEST(RegoEval, DirectEvaluationMatchesBacktracking) {
+  auto p = compile_ok(R"(package t
+eqs := [1 == 1.0, "a" != "b", {1, 2} == {2, 1}, {"a": 1} == {"a": 1.0}, [1, [2]] == [1, [2.0]], 3 in [1, 3], 4 in {4}, 1 in {"k": 1}, 2 in "x"]
+walk_paths contains p if { p := walk({"a": {"b": 1}})[0] }
+pairs(x, [x]) := "same"
+pairs(x, y) := "other" if { not y == [x] }
+twice(x, x) := true
+const(1, y) := y
+neg if { not input.missing; not 1 == 2 }
+mocked := count([1, 2]) == 99
+lookups := [input.o[k], input.a[i]] if { k := "b"; i := 1 }
+)");
+  EXPECT_EQ(eval_json(p, "data.t.eqs"), "[true,true,true,true,true,true,true,true,false]");
+  EXPECT_EQ(eval_json(p, "data.t.walk_paths"), R"([[],["a"],["a","b"]])");
+  EXPECT_EQ(eval_json(p, "data.t.pairs(1, [1])"), R"("same")");
+  EXPECT_EQ(eval_json(p, "data.t.pairs(1, [2])"), R"("other")");
+  EXPECT_EQ(eval_json(p, "data.t.twice(2, 2)"), "true");
+  EXPECT_EQ(eval_json(p, "data.t.twice(2, 3)"), "undefined");
+  EXPECT_EQ(eval_json(p, "data.t.const(1, 5)"), "5");
+  EXPECT_EQ(eval_json(p, "data.t.const(2, 5)"), "undefined");
+  EXPECT_EQ(eval_json(p, "data.t.neg", J("{}")), "true");
+  EXPECT_EQ(eval_json(p, "data.t.neg", J(R"({"missing":1})")), "undefined");
+  EXPECT_EQ(eval_json(p, "data.t.mocked"), "false");
+  EXPECT_EQ(eval_json(p, "data.t.mocked with count as 99"), "true");
+  EXPECT_EQ(eval_json(p, "data.t.lookups", J(R"({"o":{"b":"B"},"a":[0,"A"]})")), R"(["B","A"])");
+  EXPECT_EQ(eval_json(p, "data.t.lookups", J(R"({"o":{},"a":[0,"A"]})")), "undefined");
+}
+
 }  // namespace
 }  // namespace cloister::rego

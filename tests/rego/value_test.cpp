@@ -59,6 +59,49 @@ TEST(RegoValue, SetsAndObjectsAreCanonical) {
   EXPECT_NE(J(R"({"a":1})"), J(R"({"a":2})"));
 }
 
+TEST(RegoValue, EqualityAgreesWithTheOrderOnEveryPair) {
+  // equal() has its own fast paths (sizes, shared nodes, small-object scans); it must decide
+  // exactly compare() == 0 across kinds and representations.
+  std::vector<Value> vs = {Value(), Value::null(), Value::boolean(false), Value::boolean(true), Value::integer(1),
+                           Value::floating(1.0), Value::floating(1.5), J("18446744073709551616"), J("18446744073709551616"),
+                           Value::string(""), Value::string("a"), Value::string("b"), Value::string("ab"), J("[]"),
+                           J("[1]"), J("[1.0]"), J("[1,2]"), J(R"({"a":1})"), J(R"({"a":1.0})"), J(R"({"a":2})"),
+                           J(R"({"b":1})"), J(R"({"a":1,"b":2})"), Value::set({}), Value::set({Value::integer(1)}),
+                           Value::set({Value::floating(1.0)}), Value::set({Value::integer(1), Value::integer(2)})};
+  for (const auto& a : vs) {
+    for (const auto& b : vs) EXPECT_EQ(a == b, compare(a, b) == 0) << a << " vs " << b;
+  }
+}
+
+TEST(RegoValue, SmallAndLargeObjectLookupsAgree) {
+  std::vector<std::pair<Value, Value>> small, large;
+  for (int i = 0; i < 20; ++i) {
+    std::string name = "k";
+    name += std::to_string(i);
+    Value k = Value::string(name);
+    if (i < 6) small.emplace_back(k, Value::integer(i));
+    large.emplace_back(k, Value::integer(i));
+  }
+  Value s = Value::object(small), l = Value::object(large);
+  for (int i = 0; i < 22; ++i) {
+    std::string k = "k";
+    k += std::to_string(i);
+    const Value* vs = s.get(k);
+    const Value* vl = l.get(k);
+    ASSERT_EQ(vs != nullptr, i < 6) << k;
+    ASSERT_EQ(vl != nullptr, i < 20) << k;
+    if (vs) {
+      EXPECT_EQ(vs->as_int(), i);
+    }
+    if (vl) {
+      EXPECT_EQ(vl->as_int(), i);
+    }
+    EXPECT_EQ(l.get(Value::string(k)), vl);
+  }
+  EXPECT_EQ(J(R"({"1":"s"})").get("1")->as_string(), "s");
+  EXPECT_EQ(J(R"({"1":"s"})").get(Value::integer(1)), nullptr);
+}
+
 TEST(RegoValue, JsonStringsAndErrors) {
   EXPECT_EQ(J(R"("\u00e9\ud83d\ude00\n")").as_string(), "\xC3\xA9\xF0\x9F\x98\x80\n");
   EXPECT_EQ(to_json(Value::string("a\"<b>")), R"("a\"\u003cb\u003e")");

@@ -11,8 +11,9 @@
 #pragma once
 
 #include <atomic>
-#include <ostream>
 #include <cstdint>
+#include <cstring>
+#include <ostream>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -39,6 +40,15 @@ struct ArrayNode;
 struct ObjectNode;
 struct SetNode;
 void node_destroy(const Node* n) noexcept;
+}  // namespace detail
+
+class Value;
+namespace detail {
+// Defined here (not in value.cpp) so the accessors below inline: the evaluator reads strings and
+// collections on every step, and an out-of-line call per read showed up in callgrind profiles.
+extern const std::string kEmptyString;
+extern const std::vector<Value> kEmptyVec;
+extern const std::vector<std::pair<Value, Value>> kEmptyEntries;
 }  // namespace detail
 
 class Value {
@@ -121,10 +131,10 @@ class Value {
   // Decimal digits of an integral number (any size); empty if not integral.
   std::string integer_string() const;
 
-  const std::string& as_string() const;
-  const std::vector<Value>& array_items() const;
-  const std::vector<std::pair<Value, Value>>& object_entries() const;
-  const std::vector<Value>& set_items() const;
+  inline const std::string& as_string() const;
+  inline const std::vector<Value>& array_items() const;
+  inline const std::vector<std::pair<Value, Value>>& object_entries() const;
+  inline const std::vector<Value>& set_items() const;
   // Element count of a string (bytes), array, object or set.
   std::size_t size() const;
 
@@ -170,10 +180,55 @@ class Value {
   };
 };
 
+namespace detail {
+struct StringNode : Node {
+  std::string s;
+  explicit StringNode(std::string v) : s(std::move(v)) {}
+};
+struct ArrayNode : Node {
+  std::vector<Value> items;
+  explicit ArrayNode(std::vector<Value> v) : items(std::move(v)) {}
+};
+struct ObjectNode : Node {
+  std::vector<std::pair<Value, Value>> entries;
+  explicit ObjectNode(std::vector<std::pair<Value, Value>> v) : entries(std::move(v)) {}
+};
+struct SetNode : Node {
+  std::vector<Value> items;
+  explicit SetNode(std::vector<Value> v) : items(std::move(v)) {}
+};
+}  // namespace detail
+
+inline const std::string& Value::as_string() const {
+  return kind_ == Kind::String ? static_cast<const detail::StringNode*>(p_)->s : detail::kEmptyString;
+}
+inline const std::vector<Value>& Value::array_items() const {
+  return kind_ == Kind::Array ? static_cast<const detail::ArrayNode*>(p_)->items : detail::kEmptyVec;
+}
+inline const std::vector<std::pair<Value, Value>>& Value::object_entries() const {
+  return kind_ == Kind::Object ? static_cast<const detail::ObjectNode*>(p_)->entries : detail::kEmptyEntries;
+}
+inline const std::vector<Value>& Value::set_items() const {
+  return kind_ == Kind::Set ? static_cast<const detail::SetNode*>(p_)->items : detail::kEmptyVec;
+}
+
 // Total order (OPA's ast.Compare): negative, zero or positive.
 int compare(const Value& a, const Value& b);
-inline bool operator==(const Value& a, const Value& b) { return compare(a, b) == 0; }
-inline bool operator!=(const Value& a, const Value& b) { return compare(a, b) != 0; }
+// compare(a, b) == 0, decided without ordering: sizes and shared nodes settle most cases before
+// any element is read (policies test equality far more often than they sort).
+bool equal_slow(const Value& a, const Value& b);
+inline bool equal(const Value& a, const Value& b) {
+  if (a.kind() != b.kind()) return false;
+  if (a.is_int() && b.is_int()) return a.as_int() == b.as_int();
+  if (a.kind() == Kind::String) {
+    const std::string& x = a.as_string();
+    const std::string& y = b.as_string();
+    return x.size() == y.size() && (&x == &y || std::memcmp(x.data(), y.data(), x.size()) == 0);
+  }
+  return equal_slow(a, b);
+}
+inline bool operator==(const Value& a, const Value& b) { return equal(a, b); }
+inline bool operator!=(const Value& a, const Value& b) { return !equal(a, b); }
 inline bool operator<(const Value& a, const Value& b) { return compare(a, b) < 0; }
 inline bool operator>(const Value& a, const Value& b) { return compare(a, b) > 0; }
 
