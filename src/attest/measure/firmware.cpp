@@ -139,6 +139,7 @@ Status FirmwareImage::parse_sev_metadata() {
                                       " descriptors do not fit in length " + std::to_string(length)));
   }
   metadata_.reserve(count);
+  std::uint64_t total = 0;
   for (std::uint32_t i = 0; i < count; ++i) {
     const std::size_t off = start + kSevMetadataHeaderSize + std::size_t{i} * kSevMetadataDescSize;
     ByteView d = data_.subspan(off, kSevMetadataDescSize);
@@ -166,6 +167,12 @@ Status FirmwareImage::parse_sev_metadata() {
     if (s.type != SectionType::snp_sec_mem && s.size != kPageSize) {
       return tl::unexpected(parse_error(where + ": section type " + hex_offset(type) + " has size " +
                                         hex_offset(s.size) + ", expected one page (0x1000)"));
+    }
+    total += s.size;
+    if (total > kMaxMetadataBytes) {
+      return tl::unexpected(parse_error(where + ": sections up to here total " + hex_offset(total) +
+                                        " bytes, more than the " + hex_offset(kMaxMetadataBytes) +
+                                        " an OVMF image can plausibly ask to have measured"));
     }
     metadata_.push_back(s);
   }

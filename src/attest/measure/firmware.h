@@ -16,6 +16,11 @@ namespace cloister::snp_measure {
 
 inline constexpr std::uint64_t kFourGiB = 0x1'0000'0000;
 inline constexpr std::uint64_t kPageSize = 4096;
+// Upper bound on the summed size of the SEV metadata sections. edk2's OvmfSevMetadata.asm ranges
+// total 124 KiB in the AmdSev and OvmfX64 builds; every page of a section costs one PAGE_INFO
+// SHA-384, so a 4 KiB image claiming ~4 GiB of sections would cost a million hashes (the
+// snp_measure_ovmf fuzzer found such an input taking 61 s under ASan). 64 MiB is 500x real use.
+inline constexpr std::uint64_t kMaxMetadataBytes = 64ull << 20;
 
 // GUIDs of the footer table and its entries: edk2 OvmfPkg/ResetVector/Ia16/ResetVectorVtf0.asm
 // (OVMF), coconut-svsm bootlib/src/firmware.rs (SVSM_INFO).

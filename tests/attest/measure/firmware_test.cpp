@@ -251,6 +251,15 @@ TEST(FirmwareParse, MetadataSectionsOutOfRange) {
   expect_parse_error(with({0xFFFFF000, 0x2000, 1}), "runs past 4 GiB");
   expect_parse_error(with({0x800000, 0x2000, 2}), "expected one page");
   expect_parse_error(with({0x800000, 0x1000, 7}), "descriptor 0 at offset 0x110");
+  // Sections are bounded in total (each page is one SHA-384): a 4 KiB image may not ask for GiBs
+  // of zero pages (regression: fuzz/corpus/snp_measure_ovmf/metadata_huge_section).
+  expect_parse_error(with({0x800000, 0xf8009000, 1}), "more than the 0x4000000");
+  ImageBuilder b;
+  b.metadata(0x100, {{0x800000, 0x2000000, 1}, {0x2800000, 0x2000000, 1}, {0x4800000, 0x1000, 1}});
+  expect_parse_error(b.build(), "descriptor 2");
+  ImageBuilder at_limit;
+  at_limit.metadata(0x100, {{0x800000, 0x2000000, 1}, {0x2800000, 0x2000000, 1}});
+  EXPECT_TRUE(FirmwareImage::parse(at_limit.build()));
 }
 
 TEST(Measure, KernelHashesTableMustFitItsPage) {
