@@ -221,13 +221,16 @@ TEST(SimServer, GuestGetsReportsWithTheHostsLaunchValues) {
   std::strcpy(addr.sun_path, (tmp / "snp.sock").c_str());
   UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM, 0));
   ASSERT_EQ(::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-  nlohmann::json req{{"op", "report"}, {"report_data", std::string(128, '0')}, {"host_data", std::string(64, 'f')}};
-  ASSERT_TRUE(sim_write_frame(fd.get(), req.dump()));
-  auto resp = sim_read_frame(fd.get());
-  ASSERT_TRUE(resp);
-  auto j = nlohmann::json::parse(*resp);
-  EXPECT_FALSE(j["ok"].get<bool>());
-  EXPECT_THAT(j["error"].get<std::string>(), HasSubstr("'host_data' is not accepted"));
+  for (auto [field, value] : {std::pair{"host_data", std::string(64, 'f')}, {"measurement", std::string(96, 'f')},
+                               {"ovmf", std::string("OVMF.fd")}, {"vmpl", std::string("1")}}) {
+    nlohmann::json req{{"op", "report"}, {"report_data", std::string(128, '0')}, {field, value}};
+    ASSERT_TRUE(sim_write_frame(fd.get(), req.dump()));
+    auto resp = sim_read_frame(fd.get());
+    ASSERT_TRUE(resp);
+    auto j = nlohmann::json::parse(*resp);
+    EXPECT_FALSE(j["ok"].get<bool>()) << field;
+    EXPECT_THAT(j["error"].get<std::string>(), HasSubstr(std::string("'") + field + "' is not accepted"));
+  }
   for (const char* bad : {R"({"op":"report","report_data":"00"})", R"({"op":"launch"})", "[1,2]", "garbage"}) {
     ASSERT_TRUE(sim_write_frame(fd.get(), bad));
     auto r = sim_read_frame(fd.get());
