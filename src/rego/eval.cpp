@@ -444,10 +444,14 @@ class Evaluator {
 
   // ---------------------------------------------------------------- terms
 
-  __attribute__((noinline)) void check_stack(const Loc& loc) {
-    char here;
-    auto used = static_cast<std::size_t>(stack_base_ > &here ? stack_base_ - &here : &here - stack_base_);
-    if (used > O.limits.max_stack_bytes) raise("eval_limit_error", "evaluation nesting too deep (stack limit)", loc);
+  // Runs on every expression and call: the frame address is read inline, only the error is out of line.
+  void check_stack(const Loc& loc) {
+    const char* here = static_cast<const char*>(__builtin_frame_address(0));
+    auto used = static_cast<std::size_t>(stack_base_ > here ? stack_base_ - here : here - stack_base_);
+    if (used > O.limits.max_stack_bytes) [[unlikely]] stack_exceeded(loc);
+  }
+  [[noreturn]] __attribute__((noinline, cold)) void stack_exceeded(const Loc& loc) {
+    raise("eval_limit_error", "evaluation nesting too deep (stack limit)", loc);
   }
 
   // A term with no unbound variables and no relation call yields at most one value.
@@ -479,7 +483,8 @@ class Evaluator {
       case TermKind::Ref: {
         const Term& h = *t.items[0];
         if (h.kind == TermKind::Var && h.slot == kDataSlot) break;  // rules and base data: walk_data
-        const Value* cur = eval_one(h, tmp);
+        const Value* cur = h.kind == TermKind::Var && h.slot >= 0 ? &frame()[static_cast<std::size_t>(h.slot)] : eval_one(h, tmp);
+        if (cur && cur->is_undefined()) return nullptr;
         bool owned = cur == &tmp;
         for (std::size_t i = 1; cur && i < t.items.size(); ++i) {
           const Term& e = *t.items[i];

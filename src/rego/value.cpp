@@ -137,7 +137,8 @@ const Value* Value::get(std::string_view key) const {
     for (const auto& entry : e) {
       if (!entry.first.is_string()) continue;
       const std::string& s = entry.first.as_string();
-      if (s.size() == key.size() && std::memcmp(s.data(), key.data(), key.size()) == 0) return &entry.second;
+      if (s.size() == key.size() && (key.empty() || (s[0] == key[0] && std::memcmp(s.data(), key.data(), key.size()) == 0)))
+        return &entry.second;
     }
     return nullptr;
   }

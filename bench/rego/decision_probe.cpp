@@ -1,0 +1,46 @@
+// A deterministic driver for instruction-count profiling (callgrind) of the benchmark decision:
+// compiles the Kata-shaped policy once, makes one warm-up decision (the policy's regex cache fills),
+// then N more. Run under `valgrind --tool=callgrind --toggle-collect='*probe_decisions*'` so only
+// the N warm decisions are counted; the steady-state cost per decision is the total divided by N.
+#include <cstdio>
+#include <cstdlib>
+
+#include "cloister/rego/rego.h"
+#include "kata_policy.h"
+
+namespace {
+
+using namespace cloister::rego;
+
+__attribute__((noinline)) int probe_decisions(const PreparedQuery& q, const EvalOptions& o, int n) {
+  int allowed = 0;
+  for (int i = 0; i < n; ++i) {
+    auto r = q.eval(o);
+    if (r && !r->rows.empty() && r->rows[0].value.is_true()) ++allowed;
+  }
+  return allowed;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int n = argc > 1 ? std::atoi(argv[1]) : 10;
+  auto w = bench::make_kata_workload();
+  auto data = parse_json(w.data);
+  auto input = parse_json(w.input);
+  if (!data || !input) return 2;
+  auto p = Policy::compile({{"kata.rego", w.policy}}, *data);
+  if (!p) {
+    std::fprintf(stderr, "%s\n", p.error().message().c_str());
+    return 2;
+  }
+  auto q = (*p)->prepare("data.agent_policy.CreateContainerRequest");
+  if (!q) return 2;
+  EvalOptions o;
+  o.input = *input;
+  auto warm = q->eval(o);  // fills the regex cache; the request must be allowed
+  if (!warm || warm->rows.empty() || !warm->rows[0].value.is_true()) return 1;
+  int allowed = probe_decisions(*q, o, n);
+  std::printf("%d of %d decisions allowed\n", allowed, n);
+  return allowed == n ? 0 : 1;
+}
