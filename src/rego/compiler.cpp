@@ -662,6 +662,7 @@ class Resolver {
       } else {
         const auto* b = builtins::Registry::standard().find(name);
         if (!b) fail("rego_type_error", "undefined function " + name, t->loc);
+        if (b->unsupported) fail("rego_type_error", "unsupported builtin " + name + ": " + b->unsupported, t->loc);
         t->builtin = b;
         arity = b->arity;
         if (name == "equal") t->op = CallOp::Equal;

@@ -1,19 +1,31 @@
 #include "cloister/rego/conformance.h"
 
 #include <algorithm>
+#include <cctype>
 #include <set>
 
 #include <yaml-cpp/yaml.h>
 
 #include "cloister/common/file.h"
+#include "builtins/builtin.h"
 #include "cloister/rego/rego.h"
 
 namespace cloister::rego {
 namespace {
 
-// Builtins cloister deliberately does not provide (network and runtime access); cases using
-// them are skipped, not failed. This list is the only place the skip rules live.
-const char* const kUnsupportedBuiltins[] = {"http.send", "net.lookup_ip_addr", "opa.runtime", "providers.aws."};
+// Skip rule: a case that calls a builtin cloister deliberately does not provide (network and
+// runtime access) is skipped, not failed. Those builtins are the registry entries marked
+// `unsupported` (builtins/unsupported.cpp); this is the only skip rule.
+const std::vector<std::string>& unsupported_builtins() {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> out;
+    const auto& reg = builtins::Registry::standard();
+    for (const auto& n : reg.names())
+      if (reg.find(n)->unsupported) out.push_back(n);
+    return out;
+  }();
+  return names;
+}
 
 bool looks_like_number(const std::string& s) {
   if (s.empty()) return false;
@@ -153,11 +165,22 @@ std::string run_case(const Case& c) {
   return {};
 }
 
+// `name` occurs in `text` as a whole reference (called, or named as a `with` replacement).
+bool mentions(std::string_view text, std::string_view name) {
+  auto ident = [](char ch) { return std::isalnum(static_cast<unsigned char>(ch)) || ch == '_' || ch == '.'; };
+  for (auto at = text.find(name); at != std::string_view::npos; at = text.find(name, at + 1)) {
+    bool left = at == 0 || !ident(text[at - 1]);
+    bool right = at + name.size() == text.size() || !ident(text[at + name.size()]);
+    if (left && right) return true;
+  }
+  return false;
+}
+
 bool uses_unsupported(const Case& c) {
-  for (const char* name : kUnsupportedBuiltins) {
-    if (c.query.find(name) != std::string::npos) return true;
+  for (const auto& name : unsupported_builtins()) {
+    if (mentions(c.query, name)) return true;
     for (const auto& m : c.modules)
-      if (m.find(name) != std::string::npos) return true;
+      if (mentions(m, name)) return true;
   }
   return false;
 }

@@ -55,11 +55,39 @@ TEST(RegoCli, CheckAndConformance) {
   - note: t/skip
     query: x := http.send({})
     want_result: []
+  - note: t/skip-named-as-replacement
+    query: x := time.now_ns() with time.now_ns as opa.runtime
+    want_result: []
+  - note: t/not-skipped-prefix
+    query: 'x := {"opa.runtimes": 1}'
+    want_result: [{x: {"opa.runtimes": 1}}]
 )");
   r = run_process({cloister, "rego", "conformance", dir.path().string()});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.out.find("t/fail"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("1 passed, 1 failed, 1 skipped"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("2 passed, 1 failed, 2 skipped"), std::string::npos) << r.out;
+}
+
+// The deliberately unsupported builtins fail at compile time with a message that says so, never
+// as "undefined function" and never with a value.
+TEST(RegoCli, UnsupportedBuiltinsAreRejectedClearly) {
+  TempDir dir;
+  std::string cloister = bin_path("cloister").string();
+  const std::pair<const char*, const char*> uses[] = {
+      {"http.send({\"method\": \"get\", \"url\": \"http://x\"})", "network access"},
+      {"net.lookup_ip_addr(\"example.com\")", "network access (DNS)"},
+      {"opa.runtime()", "no OPA runtime"},
+      {"providers.aws.sign_req({}, {}, 0)", "cloud provider credentials"},
+  };
+  for (const auto& [call, why] : uses) {
+    write(dir / "p.rego", std::string("package t\np := x if { x := ") + call + " }\n");
+    auto r = run_process({cloister, "rego", "eval", "-d", (dir / "p.rego").string(), "data.t.p"});
+    EXPECT_EQ(r.exit_code, 2) << call;
+    EXPECT_EQ(r.out, "") << call;
+    std::string name(call, std::string_view(call).find('('));
+    EXPECT_NE(r.err.find("p.rego:2: rego_type_error: unsupported builtin " + name + ": "), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find(why), std::string::npos) << r.err;
+  }
 }
 
 }  // namespace

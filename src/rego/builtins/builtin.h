@@ -15,10 +15,9 @@
 //                      types (is_*, type_name)
 //   builtins engineer: strings, sprintf, casts, regex, objects, arrays, units, encoding, glob, bits,
 //                      semver, graph, uuid, json, net, crypto, jwt, time, rand, jsonschema, template
-//   to do:             rego.metadata.*, rego.parse_module,
-//                      and an explicit "unsupported" family so http.send, net.lookup_ip_addr,
-//                      opa.runtime and providers.aws.* fail with a clear message instead of
-//                      "undefined function".
+//   unsupported:       http.send, net.lookup_ip_addr, opa.runtime, providers.aws.sign_req are
+//                      registered as deliberately unsupported: calls fail to compile, saying why.
+//   to do:             rego.metadata.*, rego.parse_module.
 // The evaluator itself implements the relational and control builtins that need it: print, walk,
 // template strings, and the unification/assignment operators (eq, assign).
 #pragma once
@@ -107,6 +106,8 @@ struct BuiltinDef {
   int arity = 0;              // number of arguments; -1 = variadic
   BuiltinFn fn = nullptr;
   bool deterministic = true;  // false: time.now_ns, rand.*, uuid.rfc4122, ... (never constant-folded)
+  // Non-null: deliberately unsupported (unsupported.cpp); the compiler rejects calls with this reason.
+  const char* unsupported = nullptr;
 };
 
 class Registry {

@@ -33,7 +33,8 @@ namespace cloister::rego::builtins {
   X(rand)                                 \
   X(jsonschema)                           \
   X(template)                             \
-  X(graphql)
+  X(graphql)                              \
+  X(unsupported)
 
 #define CLOISTER_REGO_DECLARE(family) void register_##family(Registry& r);
 CLOISTER_REGO_BUILTIN_FAMILIES(CLOISTER_REGO_DECLARE)
