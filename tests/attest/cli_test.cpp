@@ -309,6 +309,11 @@ TEST(AttestCli, SimLaunchTakesImagesOrAMeasurementNotBoth) {
     EXPECT_EQ(r.exit_code, 2) << c.message;
     EXPECT_THAT(r.err, HasSubstr(c.message));
   }
+  auto help = run_process({cli(), "attest", "sim", "serve", "--help"});
+  EXPECT_EQ(help.exit_code, 0);
+  for (const char* flag : {"--ovmf", "--vcpus", "--vcpu-type", "--kernel", "--initrd", "--append", "--guest-features",
+                           "--measurement", "not both"})
+    EXPECT_THAT(help.out, HasSubstr(flag));
   // serve refuses the same way before it creates the socket.
   auto serve = run_process({cli(), "attest", "sim", "serve", "--state", state, "--socket", (tmp / "s.sock").string(),
                             "--ovmf", fw, "--vcpus", "1", "--vcpu-type", "EPYC-v4", "--measurement",
