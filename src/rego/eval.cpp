@@ -471,6 +471,16 @@ class Evaluator {
   // the frame, the input, the policy's constants or `tmp`, and stays valid until the caller binds
   // or evaluates something else.
   const Value* eval_one(const Term& t, Value& tmp) {
+    // Constants and local variables (most operands) are answered here; the rest out of line.
+    if (t.kind == TermKind::Scalar) return &t.value;
+    if (t.kind == TermKind::Var && t.slot >= 0) {
+      const Value& v = frame()[static_cast<std::size_t>(t.slot)];
+      return v.is_undefined() ? nullptr : &v;
+    }
+    return eval_one_slow(t, tmp);
+  }
+
+  __attribute__((noinline)) const Value* eval_one_slow(const Term& t, Value& tmp) {
     switch (t.kind) {
       case TermKind::Scalar: return &t.value;
       case TermKind::Var:
