@@ -10,6 +10,8 @@
 //
 // The builtins that take a query and a schema accept either text or an AST object as produced
 // by parse_query / parse_schema (OPA decodes such objects back into gqlparser's structs).
+#include <map>
+
 #include "builtins/builtin.h"
 #include "builtins/graphql_ast.h"
 
@@ -21,12 +23,29 @@ namespace gql = graphql;
 // ---------------------------------------------------------------------------------------------
 // AST -> Rego value
 
+// The AST's object keys and the empty string, built once (immutable, shared refcounted values):
+// encoding would otherwise allocate every key of every node again.
+const Value& interned(std::string_view s) {
+  static const std::map<std::string_view, Value, std::less<>> table = [] {
+    std::map<std::string_view, Value, std::less<>> t;
+    for (std::string_view k :
+         {"", "Alias", "Arguments", "BuiltIn", "Children", "DefaultValue", "Definitions", "Description", "Directives",
+          "Elem", "EnumValues", "ExpectedTypeHasDefault", "Extensions", "Fields", "Fragments", "Interfaces",
+          "IsRepeatable", "Kind", "Location", "Locations", "Name", "NamedType", "NonNull", "Operation",
+          "OperationTypes", "Operations", "Raw", "Schema", "SchemaExtension", "SelectionSet", "Type",
+          "TypeCondition", "Types", "Used", "Value", "Variable", "VariableDefinition", "VariableDefinitions"})
+      t.emplace(k, Value::string(std::string(k)));
+    return t;
+  }();
+  return table.at(s);
+}
+
 class Obj {
  public:
-  Obj& str(const char* k, const std::string& v) { return put(k, Value::string(v)); }
+  Obj& str(const char* k, const std::string& v) { return put(k, v.empty() ? interned("") : Value::string(v)); }
   Obj& boolean(const char* k, bool v) { return put(k, Value::boolean(v)); }
   Obj& put(const char* k, Value v) {
-    entries_.emplace_back(Value::string(k), std::move(v));
+    entries_.emplace_back(interned(k), std::move(v));
     return *this;
   }
   // Empty lists are pruned (OPA's pruneIrrelevantGraphQLASTNodes).

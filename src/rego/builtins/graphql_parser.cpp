@@ -420,11 +420,12 @@ class Parser {
     }
     return peek_tok_;
   }
-  Token next() {
+  // The returned reference stays valid until the next call (tokens are moved, not copied).
+  const Token& next() {
     if (failed()) return prev_;
     peek();
     peeked_ = false;
-    prev_ = peek_tok_;
+    prev_ = std::move(peek_tok_);
     if (prev_.kind == Tok::Invalid) error(prev_.pos, prev_.error);
     return prev_;
   }
@@ -437,13 +438,13 @@ class Parser {
     if (!err_) err_ = Error{std::move(msg), p};
   }
   void unexpected(const Token& t) { error(t.pos, "Unexpected " + t.str()); }
-  Token expect(Tok k) {
+  const Token& expect(Tok k) {
     const Token& t = peek();
     if (t.kind == k) return next();
     error(t.pos, std::string("Expected ") + tok_name(k) + ", found " + tok_name(t.kind));
     return t;
   }
-  Token expect_keyword(std::string_view kw) {
+  const Token& expect_keyword(std::string_view kw) {
     const Token& t = peek();
     if (t.kind == Tok::Name && t.value == kw) return next();
     error(t.pos, "Expected " + go_quote(kw) + ", found " + t.str());
@@ -505,7 +506,7 @@ class Parser {
   }
 
   std::string operation_type() {
-    Token t = expect(Tok::Name);
+    const Token& t = expect(Tok::Name);
     if (t.value == "query" || t.value == "mutation" || t.value == "subscription") return t.value;
     if (!failed()) unexpected(t);
     return {};
@@ -714,7 +715,7 @@ class Parser {
     Definition d;
     d.pos = peek().pos;
     d.description = std::move(desc);
-    const Token t = peek();
+    const Token& t = peek();
     if (t.value == "scalar") {
       d.kind = "SCALAR";
       next();
@@ -873,7 +874,7 @@ class Parser {
     expect_keyword("on");
     skip(Tok::Pipe);
     do {
-      Token t = expect(Tok::Name);
+      const Token& t = expect(Tok::Name);
       if (failed()) break;
       static constexpr std::string_view kLocations[] = {
           "QUERY", "MUTATION", "SUBSCRIPTION", "FIELD", "FRAGMENT_DEFINITION", "FRAGMENT_SPREAD",
