@@ -221,6 +221,22 @@ TEST(RegoGraphql, VariablesAndFragments) {
             "There can be only one fragment named \"F\".");
 }
 
+TEST(RegoGraphql, FieldSelectionMerging) {
+  EXPECT_EQ(validation(kSchema, "{ user { id id name(upper: true) name(upper: true) } }"), "valid");
+  EXPECT_EQ(validation(kSchema, "{ user { x: id x: name } }"),
+            "Fields \"x\" conflict because id and name are different fields. Use different aliases on the fields to fetch "
+            "both if this was intentional.");
+  EXPECT_EQ(validation(kSchema, "{ user { name(upper: true) ... on User { name(upper: false) } } }"),
+            "Fields \"name\" conflict because they have differing arguments. Use different aliases on the fields to "
+            "fetch both if this was intentional.");
+  // Through a fragment spread.
+  EXPECT_EQ(validation(kSchema, "{ user { id: name ...F } } fragment F on User { id }"),
+            "Fields \"id\" conflict because name and id are different fields. Use different aliases on the fields to "
+            "fetch both if this was intentional.");
+  // Distinct object types never apply together: same response name may differ.
+  EXPECT_EQ(validation(kSchema, "{ entity { ... on User { x: id } ... on Group { x: members { id } } } }"), "valid");
+}
+
 TEST(RegoGraphql, Directives) {
   EXPECT_EQ(validation(kSchema, "query Q($b: Boolean!) { user @include(if: $b) { id @skip(if: false) } }"), "valid");
   EXPECT_EQ(validation(kSchema, "{ user @nope { id } }"), "Unknown directive \"@nope\".");

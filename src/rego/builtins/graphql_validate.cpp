@@ -6,6 +6,7 @@
 // federation-style schemas) and every definition is checked (GraphQL spec section 3 "Type
 // Validation" rules). validate_query applies the executable-document rules of spec section 5
 // that gqlparser's validator runs; messages use gqlparser's texts.
+#include <algorithm>
 #include <functional>
 #include <set>
 
@@ -466,7 +467,66 @@ class QueryValidator {
     std::set<std::string> local;  // fragment-defined variables: not the operation's business
   };
 
+  struct FieldRef {
+    const Selection* field;
+    const Definition* parent;
+  };
+
+  // The fields a selection set asks for, inline fragments and fragment spreads flattened.
+  void collect_fields(const Definition* parent, const std::vector<Selection>& ss,
+                      std::map<std::string, std::vector<FieldRef>>& out, std::set<std::string>& visited) {
+    for (const auto& s : ss) {
+      if (s.kind == Selection::Kind::Field) {
+        out[s.alias].push_back({&s, parent});
+      } else if (s.kind == Selection::Kind::InlineFragment) {
+        const Definition* t = s.type_condition.empty() ? parent : s_.type(s.type_condition);
+        collect_fields(t, s.selections, out, visited);
+      } else if (auto it = fragments_.find(s.name); it != fragments_.end() && visited.insert(s.name).second) {
+        collect_fields(s_.type(it->second->type_condition), it->second->selections, out, visited);
+      }
+    }
+  }
+
+  static std::string arguments_text(const std::vector<Argument>& args) {
+    std::vector<std::string> parts;
+    for (const auto& a : args) parts.push_back(a.name + ":" + value_text(a.value));
+    std::sort(parts.begin(), parts.end());
+    std::string out;
+    for (const auto& p : parts) out += p + ",";
+    return out;
+  }
+
+  // Spec 5.3.2 "Field Selection Merging", first level only: one response name must mean one
+  // field with one set of arguments, unless the parents are distinct object types (they can
+  // never both apply). Sub-selections of merged fields are not compared.
+  void check_merging(const Definition* parent, const std::vector<Selection>& ss) {
+    std::map<std::string, std::vector<FieldRef>> by_name;
+    std::set<std::string> visited;
+    collect_fields(parent, ss, by_name, visited);
+    for (const auto& [response, refs] : by_name) {
+      const FieldRef& first = refs.front();
+      for (std::size_t i = 1; i < refs.size(); ++i) {
+        const FieldRef& other = refs[i];
+        if (first.parent && other.parent && first.parent != other.parent && first.parent->kind == "OBJECT" &&
+            other.parent->kind == "OBJECT")
+          continue;
+        const std::string tail = ". Use different aliases on the fields to fetch both if this was intentional.";
+        if (first.field->name != other.field->name) {
+          error("Fields " + quoted(response) + " conflict because " + first.field->name + " and " + other.field->name +
+                    " are different fields" + tail,
+                other.field->pos);
+          break;
+        }
+        if (arguments_text(first.field->arguments) != arguments_text(other.field->arguments)) {
+          error("Fields " + quoted(response) + " conflict because they have differing arguments" + tail, other.field->pos);
+          break;
+        }
+      }
+    }
+  }
+
   void selection_set(const Definition* parent, const std::vector<Selection>& ss, Scope& scope, const Definition* query_root) {
+    if (!ss.empty()) check_merging(parent, ss);
     for (const auto& s : ss) {
       switch (s.kind) {
         case Selection::Kind::Field: field(parent, s, scope, query_root); break;
