@@ -4,6 +4,7 @@
 // of slots assigned by the compiler and are undone when the continuation returns.
 #include <chrono>
 #include <map>
+#include <optional>
 #include <unordered_map>
 
 #include "builtins/builtin.h"
@@ -203,6 +204,9 @@ class Evaluator {
   bool eval_body(const Body& b, std::size_t i, Cont k) {
     for (; i < b.exprs.size(); ++i) {
       const Expr& e = b.exprs[i];
+      if (e.kind == ExprKind::SomeIn && i + 1 < b.exprs.size()) {
+        if (auto r = filtered_some_in(b, i, k)) return *r;
+      }
       if (!e.single) return eval_expr(e, [&] { return eval_body(b, i + 1, k); });
       if (int r = quick_test(e)) {
         if (r < 0) return false;
@@ -230,6 +234,69 @@ class Evaluator {
     const Value* v = eval_one(t, tmp);
     bool holds = v && (!v->is_false() || e.capture);
     return holds != e.negated ? 1 : -1;
+  }
+
+  // `t` is `v.a.b` (constant path) on the local variable in `slot`.
+  static bool is_field_of(const Term& t, int slot) {
+    if (t.kind != TermKind::Ref || t.items.size() < 2) return false;
+    if (t.items[0]->kind != TermKind::Var || t.items[0]->slot != slot) return false;
+    for (std::size_t j = 1; j < t.items.size(); ++j)
+      if (t.items[j]->kind != TermKind::Scalar) return false;
+    return true;
+  }
+  // A constant, a bound local or the input, with a constant path: evaluating it cannot fail with
+  // an error or call anything, so when it is evaluated does not matter.
+  bool is_plain_operand(const Term& t) {
+    const Term& h = t.kind == TermKind::Ref ? *t.items[0] : t;
+    if (t.kind == TermKind::Ref) {
+      for (std::size_t j = 1; j < t.items.size(); ++j)
+        if (t.items[j]->kind != TermKind::Scalar) return false;
+    }
+    if (h.kind == TermKind::Scalar) return true;
+    if (h.kind != TermKind::Var) return false;
+    if (h.slot == kInputSlot) return true;
+    return h.slot >= 0 && frame()[static_cast<std::size_t>(h.slot)].is_defined();
+  }
+
+  // `some v in xs` followed by the test `v.f == y` (genpolicy's matching of request entries against
+  // template lists): the test is applied to each member before binding `v`, so members that fail it
+  // cost a lookup and a comparison instead of a binding, a continuation and an expression step.
+  // Same solutions in the same order; nullopt when the pattern does not apply.
+  std::optional<bool> filtered_some_in(const Body& b, std::size_t i, Cont k) {
+    const Expr& e = b.exprs[i];
+    const Expr& f = b.exprs[i + 1];
+    if (e.key || e.negated || !e.withs.empty() || e.query_level) return std::nullopt;
+    if (f.kind != ExprKind::Term || f.negated || !f.withs.empty() || f.query_level || !f.single) return std::nullopt;
+    const Term& v = *e.val;
+    if (v.kind != TermKind::Var || v.slot < 0 || frame()[static_cast<std::size_t>(v.slot)].is_defined()) {
+      return std::nullopt;
+    }
+    const Term& t = *f.term;
+    if (t.kind != TermKind::Call || t.op != CallOp::Equal || !ov_.builtin_mocks.empty()) return std::nullopt;
+    int side = is_field_of(*t.items[0], v.slot) ? 0 : is_field_of(*t.items[1], v.slot) ? 1 : -1;
+    if (side < 0) return std::nullopt;
+    const Term& path = *t.items[static_cast<std::size_t>(side)];
+    const Term& other = *t.items[static_cast<std::size_t>(1 - side)];
+    if (!is_plain_operand(other) || !single_valued(*e.coll)) return std::nullopt;
+    tick(e.loc);
+    Value ctmp;
+    const Value* c = eval_one(*e.coll, ctmp);
+    if (!c) return false;
+    Value otmp;
+    const Value* y = nullptr;
+    bool y_done = false;
+    return for_each_member(*c, [&](const Value&, const Value& val) {
+      tick(f.loc);
+      const Value* x = &val;
+      for (std::size_t j = 1; x && j < path.items.size(); ++j) x = lookup(*x, path.items[j]->value);
+      if (!x) return false;
+      if (!y_done) {
+        y = eval_one(other, otmp);
+        y_done = true;
+      }
+      if (!y || *x != *y) return false;
+      return bind(v.slot, val, [&] { return eval_body(b, i + 2, k); });
+    });
   }
 
   bool eval_expr(const Expr& e, Cont k) {

@@ -294,5 +294,32 @@ lookups := [input.o[k], input.a[i]] if { k := "b"; i := 1 }
   EXPECT_EQ(eval_json(p, "data.t.lookups", J(R"({"o":{},"a":[0,"A"]})")), "undefined");
 }
 
+// `some x in xs; x.f == y` tests each member before binding x; these pin its equivalence with
+// plain iteration (order, missing fields, non-object members, undefined operands, fallbacks).
+TEST(RegoEval, FilteredSomeInKeepsIterationSemantics) {
+  auto p = compile_ok(R"(package t
+xs := [{"k": 1, "n": "a"}, 5, {"k": 2, "n": "b"}, "s", {"z": 1}, {"k": 1.0, "n": "c"}, {"k": {"d": 1}, "n": "d"}]
+left := [n | some x in xs; x.k == 1; n := x.n]
+right := [n | some x in xs; 1 == x.k; n := x.n]
+deep := [n | some x in xs; x.k.d == 1; n := x.n]
+from_input := [n | some x in xs; x.k == input.want; n := x.n]
+from_local := [n | w := 2; some x in xs; x.k == w; n := x.n]
+over_object := [k | some x in {"p": {"k": 1}, "q": {"k": 2}}; x.k == 2; k := x.k]
+over_set := [x | some x in {{"k": 1}, {"k": 3}}; x.k == 3]
+first := n if { some x in xs; x.k == 1; n := x.n; n == "c" }
+mocked := [n | some x in xs; x.k == 1; n := x.n] if count([]) == 7
+)");
+  EXPECT_EQ(eval_json(p, "data.t.left"), R"(["a","c"])");
+  EXPECT_EQ(eval_json(p, "data.t.right"), R"(["a","c"])");
+  EXPECT_EQ(eval_json(p, "data.t.deep"), R"(["d"])");
+  EXPECT_EQ(eval_json(p, "data.t.from_input", J(R"({"want":2})")), R"(["b"])");
+  EXPECT_EQ(eval_json(p, "data.t.from_input", J("{}")), "[]");
+  EXPECT_EQ(eval_json(p, "data.t.from_local"), R"(["b"])");
+  EXPECT_EQ(eval_json(p, "data.t.over_object"), "[2]");
+  EXPECT_EQ(eval_json(p, "data.t.over_set"), R"([{"k":3}])");
+  EXPECT_EQ(eval_json(p, "data.t.first"), R"("c")");
+  EXPECT_EQ(eval_json(p, "data.t.mocked with count as 7"), R"(["a","c"])");
+}
+
 }  // namespace
 }  // namespace cloister::rego
