@@ -87,18 +87,23 @@ BResult<std::string> pem_input(const BuiltinContext& ctx, const std::string& inp
   return raw;
 }
 
+// Every object of one PEM type in `pem`, in order, up to the first one that does not read.
+// `read` is one of OpenSSL's PEM_read_bio_<TYPE> functions.
+template <typename Owner, typename Raw>
+std::vector<Owner> read_pem_objects(std::string_view pem, Raw* (*read)(BIO*, Raw**, pem_password_cb*, void*)) {
+  std::vector<Owner> out;
+  ossl::Bio bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  while (Owner obj{read(bio.get(), nullptr, nullptr, nullptr)}) out.push_back(std::move(obj));
+  ERR_clear_error();  // the final failed read leaves "no start line" on the queue
+  return out;
+}
+
 // Certificates from PEM text, base64 of PEM, or base64 of (concatenated) DER, as OPA accepts them.
 BResult<std::vector<ossl::X509Ptr>> load_certs(const BuiltinContext& ctx, const std::string& input) {
   std::string data = REGO_ARG(pem_input(ctx, input));
   std::vector<ossl::X509Ptr> out;
   if (std::string_view(data).starts_with("-----BEGIN")) {
-    ossl::Bio bio(BIO_new_mem_buf(data.data(), static_cast<int>(data.size())));
-    for (;;) {
-      ossl::X509Ptr c(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
-      if (!c) break;
-      out.push_back(std::move(c));
-    }
-    ERR_clear_error();
+    out = read_pem_objects<ossl::X509Ptr>(data, PEM_read_bio_X509);
     if (out.empty()) return tl::unexpected(builtin_error(ctx, "x509: malformed certificate"));
     return out;
   }
@@ -562,15 +567,7 @@ Value private_jwk(EVP_PKEY* pk) {
 }
 
 std::vector<ossl::EvpPkey> read_private_keys(const std::string& pem) {
-  std::vector<ossl::EvpPkey> out;
-  ossl::Bio bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
-  for (;;) {
-    ossl::EvpPkey k(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr));
-    if (!k) break;
-    out.push_back(std::move(k));
-  }
-  ERR_clear_error();
-  return out;
+  return read_pem_objects<ossl::EvpPkey>(pem, PEM_read_bio_PrivateKey);
 }
 
 BuiltinResult parse_rsa_private_key(BuiltinContext& ctx, std::span<const Value> a) {
