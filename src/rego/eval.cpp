@@ -6,6 +6,7 @@
 #include <map>
 #include <optional>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "builtins/builtin.h"
 #include "policy.h"
@@ -380,10 +381,41 @@ class Evaluator {
   }
 
   // `x in c` (OPA's internal.member_2): by value among array elements, set members, object values.
-  static bool member(const Value& x, const Value& c) {
+  // Arrays of strings scanned by `in` many times in one evaluation (genpolicy's env lists) get a
+  // hash index on first use; it holds the array so the node cannot be freed and its address reused.
+  struct StringIndex {
+    Value array;
+    bool all_strings = true;
+    std::unordered_set<std::string_view> members;
+  };
+  static constexpr std::size_t kIndexMin = 16;
+
+  const StringIndex& string_index(const Value& c) {
+    auto [it, fresh] = string_index_.try_emplace(c.node_id());
+    StringIndex& ix = it->second;
+    if (fresh) {
+      ix.array = c;
+      for (const auto& e : c.array_items()) {
+        if (!e.is_string()) {
+          ix.all_strings = false;
+          ix.members.clear();
+          break;
+        }
+        ix.members.insert(std::string_view(e.as_string()));
+      }
+    }
+    return ix;
+  }
+
+  bool member(const Value& x, const Value& c) {
     switch (c.kind()) {
       case Kind::Set: return c.set_contains(x);
       case Kind::Array:
+        if (c.array_items().size() >= kIndexMin) {
+          const StringIndex& ix = string_index(c);
+          // Only strings equal strings: a non-string needle cannot match an all-string array.
+          if (ix.all_strings) return x.is_string() && ix.members.count(std::string_view(x.as_string())) > 0;
+        }
         for (const auto& e : c.array_items())
           if (e == x) return true;
         return false;
@@ -1395,6 +1427,7 @@ class Evaluator {
   std::mt19937_64 rng_;
   builtins::RegexCache regex_;
   std::map<std::string, Value> memo_;
+  std::unordered_map<const void*, StringIndex> string_index_;
   builtins::BuiltinContext bctx_;
   std::vector<std::string> prints_;
   Value last_value_;

@@ -321,5 +321,16 @@ mocked := [n | some x in xs; x.k == 1; n := x.n] if count([]) == 7
   EXPECT_EQ(eval_json(p, "data.t.mocked with count as 7"), R"(["a","c"])");
 }
 
+TEST(RegoEval, MembershipInLargeArraysUsesAnIndexWithTheSameAnswers) {
+  auto p = compile_ok(R"(package t
+strs := [sprintf("s%d", [i]) | some i in numbers.range(0, 19)]
+mixed := array.concat(strs, [1, {"a": 1}])
+hits := [strs[3] in strs, "s19" in strs, "nope" in strs, 3 in strs, 1.0 in mixed, {"a": 1} in mixed, "s0" in mixed]
+not_in := [x | some x in ["s1", "zz", "s7"]; not x in strs]
+)");
+  EXPECT_EQ(eval_json(p, "data.t.hits"), "[true,true,false,false,true,true,true]");
+  EXPECT_EQ(eval_json(p, "data.t.not_in"), R"(["zz"])");
+}
+
 }  // namespace
 }  // namespace cloister::rego
