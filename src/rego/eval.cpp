@@ -141,13 +141,17 @@ class Evaluator {
     throw RegoFailure{std::move(code), std::move(msg), loc, true};
   }
 
-  void tick(const Loc& loc) {
+  // Once per expression: the common path is a counter and two compares, inlined; limits out of line.
+  __attribute__((always_inline)) void tick(const Loc& loc) {
     ++steps_;
     check_stack(loc);
-    if (O.limits.max_steps && steps_ > O.limits.max_steps) raise("eval_limit_error", "evaluation step limit exceeded", loc);
-    if (has_deadline_ && (steps_ & 1023) == 0 && std::chrono::steady_clock::now() > deadline_) {
-      raise("eval_limit_error", "evaluation timed out", loc);
+    if ((O.limits.max_steps && steps_ > O.limits.max_steps) || (has_deadline_ && (steps_ & 1023) == 0)) [[unlikely]] {
+      check_limits(loc);
     }
+  }
+  __attribute__((noinline)) void check_limits(const Loc& loc) {
+    if (O.limits.max_steps && steps_ > O.limits.max_steps) raise("eval_limit_error", "evaluation step limit exceeded", loc);
+    if (has_deadline_ && std::chrono::steady_clock::now() > deadline_) raise("eval_limit_error", "evaluation timed out", loc);
   }
 
   struct DepthGuard {
