@@ -6,6 +6,7 @@
 
 #include "cloister/attest/verify.h"
 #include "cloister/common/encoding.h"
+#include "format.h"
 #include "x509_util.h"
 
 namespace cloister::attest {
@@ -267,6 +268,18 @@ Result<Evidence> parse_trustee_evidence(std::string_view text) {
 
 Result<std::string> trustee_evidence_json(const Evidence& evidence, Product product) {
   Report r = CLOISTER_TRY(parse_report(evidence.report));
+  // The JSON form carries a TCB as named components in one product's layout; bytes outside that
+  // layout (e.g. a Turin-layout TCB written as Milan/Genoa) would be dropped and the rebuilt report
+  // would no longer match its signature, so such a report is refused rather than altered
+  // (the attest_evidence fuzzer found the lossy case: regression seed turin-tcb-unknown-cpuid.json).
+  for (auto [name, raw] : {std::pair{"current_tcb", r.current_tcb}, {"reported_tcb", r.reported_tcb},
+                           {"committed_tcb", r.committed_tcb}, {"launch_tcb", r.launch_tcb}}) {
+    if (encode_tcb(decode_tcb(raw, product), product) != raw)
+      return make_error(Errc::invalid_argument, std::string(name) + " " + fmt::hex_u64(raw) +
+                                                    " has bytes outside the " +
+                                                    std::string(product_name(product)) +
+                                                    " TCB layout; the evidence JSON cannot carry it");
+  }
   auto bytes = [](auto& a) { return nlohmann::json(std::vector<std::uint8_t>(a.begin(), a.end())); };
   auto tcb_j = [product](std::uint64_t raw) {
     TcbVersion t = decode_tcb(raw, product);

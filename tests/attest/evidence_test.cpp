@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cloister/common/file.h"
+#include "testing/testdata.h"
 #include "vectors.h"
 
 namespace cloister::attest {
@@ -47,6 +48,32 @@ TEST(TrusteeEvidence, RoundTrips) {
   EXPECT_EQ(back->report, e->report);
   EXPECT_EQ(back->leaf, e->leaf);
   EXPECT_EQ(back->chain, e->chain);
+}
+
+// A TCB with bytes outside the chosen product's layout cannot be written as named components
+// without changing the signed bytes: refused, not altered (found by the attest_evidence fuzzer).
+TEST(TrusteeEvidence, WriterRefusesTcbsTheLayoutCannotCarry) {
+  auto e = parse_trustee_evidence(load_text("kbs/snp-evidence-genoa.json"));
+  ASSERT_TRUE(e);
+  Bytes turin_tcb = e->report;
+  turin_tcb[0x38 + 2] = 3;  // current_tcb byte 2: TEE in the Turin layout, reserved for Milan/Genoa
+  Evidence ev = *e;
+  ev.report = turin_tcb;
+  auto genoa = trustee_evidence_json(ev, Product::genoa);
+  ASSERT_FALSE(genoa);
+  EXPECT_THAT(genoa.error().to_string(), HasSubstr("current_tcb 0x"));
+  EXPECT_THAT(genoa.error().to_string(), HasSubstr("Genoa TCB layout"));
+  // The fuzzer's input: Turin-layout TCBs in a report whose CPUID names no known product. Written
+  // as Milan/Genoa layout ("unknown") it is refused; in the Turin layout it round-trips exactly.
+  auto crash = parse_trustee_evidence(*read_text_file(cloister::testing::source_dir() /
+                                                      "fuzz/corpus/attest_evidence/turin-tcb-unknown-cpuid.json"));
+  ASSERT_TRUE(crash) << crash.error().to_string();
+  auto turin = trustee_evidence_json(*crash, Product::turin);
+  ASSERT_TRUE(turin) << turin.error().to_string();
+  auto back = parse_trustee_evidence(*turin);
+  ASSERT_TRUE(back) << back.error().to_string();
+  EXPECT_EQ(back->report, crash->report);
+  EXPECT_FALSE(trustee_evidence_json(*crash, Product::unknown));
 }
 
 TEST(TrusteeEvidence, RejectsMalformedJson) {
