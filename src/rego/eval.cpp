@@ -2,11 +2,11 @@
 // OPA's topdown: each step calls its continuation once per solution; a continuation returns true
 // to stop the search (a negation or `every` found its answer). Bindings live in per-rule frames
 // of slots assigned by the compiler and are undone when the continuation returns.
+#include <algorithm>
 #include <chrono>
 #include <map>
 #include <optional>
 #include <unordered_map>
-#include <unordered_set>
 
 #include "builtins/builtin.h"
 #include "policy.h"
@@ -386,11 +386,12 @@ class Evaluator {
 
   // `x in c` (OPA's internal.member_2): by value among array elements, set members, object values.
   // Arrays of strings scanned by `in` many times in one evaluation (genpolicy's env lists) get a
-  // hash index on first use; it holds the array so the node cannot be freed and its address reused.
+  // sorted index on first use (two allocations, binary search); it holds the array so the node
+  // cannot be freed and its address reused.
   struct StringIndex {
     Value array;
     bool all_strings = true;
-    std::unordered_set<std::string_view> members;
+    std::vector<std::string_view> members;
   };
   static constexpr std::size_t kIndexMin = 16;
 
@@ -399,14 +400,16 @@ class Evaluator {
     StringIndex& ix = it->second;
     if (fresh) {
       ix.array = c;
+      ix.members.reserve(c.array_items().size());
       for (const auto& e : c.array_items()) {
         if (!e.is_string()) {
           ix.all_strings = false;
           ix.members.clear();
           break;
         }
-        ix.members.insert(std::string_view(e.as_string()));
+        ix.members.emplace_back(e.as_string());
       }
+      std::sort(ix.members.begin(), ix.members.end());
     }
     return ix;
   }
@@ -418,7 +421,9 @@ class Evaluator {
         if (c.array_items().size() >= kIndexMin) {
           const StringIndex& ix = string_index(c);
           // Only strings equal strings: a non-string needle cannot match an all-string array.
-          if (ix.all_strings) return x.is_string() && ix.members.count(std::string_view(x.as_string())) > 0;
+          if (ix.all_strings) {
+            return x.is_string() && std::binary_search(ix.members.begin(), ix.members.end(), std::string_view(x.as_string()));
+          }
         }
         for (const auto& e : c.array_items())
           if (e == x) return true;
