@@ -49,33 +49,6 @@ const char* tok_name(Tok k) {
   return "<Invalid>";
 }
 
-// Go's strconv.Quote closely enough for token text in messages: printable runes stay as they are.
-std::string go_quote(std::string_view s) {
-  std::string out = "\"";
-  for (std::size_t i = 0; i < s.size();) {
-    auto d = text::decode_rune(s, i);
-    char32_t r = d.rune;
-    if (r == '"' || r == '\\') {
-      out += '\\';
-      out += static_cast<char>(r);
-    } else if (r == '\n') {
-      out += "\\n";
-    } else if (r == '\t') {
-      out += "\\t";
-    } else if (r == '\r') {
-      out += "\\r";
-    } else if (r < 0x20 || r == 0x7F) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\x%02x", static_cast<unsigned>(r));
-      out += buf;
-    } else {
-      out.append(s.substr(i, d.width));
-    }
-    i += d.width;
-  }
-  return out + "\"";
-}
-
 struct Token {
   Tok kind = Tok::Invalid;
   std::string value;
@@ -83,7 +56,7 @@ struct Token {
   std::string error;  // lexer message for Invalid tokens
 
   std::string str() const {
-    if (!value.empty()) return std::string(tok_name(kind)) + " " + go_quote(value);
+    if (!value.empty()) return std::string(tok_name(kind)) + " " + text::go_quote(value);
     return tok_name(kind);
   }
 };
@@ -171,7 +144,7 @@ class Lexer {
     }
     if (c == '-' || is_digit(c)) return number();
     auto d = text::decode_rune(s_, i_);
-    return error("Cannot parse the unexpected character " + go_quote(s_.substr(i_, d.width)) + ".");
+    return error("Cannot parse the unexpected character " + text::go_quote(s_.substr(i_, d.width)) + ".");
   }
 
  private:
@@ -220,7 +193,7 @@ class Lexer {
   std::string describe_char() const {
     if (i_ >= s_.size()) return "<EOF>";
     auto d = text::decode_rune(s_, i_);
-    return go_quote(s_.substr(i_, d.width));
+    return text::go_quote(s_.substr(i_, d.width));
   }
 
   Token number() {
@@ -447,7 +420,7 @@ class Parser {
   const Token& expect_keyword(std::string_view kw) {
     const Token& t = peek();
     if (t.kind == Tok::Name && t.value == kw) return next();
-    error(t.pos, "Expected " + go_quote(kw) + ", found " + t.str());
+    error(t.pos, "Expected " + text::go_quote(kw) + ", found " + t.str());
     return t;
   }
   std::string name() { return expect(Tok::Name).value; }

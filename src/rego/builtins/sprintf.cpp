@@ -63,46 +63,6 @@ void pad(std::string& out, std::string_view body, const Spec& sp, bool numeric_z
   }
 }
 
-std::string go_quote(std::string_view s) {
-  std::string out = "\"";
-  static const char* hex = "0123456789abcdef";
-  for (std::size_t i = 0; i < s.size();) {
-    auto d = text::decode_rune(s, i);
-    char32_t r = d.rune;
-    if (d.width == 1 && r == text::kReplacement) {
-      out += "\\x";
-      out.push_back(hex[static_cast<unsigned char>(s[i]) >> 4]);
-      out.push_back(hex[static_cast<unsigned char>(s[i]) & 15]);
-    } else if (r == '"' || r == '\\') {
-      out.push_back('\\');
-      out.push_back(static_cast<char>(r));
-    } else if (r == '\n') {
-      out += "\\n";
-    } else if (r == '\t') {
-      out += "\\t";
-    } else if (r == '\r') {
-      out += "\\r";
-    } else if (r == '\a') {
-      out += "\\a";
-    } else if (r == '\b') {
-      out += "\\b";
-    } else if (r == '\f') {
-      out += "\\f";
-    } else if (r == '\v') {
-      out += "\\v";
-    } else if (r < 0x20 || r == 0x7F) {
-      out += "\\x";
-      out.push_back(hex[r >> 4]);
-      out.push_back(hex[r & 15]);
-    } else {
-      out.append(s.substr(i, d.width));
-    }
-    i += d.width;
-  }
-  out += "\"";
-  return out;
-}
-
 // Shortest round-trip digits and decimal exponent of |d| (d finite, non-zero).
 void shortest_digits(double d, std::string& digits, int& exp10) {
   char buf[64];
@@ -229,7 +189,7 @@ bool format_integer(std::string& out, const mpz_class& z, char verb, const Spec&
       } else if (verb == 'q') {
         std::string s;
         text::append_rune(s, cp);
-        body = "'" + (cp == '\'' ? std::string("\\'") : go_quote(s).substr(1, go_quote(s).size() - 2)) + "'";
+        body = "'" + (cp == '\'' ? std::string("\\'") : text::go_quote(s).substr(1, text::go_quote(s).size() - 2)) + "'";
       } else {
         char buf[32];
         std::snprintf(buf, sizeof buf, "U+%04lX", r);
@@ -275,7 +235,7 @@ bool format_string(std::string& out, const std::string& s, char verb, const Spec
       }
       return true;
     }
-    case 'q': pad(out, go_quote(s), sp); return true;
+    case 'q': pad(out, text::go_quote(s), sp); return true;
     case 'x':
     case 'X': {
       const char* hex = verb == 'x' ? "0123456789abcdef" : "0123456789ABCDEF";

@@ -89,4 +89,46 @@ inline bool valid_utf8(std::string_view s) {
   return true;
 }
 
+// Go's strconv.Quote: printable runes as they are, the C escapes, other control bytes and
+// invalid UTF-8 bytes as \xHH. OPA's sprintf %q and gqlparser's messages quote this way.
+inline std::string go_quote(std::string_view s) {
+  std::string out = "\"";
+  static const char* hex = "0123456789abcdef";
+  for (std::size_t i = 0; i < s.size();) {
+    auto d = decode_rune(s, i);
+    char32_t r = d.rune;
+    if (d.width == 1 && r == kReplacement) {
+      out += "\\x";
+      out.push_back(hex[static_cast<unsigned char>(s[i]) >> 4]);
+      out.push_back(hex[static_cast<unsigned char>(s[i]) & 15]);
+    } else if (r == '"' || r == '\\') {
+      out.push_back('\\');
+      out.push_back(static_cast<char>(r));
+    } else if (r == '\n') {
+      out += "\\n";
+    } else if (r == '\t') {
+      out += "\\t";
+    } else if (r == '\r') {
+      out += "\\r";
+    } else if (r == '\a') {
+      out += "\\a";
+    } else if (r == '\b') {
+      out += "\\b";
+    } else if (r == '\f') {
+      out += "\\f";
+    } else if (r == '\v') {
+      out += "\\v";
+    } else if (r < 0x20 || r == 0x7F) {
+      out += "\\x";
+      out.push_back(hex[r >> 4]);
+      out.push_back(hex[r & 15]);
+    } else {
+      out.append(s.substr(i, d.width));
+    }
+    i += d.width;
+  }
+  out += "\"";
+  return out;
+}
+
 }  // namespace cloister::rego::builtins::text
