@@ -864,9 +864,11 @@ class Resolver {
     safe.resize(static_cast<std::size_t>(nslots()), false);
     std::vector<Expr> pending = std::move(b.exprs);
     std::vector<Io> ios;
+    ios.reserve(pending.size());
     for (const auto& e : pending) ios.push_back(expr_io(e));
     std::vector<bool> done(pending.size(), false);
     std::vector<Expr> out;
+    out.reserve(pending.size());
     std::size_t remaining = pending.size();
     std::size_t first = 0;  // first pending expression: in-order bodies schedule in linear time
     while (remaining > 0) {
@@ -878,9 +880,9 @@ class Resolver {
         --remaining;
         progress = true;
         for (int s : ios[i].binds) safe[static_cast<std::size_t>(s)] = true;
-        pending[i].needs = ios[i].needs;
         pending[i].single = ios[i].binds.empty() && ios[i].lhs_out.empty() && ios[i].rhs_out.empty() &&
                             pending[i].kind != ExprKind::SomeIn;
+        pending[i].needs = std::move(ios[i].needs);  // a scheduled expression's Io is not read again
         out.push_back(std::move(pending[i]));
         break;  // restart from the first pending expression to keep source order where possible
       }
@@ -1051,14 +1053,13 @@ void compile_rule(Policy::Impl& p, Rule& r, const Module& mod, const std::set<st
 
 DataNode* ensure_node(Policy::Impl& p, const std::vector<Value>& path) {
   DataNode* n = p.root.get();
-  std::vector<Value> cur;
-  for (const auto& seg : path) {
-    cur.push_back(seg);
-    auto& c = n->children[seg];
+  // Every rule calls this with its full path; the prefix is copied only when a node is created.
+  for (std::size_t i = 0; i < path.size(); ++i) {
+    auto& c = n->children[path[i]];
     if (!c) {
       c = std::make_unique<DataNode>();
       c->id = static_cast<int>(p.nodes.size());
-      c->path = cur;
+      c->path.assign(path.begin(), path.begin() + static_cast<std::ptrdiff_t>(i) + 1);
       p.nodes.push_back(c.get());
     }
     n = c.get();
