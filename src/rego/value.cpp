@@ -499,10 +499,11 @@ std::string to_json(const Value& v) {
 }
 
 namespace {
-void append_pretty(std::string& out, const Value& v, int indent) {
-  auto nl = [&](int n) {
+void append_pretty(std::string& out, const Value& v, std::string_view prefix, std::string_view indent, int depth) {
+  auto nl = [&](int d) {
     out.push_back('\n');
-    out.append(static_cast<std::size_t>(n) * 2, ' ');
+    out += prefix;
+    for (int k = 0; k < d; ++k) out += indent;
   };
   if (v.is_array() || v.is_set()) {
     const auto& items = v.is_array() ? v.array_items() : v.set_items();
@@ -512,11 +513,11 @@ void append_pretty(std::string& out, const Value& v, int indent) {
     }
     out.push_back('[');
     for (std::size_t i = 0; i < items.size(); ++i) {
-      nl(indent + 1);
-      append_pretty(out, items[i], indent + 1);
+      nl(depth + 1);
+      append_pretty(out, items[i], prefix, indent, depth + 1);
       if (i + 1 < items.size()) out.push_back(',');
     }
-    nl(indent);
+    nl(depth);
     out.push_back(']');
   } else if (v.is_object()) {
     const auto& e = v.object_entries();
@@ -526,13 +527,13 @@ void append_pretty(std::string& out, const Value& v, int indent) {
     }
     out.push_back('{');
     for (std::size_t i = 0; i < e.size(); ++i) {
-      nl(indent + 1);
+      nl(depth + 1);
       append_json_string(out, e[i].first.is_string() ? e[i].first.as_string() : to_json(e[i].first));
       out += ": ";
-      append_pretty(out, e[i].second, indent + 1);
+      append_pretty(out, e[i].second, prefix, indent, depth + 1);
       if (i + 1 < e.size()) out.push_back(',');
     }
-    nl(indent);
+    nl(depth);
     out.push_back('}');
   } else {
     append_json(out, v);
@@ -800,9 +801,9 @@ class JsonParser {
 };
 }  // namespace
 
-std::string to_json_pretty(const Value& v) {
+std::string to_json_pretty(const Value& v, std::string_view prefix, std::string_view indent) {
   std::string out;
-  append_pretty(out, v, 0);
+  append_pretty(out, v, prefix, indent, 0);
   return out;
 }
 

@@ -253,8 +253,9 @@ Result<Value> parse_json(std::string_view text, JsonLimits limits = {});
 // JSON text (as OPA does when serialising); numbers as described in format_number.
 std::string to_json(const Value& v);
 void append_json(std::string& out, const Value& v);
-// Indented JSON (two spaces), for human-facing output.
-std::string to_json_pretty(const Value& v);
+// Indented JSON as Go's json.MarshalIndent lays it out: every line after the first starts with
+// `prefix`, then one `indent` per nesting level. The defaults are for human-facing output.
+std::string to_json_pretty(const Value& v, std::string_view prefix = "", std::string_view indent = "  ");
 // Rego text of a value (used by print and sprintf's %v): sets as {a, b}, the empty set as set().
 std::string to_rego_string(const Value& v);
 // Number text: integers as digits; other numbers in the shortest form that round-trips.

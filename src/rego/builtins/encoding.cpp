@@ -114,53 +114,6 @@ BuiltinResult hex_decode(BuiltinContext& ctx, std::span<const Value> a) {
 
 BuiltinResult json_marshal(BuiltinContext&, std::span<const Value> a) { return Value::string(to_json(a[0])); }
 
-// Go's json.MarshalIndent with OPA's addition of the prefix before the first line as well.
-void append_indented(std::string& out, const Value& v, const std::string& prefix, const std::string& indent,
-                     int depth) {
-  auto newline = [&](int d) {
-    out.push_back('\n');
-    out += prefix;
-    for (int k = 0; k < d; ++k) out += indent;
-  };
-  if (v.is_array() || v.is_set()) {
-    const auto& items = v.is_array() ? v.array_items() : v.set_items();
-    if (items.empty()) {
-      out += "[]";
-      return;
-    }
-    out.push_back('[');
-    for (std::size_t k = 0; k < items.size(); ++k) {
-      if (k) out.push_back(',');
-      newline(depth + 1);
-      append_indented(out, items[k], prefix, indent, depth + 1);
-    }
-    newline(depth);
-    out.push_back(']');
-  } else if (v.is_object()) {
-    const auto& es = v.object_entries();
-    if (es.empty()) {
-      out += "{}";
-      return;
-    }
-    out.push_back('{');
-    for (std::size_t k = 0; k < es.size(); ++k) {
-      if (k) out.push_back(',');
-      newline(depth + 1);
-      if (es[k].first.is_string()) {
-        append_json_string(out, es[k].first.as_string());
-      } else {
-        append_json_string(out, to_json(es[k].first));
-      }
-      out += ": ";
-      append_indented(out, es[k].second, prefix, indent, depth + 1);
-    }
-    newline(depth);
-    out.push_back('}');
-  } else {
-    append_json(out, v);
-  }
-}
-
 BuiltinResult json_marshal_with_options(BuiltinContext& ctx, std::span<const Value> a) {
   const Value& opts = *REGO_ARG(arg_kind(ctx, a, 1, Kind::Object));
   std::string prefix, indent = "\t";
@@ -183,9 +136,8 @@ BuiltinResult json_marshal_with_options(BuiltinContext& ctx, std::span<const Val
   }
   bool indent_output = pretty == 1 || (pretty == -1 && have_layout);
   if (!indent_output) return Value::string(to_json(a[0]));
-  std::string out = prefix;
-  append_indented(out, a[0], prefix, indent, 0);
-  return Value::string(std::move(out));
+  // Go's json.MarshalIndent, plus OPA's prefix before the first line as well.
+  return Value::string(prefix + to_json_pretty(a[0], prefix, indent));
 }
 
 BuiltinResult json_unmarshal(BuiltinContext& ctx, std::span<const Value> a) {
