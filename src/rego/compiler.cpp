@@ -302,6 +302,10 @@ class Resolver {
     std::string first = name.substr(0, name.find('.'));
     if (lookup(&s, first) != kNoSlot || is_global(first)) return nullptr;
     w.value_builtin = builtins::Registry::standard().find(name);
+    if (w.value_builtin && w.value_builtin->unsupported) {
+      // Replacing a builtin with an unsupported one would make the call silently undefined.
+      fail("rego_type_error", "unsupported builtin " + name + ": " + w.value_builtin->unsupported, w.loc);
+    }
     return w.value_builtin;
   }
 

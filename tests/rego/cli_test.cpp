@@ -88,6 +88,11 @@ TEST(RegoCli, UnsupportedBuiltinsAreRejectedClearly) {
     EXPECT_NE(r.err.find("p.rego:2: rego_type_error: unsupported builtin " + name + ": "), std::string::npos) << r.err;
     EXPECT_NE(r.err.find(why), std::string::npos) << r.err;
   }
+  // Named as a `with` replacement, too: the mocked call would otherwise be silently undefined.
+  write(dir / "p.rego", "package t\np := x if { x = time.now_ns() with time.now_ns as opa.runtime }\n");
+  auto r = run_process({cloister, "rego", "eval", "-d", (dir / "p.rego").string(), "data.t.p"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("p.rego:2: rego_type_error: unsupported builtin opa.runtime: "), std::string::npos) << r.err;
 }
 
 }  // namespace
