@@ -212,7 +212,13 @@ class Evaluator {
       if (e.kind == ExprKind::SomeIn && i + 1 < b.exprs.size()) {
         if (auto r = filtered_some_in(b, i, k)) return *r;
       }
-      if (!e.single) return eval_expr(e, [&] { return eval_body(b, i + 1, k); });
+      if (!e.single) {
+        if (e.kind == ExprKind::Term && e.term->kind == TermKind::Call && e.term->op >= CallOp::Eq &&
+            e.term->op <= CallOp::Assign) {
+          if (auto r = memo_assign(b, i, k)) return *r;
+        }
+        return eval_expr(e, [&] { return eval_body(b, i + 1, k); });
+      }
       if (int r = quick_test(e)) {
         if (r < 0) return false;
         continue;
@@ -263,45 +269,247 @@ class Evaluator {
     return h.slot >= 0 && frame()[static_cast<std::size_t>(h.slot)].is_defined();
   }
 
-  // `some v in xs` followed by the test `v.f == y` (genpolicy's matching of request entries against
-  // template lists): the test is applied to each member before binding `v`, so members that fail it
-  // cost a lookup and a comparison instead of a binding, a continuation and an expression step.
-  // Same solutions in the same order; nullopt when the pattern does not apply.
+  // `some v in xs` followed by a test on `v` (genpolicy's matching of request entries against
+  // template lists). Same solutions in the same order as the plain loop; nullopt when neither
+  // pattern applies.
   std::optional<bool> filtered_some_in(const Body& b, std::size_t i, Cont k) {
     const Expr& e = b.exprs[i];
     const Expr& f = b.exprs[i + 1];
     if (e.key || e.negated || !e.withs.empty() || e.query_level) return std::nullopt;
-    if (f.kind != ExprKind::Term || f.negated || !f.withs.empty() || f.query_level || !f.single) return std::nullopt;
+    if (f.kind != ExprKind::Term || !f.withs.empty() || f.query_level || !f.single) return std::nullopt;
     const Term& v = *e.val;
     if (v.kind != TermKind::Var || v.slot < 0 || frame()[static_cast<std::size_t>(v.slot)].is_defined()) {
       return std::nullopt;
     }
+    if (!ov_.builtin_mocks.empty() || !single_valued(*e.coll)) return std::nullopt;
     const Term& t = *f.term;
-    if (t.kind != TermKind::Call || t.op != CallOp::Equal || !ov_.builtin_mocks.empty()) return std::nullopt;
-    int side = is_field_of(*t.items[0], v.slot) ? 0 : is_field_of(*t.items[1], v.slot) ? 1 : -1;
-    if (side < 0) return std::nullopt;
-    const Term& path = *t.items[static_cast<std::size_t>(side)];
-    const Term& other = *t.items[static_cast<std::size_t>(1 - side)];
-    if (!is_plain_operand(other) || !single_valued(*e.coll)) return std::nullopt;
+    if (!f.negated && t.kind == TermKind::Call && t.op == CallOp::Equal) {
+      int side = is_field_of(*t.items[0], v.slot) ? 0 : is_field_of(*t.items[1], v.slot) ? 1 : -1;
+      if (side >= 0 && is_plain_operand(*t.items[static_cast<std::size_t>(1 - side)])) {
+        return equality_join(b, i, *t.items[static_cast<std::size_t>(side)], *t.items[static_cast<std::size_t>(1 - side)], k);
+      }
+    }
+    if (ov_.func_mocks.empty() && pure_test(f, v.slot)) return memo_filter(b, i, k);
+    return std::nullopt;
+  }
+
+  // Per-evaluation state for one (collection, test) pair of `filtered_some_in`, built on first use.
+  // It holds the collection so the node cannot be freed and its address reused.
+  struct Scan {
+    Value coll;
+    std::vector<const Value*> members;  // iteration order
+    // Equality join: string field value -> positions of the members having it; `joinable` is false
+    // when some member's field is not a string (then the collection is scanned).
+    bool joinable = true;
+    std::unordered_map<std::string_view, std::vector<std::uint32_t>> by_field;
+    // Pure test: 0 not yet evaluated, 1 holds, 2 fails, per position; once a loop has seen every
+    // member, the positions that pass.
+    std::vector<std::int8_t> verdict;
+    bool verdict_done = false;
+    std::vector<std::uint32_t> passing;
+  };
+  static constexpr std::size_t kScanMin = 8;  // smaller collections are cheaper to scan
+
+  Scan* scan_state(const Value& c, const Expr* test) {
+    if (!c.is_collection() || !c.node_id() || c.size() < kScanMin) return nullptr;
+    auto [it, fresh] = scans_.try_emplace({c.node_id(), test});
+    Scan& s = it->second;
+    if (fresh) {
+      s.coll = c;
+      s.members.reserve(c.size());
+      for_each_member(c, [&](const Value&, const Value& val) {
+        s.members.push_back(&val);
+        return false;
+      });
+    }
+    return &s;
+  }
+
+  // `some v in xs; v.f == y` with `y` a constant, bound local or input path: the members whose
+  // field equals `y` come from a hash index on the field (built once per collection and test, so
+  // each request mount is matched against the template's mounts in O(1), not by a scan); small
+  // collections and non-string fields are scanned, each member tested before `v` is bound.
+  bool equality_join(const Body& b, std::size_t i, const Term& path, const Term& other, Cont k) {
+    const Expr& e = b.exprs[i];
+    const Expr& f = b.exprs[i + 1];
+    const int slot = e.val->slot;
     tick(e.loc);
     Value ctmp;
     const Value* c = eval_one(*e.coll, ctmp);
     if (!c) return false;
+    auto field = [&](const Value& val) {
+      const Value* x = &val;
+      for (std::size_t j = 1; x && j < path.items.size(); ++j) x = lookup(*x, path.items[j]->value);
+      return x;
+    };
     Value otmp;
+    if (Scan* s = scan_state(*c, &f)) {
+      if (s->by_field.empty() && s->joinable) {
+        for (std::uint32_t pos = 0; pos < s->members.size(); ++pos) {
+          const Value* x = field(*s->members[pos]);
+          if (!x) continue;
+          if (!x->is_string()) {
+            s->joinable = false;
+            s->by_field.clear();
+            break;
+          }
+          s->by_field[std::string_view(x->as_string())].push_back(pos);
+        }
+      }
+      if (s->joinable) {
+        tick(f.loc);
+        if (s->by_field.empty()) return false;
+        const Value* y = eval_one(other, otmp);
+        if (!y || !y->is_string()) return false;  // only strings equal strings
+        auto hit = s->by_field.find(std::string_view(y->as_string()));
+        if (hit == s->by_field.end()) return false;
+        for (std::uint32_t pos : hit->second) {
+          if (bind(slot, *s->members[pos], [&] { return eval_body(b, i + 2, k); })) return true;
+        }
+        return false;
+      }
+    }
     const Value* y = nullptr;
     bool y_done = false;
     return for_each_member(*c, [&](const Value&, const Value& val) {
       tick(f.loc);
-      const Value* x = &val;
-      for (std::size_t j = 1; x && j < path.items.size(); ++j) x = lookup(*x, path.items[j]->value);
+      const Value* x = field(val);
       if (!x) return false;
       if (!y_done) {
         y = eval_one(other, otmp);
         y_done = true;
       }
       if (!y || *x != *y) return false;
-      return bind(v.slot, val, [&] { return eval_body(b, i + 2, k); });
+      return bind(slot, val, [&] { return eval_body(b, i + 2, k); });
     });
+  }
+
+  // `some v in xs; <test>` where the test reads nothing but `v` and constants and calls only
+  // deterministic builtins (`contains(pe, "$(")` over a template's env list): its verdict for a
+  // member cannot change within the evaluation, so it is remembered per member and the loop,
+  // entered once per request entry, evaluates each member's test once. Verdicts are recorded only
+  // when the test completes, so an error is raised exactly where the plain loop would raise it.
+  bool memo_filter(const Body& b, std::size_t i, Cont k) {
+    const Expr& e = b.exprs[i];
+    const Expr& f = b.exprs[i + 1];
+    const std::size_t slot = static_cast<std::size_t>(e.val->slot);
+    tick(e.loc);
+    Value ctmp;
+    const Value* c = eval_one(*e.coll, ctmp);
+    if (!c) return false;
+    Scan* s = scan_state(*c, &f);
+    if (s && s->verdict_done) {
+      // Every verdict is known: visit the members that pass.
+      for (std::uint32_t pos : s->passing) {
+        tick(f.loc);
+        if (bind(e.val->slot, *s->members[pos], [&] { return eval_body(b, i + 2, k); })) return true;
+      }
+      return false;
+    }
+    if (s && s->verdict.empty()) s->verdict.assign(s->members.size(), 0);
+    std::size_t pos = 0;
+    bool stopped = for_each_member(*c, [&](const Value&, const Value& val) {
+      tick(f.loc);
+      std::int8_t verdict = s ? s->verdict[pos] : 0;
+      frame()[slot] = val;
+      if (verdict == 0) {
+        Value tmp;
+        const Value* r = eval_one(*f.term, tmp);
+        bool holds = r && (!r->is_false() || f.capture);
+        verdict = holds != f.negated ? 1 : 2;
+        if (s) s->verdict[pos] = verdict;
+      }
+      ++pos;
+      bool done = verdict == 1 && eval_body(b, i + 2, k);
+      frame()[slot] = Value();
+      return done;
+    });
+    if (s && !stopped) {
+      for (std::uint32_t p = 0; p < s->verdict.size(); ++p)
+        if (s->verdict[p] == 1) s->passing.push_back(p);
+      s->verdict_done = true;
+    }
+    return stopped;
+  }
+
+  // `x := f(...)` where the call reads nothing but one or two bound locals (and constants) and
+  // calls only deterministic builtins: genpolicy builds a regular expression from a template entry
+  // (`concat("", ["^", replace(pe, ...), "$"])`) once per request entry, so the same few patterns
+  // are rebuilt hundreds of times per decision. The value is remembered per call site and per
+  // identity of the locals' values (shared nodes, pinned by the memo), so a repeat is one hash
+  // lookup. Undefined results are remembered too; errors are not.
+  struct AssignMemo {
+    Value a, b, result;
+  };
+  struct AssignKey {
+    const Term* t;
+    const void* a;
+    const void* b;
+    bool operator==(const AssignKey&) const = default;
+  };
+  struct AssignKeyHash {
+    std::size_t operator()(const AssignKey& k) const noexcept {
+      auto h = [](const void* p) { return std::hash<const void*>{}(p); };
+      return h(k.t) ^ (h(k.a) * 0x9e3779b97f4a7c15ULL) ^ (h(k.b) * 0xc2b2ae3d27d4eb4fULL);
+    }
+  };
+
+  std::optional<bool> memo_assign(const Body& b, std::size_t i, Cont k) {
+    const Expr& e = b.exprs[i];
+    if (e.negated || e.query_level || !e.withs.empty()) return std::nullopt;
+    const Term& lhs = *e.term->items[0];
+    const Term& rhs = *e.term->items[1];
+    if (rhs.kind != TermKind::Call || rhs.op != CallOp::Other || !unbound_var(lhs) || lhs.wildcard) return std::nullopt;
+    if (rhs.vars.empty() || rhs.vars.size() > 2 || !ov_.builtin_mocks.empty()) return std::nullopt;
+    auto [cls, fresh] = pure_assigns_.try_emplace(&rhs, false);
+    if (fresh) cls->second = pure_on(rhs, kNoSlot);
+    if (!cls->second) return std::nullopt;
+    const Value& va = frame()[static_cast<std::size_t>(rhs.vars[0])];
+    const Value& vb = rhs.vars.size() > 1 ? frame()[static_cast<std::size_t>(rhs.vars[1])] : va;
+    if (!va.node_id() || !vb.node_id()) return std::nullopt;  // unbound, or an inline scalar
+    tick(e.loc);
+    AssignKey key{&rhs, va.node_id(), vb.node_id()};
+    auto it = assign_memo_.find(key);
+    if (it == assign_memo_.end()) {
+      Value tmp;
+      const Value* r = eval_one(rhs, tmp);
+      it = assign_memo_.emplace(key, AssignMemo{va, vb, r ? *r : Value()}).first;
+    }
+    const Value& r = it->second.result;
+    if (r.is_undefined()) return false;
+    return bind(lhs.slot, r, [&] { return eval_body(b, i + 1, k); });
+  }
+
+  // Whether test `f` depends on nothing but the local in `slot` (see memo_filter); classified once
+  // per expression and evaluation.
+  bool pure_test(const Expr& f, int slot) {
+    auto [it, fresh] = pure_tests_.try_emplace(&f, false);
+    if (fresh) it->second = pure_on(*f.term, slot);
+    return it->second;
+  }
+  // A term whose variables are the local in `slot` (any local for kNoSlot) and whose calls are
+  // deterministic builtins: its value depends on those locals alone.
+  static bool pure_on(const Term& t, int slot) {
+    switch (t.kind) {
+      case TermKind::Scalar: return true;
+      case TermKind::Var: return slot == kNoSlot ? t.slot >= 0 : t.slot == slot;
+      case TermKind::Call:
+        if (t.func) return false;
+        if (t.op == CallOp::Other) {
+          if (!t.builtin || !t.builtin->deterministic) return false;
+        } else if (t.op != CallOp::Equal && t.op != CallOp::NotEqual && t.op != CallOp::Member) {
+          return false;
+        }
+        [[fallthrough]];
+      case TermKind::Ref:
+      case TermKind::Array:
+      case TermKind::Set:
+      case TermKind::Object:
+        for (const auto& x : t.items)
+          if (!pure_on(*x, slot)) return false;
+        return true;
+      default: return false;  // comprehensions
+    }
   }
 
   bool eval_expr(const Expr& e, Cont k) {
@@ -1437,6 +1645,15 @@ class Evaluator {
   builtins::RegexCache regex_;
   std::map<std::string, Value> memo_;
   std::unordered_map<const void*, StringIndex> string_index_;
+  struct ScanKeyHash {
+    std::size_t operator()(const std::pair<const void*, const Expr*>& p) const noexcept {
+      return std::hash<const void*>{}(p.first) * 31 + std::hash<const void*>{}(p.second);
+    }
+  };
+  std::unordered_map<std::pair<const void*, const Expr*>, Scan, ScanKeyHash> scans_;
+  std::unordered_map<const Expr*, bool> pure_tests_;
+  std::unordered_map<const Term*, bool> pure_assigns_;
+  std::unordered_map<AssignKey, AssignMemo, AssignKeyHash> assign_memo_;
   builtins::BuiltinContext bctx_;
   std::vector<std::string> prints_;
   Value last_value_;

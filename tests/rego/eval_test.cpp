@@ -332,5 +332,74 @@ not_in := [x | some x in ["s1", "zz", "s7"]; not x in strs]
   EXPECT_EQ(eval_json(p, "data.t.not_in"), R"(["zz"])");
 }
 
+
+// Collections of 8+ members scanned by `some x in xs; x.f == y` get a per-evaluation hash index on
+// the field; these pin that it gives the plain scan's solutions in the plain scan's order.
+TEST(RegoEval, EqualityJoinOverLargeCollectionsKeepsScanSemantics) {
+  auto p = compile_ok(R"(package t
+xs := [{"n": "a", "v": 1}, {"n": "b", "v": 2}, {"v": 3}, "str", {"n": "a", "v": 4}, {"n": "c", "v": 5},
+       {"n": "d", "v": 6}, {"n": "e", "v": 7}, {"n": "a", "v": 8}, {"n": "f", "v": 9}]
+nums := [{"k": 1, "v": "i"}, {"k": 1.0, "v": "f"}, {"k": "1", "v": "s"}, {"k": 2, "v": "x"}, {"k": 3, "v": "y"},
+         {"k": 4, "v": "z"}, {"k": 5, "v": "w"}, {"k": 6, "v": "u"}]
+joined := [[q, v] | some q in ["a", "z", "c", "a"]; some x in xs; x.n == q; v := x.v]
+swapped := [v | some x in xs; "a" == x.n; v := x.v]
+first := v if { some x in xs; x.n == "a"; v := x.v; v > 1; v < 5 }
+numeric := [v | some x in nums; x.k == 1; v := x.v]
+not_string := [v | some x in xs; x.n == 1; v := x.v]
+as_set := [x.v | some x in {x | some x in xs; is_object(x)}; x.n == "a"]
+)");
+  EXPECT_EQ(eval_json(p, "data.t.joined"), R"([["a",1],["a",4],["a",8],["c",5],["a",1],["a",4],["a",8]])");
+  EXPECT_EQ(eval_json(p, "data.t.swapped"), "[1,4,8]");
+  EXPECT_EQ(eval_json(p, "data.t.first"), "4");
+  // Numbers compare by value (1 == 1.0), never equal to strings: such fields fall back to the scan.
+  EXPECT_EQ(eval_json(p, "data.t.numeric"), R"(["i","f"])");
+  EXPECT_EQ(eval_json(p, "data.t.not_string"), "[]");
+  EXPECT_EQ(eval_json(p, "data.t.as_set"), "[1,4,8]");
+}
+
+// A test on the loop variable alone (`some x in xs; startswith(x, "a")`) is decided once per member
+// and evaluation; the answers, their order and the errors are those of the plain loop.
+TEST(RegoEval, PureFiltersAreRememberedPerMemberWithTheSameAnswers) {
+  auto p = compile_ok(R"(package t
+xs := ["apple", "bob", "avocado", "cat", "ant", "dog", "axe", "emu", "fig"]
+mixed := array.concat(xs, [7])
+starts(q) := [x | some x in xs; startswith(x, q)]
+twice := [starts("a"), starts("b"), starts("a")]
+negated := [x | some x in xs; not startswith(x, "a")]
+first := x if { some x in xs; startswith(x, "a"); endswith(x, "o") }
+repeated := [n | some y in ["a", "b", "c"]; n := count([x | some x in xs; contains(x, "o")])]
+loose := [x | some x in mixed; startswith(x, "a")]
+)");
+  EXPECT_EQ(eval_json(p, "data.t.twice"),
+            R"([["apple","avocado","ant","axe"],["bob"],["apple","avocado","ant","axe"]])");
+  EXPECT_EQ(eval_json(p, "data.t.negated"), R"(["bob","cat","dog","emu","fig"])");
+  EXPECT_EQ(eval_json(p, "data.t.first"), R"("avocado")");
+  EXPECT_EQ(eval_json(p, "data.t.repeated"), "[3,3,3]");
+  // A member the builtin rejects: undefined for it without strict errors, an error with them.
+  EXPECT_EQ(eval_json(p, "data.t.loose"), R"(["apple","avocado","ant","axe"])");
+  EvalOptions strict;
+  strict.strict_builtin_errors = true;
+  auto r = p->eval("data.t.loose", strict);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_NE(r.error().message().find("startswith: operand 1 must be string"), std::string::npos) << r.error().message();
+}
+
+// `v := f(locals)` with deterministic builtins is remembered per call site and per identity of the
+// locals' values; undefined results stay undefined and non-deterministic calls are not remembered.
+TEST(RegoEval, PureAssignmentsAreRememberedWithTheSameAnswers) {
+  auto p = compile_ok(R"REGO(package t
+pats := ["a$(x)", "b", "c$(x)"]
+build(pe) := r if { r := concat("", ["^", replace(pe, "$(x)", "[0-9]+"), "$"]) }
+ok(e) if { some pe in pats; pattern := concat("", ["^", replace(pe, "$(x)", "[0-9]+"), "$"]); regex.match(pattern, e) }
+hits := [e | some e in ["a1", "b", "c22", "d", "a", "a9"]; ok(e)]
+pairs := [p | some a in ["x", "y"]; some b in ["1", "2"]; p := concat("-", [a, b])]
+nums := [n | some s in ["1", "x", "3", "x"]; n := to_number(s)]
+)REGO");
+  EXPECT_EQ(eval_json(p, "data.t.hits"), R"(["a1","b","c22","a9"])");
+  EXPECT_EQ(eval_json(p, "data.t.pairs"), R"(["x-1","x-2","y-1","y-2"])");
+  EXPECT_EQ(eval_json(p, "[data.t.build(x) | some x in data.t.pats]"), R"(["^a[0-9]+$","^b$","^c[0-9]+$"])");
+  EXPECT_EQ(eval_json(p, "data.t.nums"), "[1,3]");
+}
+
 }  // namespace
 }  // namespace cloister::rego
