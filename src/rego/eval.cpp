@@ -282,13 +282,21 @@ class Evaluator {
       return std::nullopt;
     }
     if (!ov_.builtin_mocks.empty() || !single_valued(*e.coll)) return std::nullopt;
-    const Term& t = *f.term;
-    if (!f.negated && t.kind == TermKind::Call && t.op == CallOp::Equal) {
+    // A run of tests `v.f == y` right after the loop (genpolicy compares several fields of each
+    // template entry with the request's) is answered by one join on all of them.
+    JoinTests tests;
+    for (std::size_t j = i + 1; j < b.exprs.size() && tests.n < JoinTests::kMax; ++j) {
+      const Expr& g = b.exprs[j];
+      if (g.kind != ExprKind::Term || g.negated || !g.withs.empty() || g.query_level || !g.single) break;
+      const Term& t = *g.term;
+      if (t.kind != TermKind::Call || t.op != CallOp::Equal) break;
       int side = is_field_of(*t.items[0], v.slot) ? 0 : is_field_of(*t.items[1], v.slot) ? 1 : -1;
-      if (side >= 0 && is_plain_operand(*t.items[static_cast<std::size_t>(1 - side)])) {
-        return equality_join(b, i, *t.items[static_cast<std::size_t>(side)], *t.items[static_cast<std::size_t>(1 - side)], k);
-      }
+      if (side < 0 || !is_plain_operand(*t.items[static_cast<std::size_t>(1 - side)])) break;
+      tests.path[tests.n] = t.items[static_cast<std::size_t>(side)].get();
+      tests.other[tests.n] = t.items[static_cast<std::size_t>(1 - side)].get();
+      ++tests.n;
     }
+    if (tests.n) return equality_join(b, i, tests, k);
     if (ov_.func_mocks.empty() && pure_test(f, v.slot)) return memo_filter(b, i, k);
     return std::nullopt;
   }
@@ -298,10 +306,12 @@ class Evaluator {
   struct Scan {
     Value coll;
     std::vector<const Value*> members;  // iteration order
-    // Equality join: string field value -> positions of the members having it; `joinable` is false
-    // when some member's field is not a string (then the collection is scanned).
+    // Equality join: the tested string fields (a composite key) -> positions of the members having
+    // them; `joinable` is false when some member's field is not a string (then the collection is
+    // scanned).
+    bool join_built = false;
     bool joinable = true;
-    std::unordered_map<std::string_view, std::vector<std::uint32_t>> by_field;
+    std::unordered_map<std::string, std::vector<std::uint32_t>> by_field;
     // Pure test: 0 not yet evaluated, 1 holds, 2 fails, per position; once a loop has seen every
     // member, the positions that pass.
     std::vector<std::int8_t> verdict;
@@ -325,11 +335,30 @@ class Evaluator {
     return &s;
   }
 
-  // `some v in xs; v.f == y` with `y` a constant, bound local or input path: the members whose
-  // field equals `y` come from a hash index on the field (built once per collection and test, so
-  // each request mount is matched against the template's mounts in O(1), not by a scan); small
-  // collections and non-string fields are scanned, each member tested before `v` is bound.
-  bool equality_join(const Body& b, std::size_t i, const Term& path, const Term& other, Cont k) {
+  // `some v in xs; v.f == y; v.g == z ...` with `y`, `z` constants, bound locals or input paths:
+  // the members whose fields equal them come from a hash index on those fields (built once per
+  // collection and test run, so each request mount is matched against the template's mounts in
+  // O(1), not by a scan). Small collections and non-string fields are scanned instead, each member
+  // tested on the first field before `v` is bound.
+  struct JoinTests {
+    static constexpr std::size_t kMax = 4;
+    std::size_t n = 0;
+    const Term* path[kMax] = {};
+    const Term* other[kMax] = {};
+  };
+  static const Value* field_of(const Value& member, const Term& path) {
+    const Value* x = &member;
+    for (std::size_t j = 1; x && j < path.items.size(); ++j) x = lookup(*x, path.items[j]->value);
+    return x;
+  }
+  // Appends one field to a composite join key; length-prefixed so no two tuples share a key.
+  static void append_key(std::string& key, std::string_view s) {
+    auto n = static_cast<std::uint32_t>(s.size());
+    key.append(reinterpret_cast<const char*>(&n), sizeof n);
+    key.append(s);
+  }
+
+  bool equality_join(const Body& b, std::size_t i, const JoinTests& tests, Cont k) {
     const Expr& e = b.exprs[i];
     const Expr& f = b.exprs[i + 1];
     const int slot = e.val->slot;
@@ -337,46 +366,57 @@ class Evaluator {
     Value ctmp;
     const Value* c = eval_one(*e.coll, ctmp);
     if (!c) return false;
-    auto field = [&](const Value& val) {
-      const Value* x = &val;
-      for (std::size_t j = 1; x && j < path.items.size(); ++j) x = lookup(*x, path.items[j]->value);
-      return x;
-    };
-    Value otmp;
     if (Scan* s = scan_state(*c, &f)) {
-      if (s->by_field.empty() && s->joinable) {
-        for (std::uint32_t pos = 0; pos < s->members.size(); ++pos) {
-          const Value* x = field(*s->members[pos]);
-          if (!x) continue;
-          if (!x->is_string()) {
-            s->joinable = false;
-            s->by_field.clear();
-            break;
+      if (!s->join_built) {
+        s->join_built = true;
+        std::string key;
+        for (std::uint32_t pos = 0; pos < s->members.size() && s->joinable; ++pos) {
+          key.clear();
+          bool all = true;
+          for (std::size_t t = 0; t < tests.n; ++t) {
+            const Value* x = field_of(*s->members[pos], *tests.path[t]);
+            if (!x) {
+              all = false;  // fails that test: never a solution
+              break;
+            }
+            if (!x->is_string()) {
+              s->joinable = false;
+              s->by_field.clear();
+              break;
+            }
+            append_key(key, x->as_string());
           }
-          s->by_field[std::string_view(x->as_string())].push_back(pos);
+          if (all && s->joinable) s->by_field[key].push_back(pos);
         }
       }
       if (s->joinable) {
-        tick(f.loc);
+        for (std::size_t t = 0; t < tests.n; ++t) tick(b.exprs[i + 1 + t].loc);
         if (s->by_field.empty()) return false;
-        const Value* y = eval_one(other, otmp);
-        if (!y || !y->is_string()) return false;  // only strings equal strings
-        auto hit = s->by_field.find(std::string_view(y->as_string()));
+        join_key_.clear();
+        for (std::size_t t = 0; t < tests.n; ++t) {
+          Value otmp;
+          const Value* y = eval_one(*tests.other[t], otmp);
+          if (!y || !y->is_string()) return false;  // only strings equal strings
+          append_key(join_key_, y->as_string());
+        }
+        auto hit = s->by_field.find(join_key_);
         if (hit == s->by_field.end()) return false;
         for (std::uint32_t pos : hit->second) {
-          if (bind(slot, *s->members[pos], [&] { return eval_body(b, i + 2, k); })) return true;
+          if (bind(slot, *s->members[pos], [&] { return eval_body(b, i + 1 + tests.n, k); })) return true;
         }
         return false;
       }
     }
+    const Term& path = *tests.path[0];
+    Value otmp;
     const Value* y = nullptr;
     bool y_done = false;
     return for_each_member(*c, [&](const Value&, const Value& val) {
       tick(f.loc);
-      const Value* x = field(val);
+      const Value* x = field_of(val, path);
       if (!x) return false;
       if (!y_done) {
-        y = eval_one(other, otmp);
+        y = eval_one(*tests.other[0], otmp);
         y_done = true;
       }
       if (!y || *x != *y) return false;
@@ -1652,6 +1692,7 @@ class Evaluator {
   };
   std::unordered_map<std::pair<const void*, const Expr*>, Scan, ScanKeyHash> scans_;
   std::unordered_map<const Expr*, bool> pure_tests_;
+  std::string join_key_;
   std::unordered_map<const Term*, bool> pure_assigns_;
   std::unordered_map<AssignKey, AssignMemo, AssignKeyHash> assign_memo_;
   builtins::BuiltinContext bctx_;

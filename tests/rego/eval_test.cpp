@@ -347,6 +347,10 @@ first := v if { some x in xs; x.n == "a"; v := x.v; v > 1; v < 5 }
 numeric := [v | some x in nums; x.k == 1; v := x.v]
 not_string := [v | some x in xs; x.n == 1; v := x.v]
 as_set := [x.v | some x in {x | some x in xs; is_object(x)}; x.n == "a"]
+ys := [{"a": "1", "b": "x", "v": 1}, {"a": "1", "b": "y", "v": 2}, {"a": "1", "v": 3}, {"a": "2", "b": "x", "v": 4},
+       {"a": "1", "b": "x", "v": 5}, {"a": "12", "b": "x", "v": 6}, {"a": "1", "b": "2x", "v": 7}, {"a": "3", "b": "x", "v": 8}]
+multi := [v | some y in ys; y.a == "1"; y.b == "x"; v := y.v]
+no_collision := [v | some y in ys; y.a == "1"; "2x" == y.b; v := y.v]
 )");
   EXPECT_EQ(eval_json(p, "data.t.joined"), R"([["a",1],["a",4],["a",8],["c",5],["a",1],["a",4],["a",8]])");
   EXPECT_EQ(eval_json(p, "data.t.swapped"), "[1,4,8]");
@@ -355,6 +359,9 @@ as_set := [x.v | some x in {x | some x in xs; is_object(x)}; x.n == "a"]
   EXPECT_EQ(eval_json(p, "data.t.numeric"), R"(["i","f"])");
   EXPECT_EQ(eval_json(p, "data.t.not_string"), "[]");
   EXPECT_EQ(eval_json(p, "data.t.as_set"), "[1,4,8]");
+  // Consecutive field tests join on all fields at once.
+  EXPECT_EQ(eval_json(p, "data.t.multi"), "[1,5]");
+  EXPECT_EQ(eval_json(p, "data.t.no_collision"), "[7]");
 }
 
 // A test on the loop variable alone (`some x in xs; startswith(x, "a")`) is decided once per member
