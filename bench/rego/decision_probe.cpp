@@ -1,9 +1,10 @@
 // A deterministic driver for instruction-count profiling (callgrind) of the benchmark decision:
 // compiles the Kata-shaped policy once, makes one warm-up decision (the policy's regex cache fills),
-// then N more. Run under `valgrind --tool=callgrind --toggle-collect='*probe_decisions*'` so only
+// then N more (`rego_decision_probe N typical`: the common-size request). Run under `valgrind --tool=callgrind --toggle-collect='*probe_decisions*'` so only
 // the N warm decisions are counted; the steady-state cost per decision is the total divided by N.
 #include <cstdio>
 #include <cstdlib>
+#include <string_view>
 
 #include "cloister/rego/rego.h"
 #include "kata_policy.h"
@@ -25,7 +26,9 @@ __attribute__((noinline)) int probe_decisions(const PreparedQuery& q, const Eval
 
 int main(int argc, char** argv) {
   int n = argc > 1 ? std::atoi(argv[1]) : 10;
-  auto w = bench::make_kata_workload();
+  // `typical` as the second argument: the common pod's container instead of the heavy request.
+  bool typical = argc > 2 && std::string_view(argv[2]) == "typical";
+  auto w = bench::make_kata_workload(typical ? bench::KataShape::typical() : bench::KataShape{});
   auto data = parse_json(w.data);
   auto input = parse_json(w.input);
   if (!data || !input) return 2;

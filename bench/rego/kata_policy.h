@@ -15,7 +15,17 @@ struct KataWorkload {
   std::string input;   // JSON: CreateContainerRequest
 };
 
-inline KataWorkload make_kata_workload() {
+// Sizes of the request and of the matching policy_data container template. The default is the
+// heavy case (the request of tens of KB the issue asks for); `typical()` is a common pod's container.
+struct KataShape {
+  int env = 100;
+  int mounts = 60;
+  int annotations = 50;
+  int storages = 20;
+  static KataShape typical() { return {10, 10, 10, 4}; }
+};
+
+inline KataWorkload make_kata_workload(const KataShape& shape = {}) {
   KataWorkload w;
   std::string& p = w.policy;
   p += R"REGO(package agent_policy
@@ -268,10 +278,10 @@ allow_storage(_, s) if {
   for (int c = 0; c < kContainers; ++c) {
     if (c) d += ",";
     d += "{\"name\":" + quote("container-" + std::to_string(c)) + ",\"OCI\":{\"Version\":\"1.1.0\",\"Annotations\":" +
-         annotations(50) + ",\"Process\":{\"Terminal\":false,\"User\":{\"UID\":0,\"GID\":0},\"Args\":[\"/app/server\",\"--port\",\"^[0-9]+$\",\"--verbose\"],\"Env\":" +
-         env_list(100, true) + ",\"Capabilities\":" + caps + ",\"NoNewPrivileges\":false},\"Mounts\":" + mounts(60, true) +
+         annotations(shape.annotations) + ",\"Process\":{\"Terminal\":false,\"User\":{\"UID\":0,\"GID\":0},\"Args\":[\"/app/server\",\"--port\",\"^[0-9]+$\",\"--verbose\"],\"Env\":" +
+         env_list(shape.env, true) + ",\"Capabilities\":" + caps + ",\"NoNewPrivileges\":false},\"Mounts\":" + mounts(shape.mounts, true) +
          ",\"Linux\":{\"Namespaces\":" + namespaces + ",\"MaskedPaths\":" + masked + ",\"ReadonlyPaths\":" + readonly +
-         "}},\"storages\":" + storages(20) + ",\"Extra\":" + extra(false) + "}";
+         "}},\"storages\":" + storages(shape.storages) + ",\"Extra\":" + extra(false) + "}";
   }
   d += "],\"common\":{\"ignored_annotation_prefixes\":[\"io.katacontainers.pkg.\",\"io.kubernetes.cri.sandbox-\"],"
        "\"annotation_patterns\":{\"io.kubernetes.cri.sandbox-id\":\"^[a-z0-9]{64}$\"},"
@@ -285,21 +295,21 @@ allow_storage(_, s) if {
   // The request: container-5 with sandbox-specific values that only regexes admit.
   std::string& in = w.input;
   std::string env = "[";
-  for (int e = 0; e < 100; ++e) {
+  for (int e = 0; e < shape.env; ++e) {
     if (e) env += ",";
     if (e % 10 == 3) env += quote("HOST_IP_" + std::to_string(e) + "=10.0.0." + std::to_string(e));
     else env += quote("VAR_" + std::to_string(e) + "=value-" + std::to_string(e));
   }
   env += ",\"KUBERNETES_SERVICE_HOST=10.96.0.1\",\"KUBERNETES_SERVICE_PORT=443\",\"HOSTNAME=pod-5\"]";
-  std::string ann = annotations(50);
+  std::string ann = annotations(shape.annotations);
   ann.pop_back();
   ann += ",\"io.kubernetes.cri.sandbox-id\":" + quote(std::string(64, 'b')) +
          ",\"io.katacontainers.pkg.oci.bundle_path\":\"/run/containerd/io.containerd.runtime.v2.task/k8s.io/x\"}";
   in = "{\"name\":\"container-5\",\"container_id\":" + quote(std::string(64, 'c')) + ",\"OCI\":{\"Version\":\"1.1.0\",\"Annotations\":" +
        ann + ",\"Process\":{\"Terminal\":false,\"User\":{\"UID\":0,\"GID\":0},\"Args\":[\"/app/server\",\"--port\",\"8080\",\"--verbose\"],\"Env\":" +
-       env + ",\"Capabilities\":" + caps + ",\"NoNewPrivileges\":false},\"Mounts\":" + mounts(60, false) +
+       env + ",\"Capabilities\":" + caps + ",\"NoNewPrivileges\":false},\"Mounts\":" + mounts(shape.mounts, false) +
        ",\"Linux\":{\"Namespaces\":" + namespaces + ",\"MaskedPaths\":" + masked + ",\"ReadonlyPaths\":" + readonly +
-       "},\"Extra\":" + extra(true) + "},\"storages\":" + storages(20) + "}";
+       "},\"Extra\":" + extra(true) + "},\"storages\":" + storages(shape.storages) + "}";
   return w;
 }
 

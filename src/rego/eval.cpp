@@ -848,7 +848,11 @@ class Evaluator {
         break;
       case TermKind::Ref: {
         const Term& h = *t.items[0];
-        if (h.kind == TermKind::Var && h.slot == kDataSlot) break;  // rules and base data: walk_data
+        if (h.kind == TermKind::Var && h.slot == kDataSlot) {
+          const Value* r = nullptr;
+          if (ov_.node_over.empty() && data_direct(t, tmp, r)) return r;
+          break;  // rules and base data in general: walk_data
+        }
         const Value* cur = h.kind == TermKind::Var && h.slot >= 0 ? &frame()[static_cast<std::size_t>(h.slot)] : eval_one(h, tmp);
         if (cur && cur->is_undefined()) return nullptr;
         bool owned = cur == &tmp;
@@ -913,6 +917,64 @@ class Evaluator {
       return true;
     });
     return got ? &tmp : nullptr;
+  }
+
+  // `data.a.b...` with constant keys (policy data read in every request, a rule's value), read
+  // without continuations: walks the rule tree and the base documents together until a rule is
+  // met, evaluates it (cached per evaluation) and looks the rest of the path up in its value.
+  // False when the general walk is needed: a variable key inside the rule tree, or a package
+  // whose rules and data must be merged into one object. Callers check there are no `with`
+  // overrides of rules.
+  bool data_direct(const Term& t, Value& tmp, const Value*& out) {
+    const DataNode* n = P.root.get();
+    const Value* base = ov_.base.is_object() ? &ov_.base : nullptr;
+    std::size_t i = 1;
+    for (; i < t.items.size() && n && !n->has_rules(); ++i) {
+      const Term& e = *t.items[i];
+      if (e.kind != TermKind::Scalar) return false;
+      auto it = n->children.find(e.value);
+      n = it == n->children.end() ? nullptr : it->second.get();
+      base = base && base->is_object() ? base->get(e.value) : nullptr;
+      if (!n && !base) {
+        out = nullptr;
+        return true;
+      }
+    }
+    const Value* cur = base;
+    if (n) {
+      if (!n->has_rules()) return false;  // a package as a whole
+      if (n->is_function) {
+        out = nullptr;
+        return true;
+      }
+      // A base document at a rule's path shadows the rule, as in walk_data.
+      if (!base || base->is_undefined()) {
+        tmp = rule_value(n, t.loc);
+        if (tmp.is_undefined()) {
+          out = nullptr;
+          return true;
+        }
+        cur = &tmp;
+      }
+    }
+    bool owned = cur == &tmp;
+    for (; cur && i < t.items.size(); ++i) {
+      const Term& e = *t.items[i];
+      if (e.kind == TermKind::Scalar) {
+        cur = lookup(*cur, e.value);
+      } else {
+        Value ktmp;
+        const Value* key = eval_one(e, ktmp);
+        cur = key ? lookup(*cur, *key) : nullptr;
+      }
+    }
+    if (cur && owned && cur != &tmp) {
+      Value r = *cur;  // `cur` lives inside `tmp`: copy out before overwriting it
+      tmp = std::move(r);
+      cur = &tmp;
+    }
+    out = cur;
+    return true;
   }
 
   bool eval_term(const Term& t, VCont k) {

@@ -131,13 +131,21 @@ const Value* Value::get(const Value& key) const {
 const Value* Value::get(std::string_view key) const {
   if (kind_ != Kind::Object) return nullptr;
   const auto& e = object_entries();
-  // Small objects (most OCI and policy records): a length test rejects nearly every entry without
-  // touching its bytes, which beats the ordered search's string comparisons.
-  if (e.size() <= 8) {
+  // Small objects (most OCI and policy records): a length test and the last and first bytes
+  // reject nearly every entry without a byte comparison (keys like f0..f11 differ at the end),
+  // which beats the ordered search's string comparisons.
+  if (e.size() <= 16) {
+    const std::size_t n = key.size();
+    if (n == 0) {
+      for (const auto& entry : e)
+        if (entry.first.is_string() && entry.first.as_string().empty()) return &entry.second;
+      return nullptr;
+    }
+    const char first = key[0], last = key[n - 1];
     for (const auto& entry : e) {
       if (!entry.first.is_string()) continue;
       const std::string& s = entry.first.as_string();
-      if (s.size() == key.size() && (key.empty() || (s[0] == key[0] && std::memcmp(s.data(), key.data(), key.size()) == 0)))
+      if (s.size() == n && s[n - 1] == last && s[0] == first && std::memcmp(s.data(), key.data(), n) == 0)
         return &entry.second;
     }
     return nullptr;

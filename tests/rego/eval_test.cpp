@@ -408,5 +408,35 @@ nums := [n | some s in ["1", "x", "3", "x"]; n := to_number(s)]
   EXPECT_EQ(eval_json(p, "data.t.nums"), "[1,3]");
 }
 
+
+// `data.a.b` with constant keys is read directly (rule tree and base documents walked together);
+// these pin that it answers as the general walk does.
+TEST(RegoEval, ConstantDataReferencesAnswerAsTheGeneralWalk) {
+  auto p = compile_ok(R"(package t
+import rego.v1
+obj := {"k": {"n": 1}, "l": [10, 20]}
+f(x) := x
+shadowed := "rule"
+reads := [data.t.obj.k.n, data.t.obj.l[1], data.base.cfg.mode, count(data.base.list)]
+missing := [1 | data.base.nope]
+deep_missing := [1 | data.t.obj.k.zz]
+via_function := [1 | data.t.f]
+shadow := data.t.shadowed
+package_value := data.t.obj == data.t["obj"]
+with_base := m if m := data.base.cfg.mode with data.base.cfg as {"mode": "other"}
+with_rule := m if m := data.t.obj.k with data.t.obj as {"k": "mocked"}
+)",
+                      J(R"({"base": {"cfg": {"mode": "strict"}, "list": [1, 2, 3]}, "t": {"shadowed": "data"}})"));
+  EXPECT_EQ(eval_json(p, "data.t.reads"), R"([1,20,"strict",3])");
+  EXPECT_EQ(eval_json(p, "data.t.missing"), "[]");
+  EXPECT_EQ(eval_json(p, "data.t.deep_missing"), "[]");
+  EXPECT_EQ(eval_json(p, "data.t.via_function"), "[]");
+  EXPECT_EQ(eval_json(p, "data.t.shadow"), R"("data")");
+  EXPECT_EQ(eval_json(p, "data.t.package_value"), "true");
+  EXPECT_EQ(eval_json(p, "data.t.with_base"), R"("other")");
+  EXPECT_EQ(eval_json(p, "data.t.with_rule"), R"("mocked")");
+  EXPECT_EQ(eval_json(p, "data.base"), R"({"cfg":{"mode":"strict"},"list":[1,2,3]})");
+}
+
 }  // namespace
 }  // namespace cloister::rego
