@@ -855,24 +855,7 @@ class Evaluator {
         }
         const Value* cur = h.kind == TermKind::Var && h.slot >= 0 ? &frame()[static_cast<std::size_t>(h.slot)] : eval_one(h, tmp);
         if (cur && cur->is_undefined()) return nullptr;
-        bool owned = cur == &tmp;
-        for (std::size_t i = 1; cur && i < t.items.size(); ++i) {
-          const Term& e = *t.items[i];
-          if (e.kind == TermKind::Scalar) {
-            cur = lookup(*cur, e.value);
-          } else {
-            Value ktmp;
-            const Value* key = eval_one(e, ktmp);
-            cur = key ? lookup(*cur, *key) : nullptr;
-          }
-        }
-        if (!cur) return nullptr;
-        if (owned && cur != &tmp) {
-          Value r = *cur;  // `cur` lives inside `tmp`: copy out before overwriting it
-          tmp = std::move(r);
-          return &tmp;
-        }
-        return cur;
+        return follow_path(cur, t, 1, tmp);
       }
       case TermKind::Call: {
         if (t.op == CallOp::Print || t.op == CallOp::Template || t.op == CallOp::Walk) break;
@@ -957,6 +940,13 @@ class Evaluator {
         cur = &tmp;
       }
     }
+    out = follow_path(cur, t, i, tmp);
+    return true;
+  }
+
+  // Looks up the path items of ref `t` from index `i` on, starting at `cur` (which may be `tmp`);
+  // keys are single-valued. The result points into `cur` or is moved into `tmp`.
+  const Value* follow_path(const Value* cur, const Term& t, std::size_t i, Value& tmp) {
     bool owned = cur == &tmp;
     for (; cur && i < t.items.size(); ++i) {
       const Term& e = *t.items[i];
@@ -973,8 +963,7 @@ class Evaluator {
       tmp = std::move(r);
       cur = &tmp;
     }
-    out = cur;
-    return true;
+    return cur;
   }
 
   bool eval_term(const Term& t, VCont k) {
