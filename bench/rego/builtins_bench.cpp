@@ -14,7 +14,7 @@ using cloister::rego::Value;
 namespace b = cloister::rego::builtins;
 
 struct Caller {
-  std::mt19937_64 rng{1};
+  cloister::rego::builtins::RandomSource rng{1};
   b::RegexCache regex;
   std::map<std::string, Value> memo;
   b::BuiltinContext ctx;

@@ -32,7 +32,7 @@ constexpr const char* kQuery = R"(query Q($id: ID!, $f: F = {n: 2}, $b: Boolean!
 }
 fragment U on User { extra role })";
 struct Caller {
-  std::mt19937_64 rng{1};
+  cloister::rego::builtins::RandomSource rng{1};
   b::RegexCache regex;
   std::map<std::string, Value> memo;
   b::BuiltinContext ctx;

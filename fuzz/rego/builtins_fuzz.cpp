@@ -79,7 +79,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   const b::BuiltinDef* def = b::Registry::standard().find(t.name);
   if (!def) __builtin_trap();  // the table names only registered builtins
-  std::mt19937_64 rng(1);
+  cloister::rego::builtins::RandomSource rng(1);
   b::RegexCache regex;
   std::map<std::string, Value> memo;
   b::BuiltinContext ctx;

@@ -34,7 +34,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::string query = in.substr(0, nul);
   std::string schema = nul == std::string::npos ? std::string() : in.substr(nul + 1);
 
-  std::mt19937_64 rng(1);
+  cloister::rego::builtins::RandomSource rng(1);
   b::RegexCache regex;
   std::map<std::string, Value> memo;
   b::BuiltinContext ctx;

@@ -97,15 +97,15 @@ const Value* lookup(const Value& v, const Value& key) {
 
 class Evaluator {
  public:
-  Evaluator(const Policy::Impl& p, const EvalOptions& o) : P(p), O(o), regex_(&p.regexes) {
+  Evaluator(const Policy::Impl& p, const EvalOptions& o) : P(p), O(o), rng_(o.seed), regex_(&p.regexes) {
     ov_.input = o.input;
     ov_.base = p.data;
     ov_.cache.resize(p.nodes.size());
+    plain_fn_.resize(p.nodes.size());
     if (o.limits.timeout.count() > 0) {
       has_deadline_ = true;
       deadline_ = std::chrono::steady_clock::now() + o.limits.timeout;
     }
-    rng_.seed(o.seed ? o.seed : std::random_device{}());
     bctx_.now_ns = o.now_ns ? *o.now_ns
                             : std::chrono::duration_cast<std::chrono::nanoseconds>(
                                   std::chrono::system_clock::now().time_since_epoch())
@@ -241,6 +241,14 @@ class Evaluator {
     if (t.kind == TermKind::Call && (t.op == CallOp::Eq || t.op == CallOp::Assign)) return 0;
     if (!single_valued(t)) return 0;
     tick(e.loc);
+    if (t.op >= CallOp::Equal && t.kind == TermKind::Call && ov_.builtin_mocks.empty()) {
+      // `a == b`, `a != b`, `a in b`: compared on borrowed operands, no boolean built.
+      Value ta, tb;
+      const Value* a = eval_one(*t.items[0], ta);
+      const Value* b = a ? eval_one(*t.items[1], tb) : nullptr;
+      bool holds = b && (compare_op(t.op, *a, *b) || e.capture);
+      return holds != e.negated ? 1 : -1;
+    }
     Value tmp;
     const Value* v = eval_one(t, tmp);
     bool holds = v && (!v->is_false() || e.capture);
@@ -662,6 +670,10 @@ class Evaluator {
     return ix;
   }
 
+  bool compare_op(CallOp op, const Value& a, const Value& b) {
+    return op == CallOp::Equal ? a == b : op == CallOp::NotEqual ? a != b : member(a, b);
+  }
+
   bool member(const Value& x, const Value& c) {
     switch (c.kind()) {
       case Kind::Set: return c.set_contains(x);
@@ -866,7 +878,7 @@ class Evaluator {
           if (!a) return nullptr;
           const Value* b = eval_one(*t.items[1], tb);
           if (!b) return nullptr;
-          bool r = t.op == CallOp::Equal ? *a == *b : t.op == CallOp::NotEqual ? *a != *b : member(*a, *b);
+          bool r = compare_op(t.op, *a, *b);
           tmp = Value::boolean(r);
           return &tmp;
         }
@@ -1558,7 +1570,65 @@ class Evaluator {
     }
   }
 
+  // Functions whose rules all have plain heads (arguments that are variables or constants, a
+  // constant or implicit `true` value, no `else`): the common shape of policy helpers. A body then
+  // needs only its first solution, so each candidate rule binds its arguments into a fresh frame
+  // and runs its body in a loop, without the continuation chain of the general path.
+  bool plain_function(const DataNode* n) {
+    std::int8_t& c = plain_fn_[static_cast<std::size_t>(n->id)];
+    if (c == 0) {
+      bool plain = true;
+      for (const auto& r : n->rules) {
+        if (!r->elses.empty() || (r->value && r->value->kind != TermKind::Scalar)) plain = false;
+        for (const auto& a : r->args)
+          if (!(a->kind == TermKind::Scalar || (a->kind == TermKind::Var && a->slot >= 0))) plain = false;
+      }
+      c = plain ? 1 : 2;
+    }
+    return c == 1;
+  }
+
+  struct FrameSwap {
+    Evaluator& e;
+    std::vector<Value>* saved;
+    FrameSwap(Evaluator& ev, std::vector<Value>* f) : e(ev), saved(ev.frame_) { ev.frame_ = f; }
+    ~FrameSwap() { e.frame_ = saved; }
+    FrameSwap(const FrameSwap&) = delete;
+    FrameSwap& operator=(const FrameSwap&) = delete;
+  };
+
+  Value plain_function_result(const DataNode* n, std::span<const Value> args) {
+    Value result;
+    for_candidate_rules(n, args, [&](const std::shared_ptr<Rule>& rp) {
+      const Rule& r = *rp;
+      DepthGuard g(*this, r.loc);
+      FrameLease fr(*this, r.nslots);
+      FrameSwap swap(*this, fr.v);
+      std::vector<Value>& f = *fr.v;
+      for (std::size_t i = 0; i < args.size(); ++i) {
+        const Term& p = *r.args[i];
+        if (p.kind == TermKind::Scalar) {
+          if (p.value != args[i]) return false;
+          continue;
+        }
+        Value& cur = f[static_cast<std::size_t>(p.slot)];
+        if (cur.is_undefined()) cur = args[i];
+        else if (cur != args[i]) return false;  // f(x, x): the arguments must agree
+      }
+      if (!eval_body(*r.body, 0, [] { return true; })) return false;
+      const Value v = r.value ? r.value->value : Value::boolean(true);
+      if (result.is_defined() && result != v) {
+        raise("eval_conflict_error", "functions must not produce multiple outputs for same inputs", r.loc);
+      }
+      result = v;
+      return n->early_exit;
+    });
+    if (result.is_undefined() && n->default_rule) result = value_of_default(*n->default_rule);
+    return result;
+  }
+
   Value function_result(const DataNode* n, std::span<const Value> args) {
+    if (plain_function(n)) return plain_function_result(n, args);
     Value result;
     for_candidate_rules(n, args, [&](const std::shared_ptr<Rule>& r) {
       run_function(*r, args, [&](const Rule& which) {
@@ -1732,7 +1802,7 @@ class Evaluator {
   bool has_deadline_ = false;
   std::chrono::steady_clock::time_point deadline_;
   std::size_t depth_ = 0;
-  std::mt19937_64 rng_;
+  builtins::RandomSource rng_;
   builtins::RegexCache regex_;
   std::map<std::string, Value> memo_;
   std::unordered_map<const void*, StringIndex> string_index_;
@@ -1745,6 +1815,7 @@ class Evaluator {
   std::unordered_map<const Expr*, bool> pure_tests_;
   std::string join_key_;
   std::unordered_map<const Term*, bool> pure_assigns_;
+  std::vector<std::int8_t> plain_fn_;  // by DataNode id: 0 unknown, 1 plain_function, 2 not
   std::unordered_map<AssignKey, AssignMemo, AssignKeyHash> assign_memo_;
   builtins::BuiltinContext bctx_;
   std::vector<std::string> prints_;

@@ -52,7 +52,7 @@ class BuiltinCaller {
   }
 
  private:
-  std::mt19937_64 rng_{42};
+  builtins::RandomSource rng_{42};
   builtins::RegexCache regex_;
   std::map<std::string, Value> memo_;
   builtins::BuiltinContext ctx_;

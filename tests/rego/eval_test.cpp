@@ -438,5 +438,30 @@ with_rule := m if m := data.t.obj.k with data.t.obj as {"k": "mocked"}
   EXPECT_EQ(eval_json(p, "data.base"), R"({"cfg":{"mode":"strict"},"list":[1,2,3]})");
 }
 
+
+// Functions with plain heads (variables or constants as arguments, constant values, no else) run
+// each body to its first solution; these pin conflicts, defaults, repeated and constant arguments.
+TEST(RegoEval, PlainFunctionsKeepConflictsDefaultsAndArgumentRules) {
+  auto p = compile_ok(R"(package t
+import rego.v1
+size(x) := "big" if x > 10
+size(x) := "small" if x < 5
+size(x) := "even" if x % 2 == 0
+default kind(_) := "other"
+kind("a") := "letter"
+kind(1) := "number"
+same(x, x) := true
+many(xs) if { some x in xs; x > 2 }
+)");
+  EXPECT_EQ(eval_json(p, "data.t.size(11)"), R"("big")");
+  EXPECT_EQ(eval_json(p, "data.t.size(7)"), "undefined");
+  EXPECT_EQ(eval_json(p, "[data.t.kind(\"a\"), data.t.kind(1), data.t.kind(2)]"), R"(["letter","number","other"])");
+  EXPECT_EQ(eval_json(p, "[data.t.same(1, 1), data.t.same(2, 2.0)]"), "[true,true]");
+  EXPECT_EQ(eval_json(p, "data.t.same(1, 2)"), "undefined");
+  EXPECT_EQ(eval_json(p, "data.t.many([1, 3, 4])"), "true");
+  std::string err = eval_json(p, "data.t.size(12)");
+  EXPECT_NE(err.find("eval_conflict_error"), std::string::npos) << err;
+}
+
 }  // namespace
 }  // namespace cloister::rego

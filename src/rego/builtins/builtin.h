@@ -26,6 +26,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <span>
 #include <string>
@@ -87,11 +88,26 @@ class RegexCache {
   std::unordered_map<std::string, std::shared_ptr<const re2::RE2>> cache_;
 };
 
+// The evaluation's random source, seeded on first use: most evaluations draw nothing, and
+// seeding the Mersenne twister (and asking the OS for a seed) costs more than a small decision.
+class RandomSource {
+ public:
+  explicit RandomSource(std::uint64_t seed = 0) : seed_(seed) {}  // 0: a fresh seed from the OS
+  std::mt19937_64& engine() {
+    if (!engine_) engine_.emplace(seed_ ? seed_ : std::random_device{}());
+    return *engine_;
+  }
+
+ private:
+  std::uint64_t seed_;
+  std::optional<std::mt19937_64> engine_;
+};
+
 // Everything a builtin may read besides its arguments: no globals (STYLE rule 9).
 struct BuiltinContext {
   std::string_view name;        // the builtin being called (set by the evaluator before each call)
   std::int64_t now_ns = 0;      // time.now_ns(): fixed for the whole evaluation
-  std::mt19937_64* rng = nullptr;
+  RandomSource* rng = nullptr;
   RegexCache* regex = nullptr;
   bool strict = false;          // strict builtin errors
   // Per-evaluation memo for non-deterministic builtins whose result OPA fixes per query

@@ -19,7 +19,7 @@ BuiltinResult intn(BuiltinContext& ctx, std::span<const Value> a) {
   }
   if (!ctx.rng) return tl::unexpected(builtin_error(ctx, "no random source in evaluation context"));
   std::uniform_int_distribution<std::int64_t> dist(0, n - 1);
-  Value v = Value::integer(dist(*ctx.rng));
+  Value v = Value::integer(dist(ctx.rng->engine()));
   if (ctx.memo) ctx.memo->emplace(std::move(key), v);
   return v;
 }

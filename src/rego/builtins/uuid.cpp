@@ -22,7 +22,7 @@ BuiltinResult rfc4122(BuiltinContext& ctx, std::span<const Value> a) {
   if (!ctx.rng) return tl::unexpected(builtin_error(ctx, "no random source in evaluation context"));
   unsigned char b[16];
   for (int i = 0; i < 16; i += 8) {
-    std::uint64_t r = (*ctx.rng)();
+    std::uint64_t r = ctx.rng->engine()();
     for (int k = 0; k < 8; ++k) b[i + k] = static_cast<unsigned char>(r >> (8 * k));
   }
   b[6] = static_cast<unsigned char>((b[6] & 0x0F) | 0x40);  // version 4 (RFC 4122 §4.4)
