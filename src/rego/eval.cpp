@@ -326,7 +326,7 @@ class Evaluator {
     bool verdict_done = false;
     std::vector<std::uint32_t> passing;
   };
-  static constexpr std::size_t kScanMin = 8;  // smaller collections are cheaper to scan
+  static constexpr std::size_t kScanMin = 16;  // smaller collections are cheaper to scan
 
   Scan* scan_state(const Value& c, const Expr* test) {
     if (!c.is_collection() || !c.node_id() || c.size() < kScanMin) return nullptr;

@@ -333,22 +333,24 @@ not_in := [x | some x in ["s1", "zz", "s7"]; not x in strs]
 }
 
 
-// Collections of 8+ members scanned by `some x in xs; x.f == y` get a per-evaluation hash index on
+// Collections of 16+ members scanned by `some x in xs; x.f == y` get a per-evaluation hash index on
 // the field; these pin that it gives the plain scan's solutions in the plain scan's order.
 TEST(RegoEval, EqualityJoinOverLargeCollectionsKeepsScanSemantics) {
   auto p = compile_ok(R"(package t
 xs := [{"n": "a", "v": 1}, {"n": "b", "v": 2}, {"v": 3}, "str", {"n": "a", "v": 4}, {"n": "c", "v": 5},
-       {"n": "d", "v": 6}, {"n": "e", "v": 7}, {"n": "a", "v": 8}, {"n": "f", "v": 9}]
-nums := [{"k": 1, "v": "i"}, {"k": 1.0, "v": "f"}, {"k": "1", "v": "s"}, {"k": 2, "v": "x"}, {"k": 3, "v": "y"},
-         {"k": 4, "v": "z"}, {"k": 5, "v": "w"}, {"k": 6, "v": "u"}]
+       {"n": "d", "v": 6}, {"n": "e", "v": 7}, {"n": "a", "v": 8}, {"n": "f", "v": 9}, {"n": "g"}, {"n": "h"},
+       {"n": "i"}, {"n": "j"}, {"n": "k"}, {"n": "l"}, {"n": "m"}]
+nums := array.concat([{"k": 1, "v": "i"}, {"k": 1.0, "v": "f"}, {"k": "1", "v": "s"}],
+                      [{"k": k, "v": "x"} | some k in numbers.range(2, 16)])
 joined := [[q, v] | some q in ["a", "z", "c", "a"]; some x in xs; x.n == q; v := x.v]
 swapped := [v | some x in xs; "a" == x.n; v := x.v]
 first := v if { some x in xs; x.n == "a"; v := x.v; v > 1; v < 5 }
 numeric := [v | some x in nums; x.k == 1; v := x.v]
 not_string := [v | some x in xs; x.n == 1; v := x.v]
 as_set := [x.v | some x in {x | some x in xs; is_object(x)}; x.n == "a"]
-ys := [{"a": "1", "b": "x", "v": 1}, {"a": "1", "b": "y", "v": 2}, {"a": "1", "v": 3}, {"a": "2", "b": "x", "v": 4},
-       {"a": "1", "b": "x", "v": 5}, {"a": "12", "b": "x", "v": 6}, {"a": "1", "b": "2x", "v": 7}, {"a": "3", "b": "x", "v": 8}]
+ys := array.concat([{"a": "1", "b": "x", "v": 1}, {"a": "1", "b": "y", "v": 2}, {"a": "1", "v": 3}, {"a": "2", "b": "x", "v": 4},
+       {"a": "1", "b": "x", "v": 5}, {"a": "12", "b": "x", "v": 6}, {"a": "1", "b": "2x", "v": 7}, {"a": "3", "b": "x", "v": 8}],
+       [{"a": "9", "b": sprintf("%d", [i])} | some i in numbers.range(1, 8)])
 multi := [v | some y in ys; y.a == "1"; y.b == "x"; v := y.v]
 no_collision := [v | some y in ys; y.a == "1"; "2x" == y.b; v := y.v]
 )");
@@ -368,7 +370,8 @@ no_collision := [v | some y in ys; y.a == "1"; "2x" == y.b; v := y.v]
 // and evaluation; the answers, their order and the errors are those of the plain loop.
 TEST(RegoEval, PureFiltersAreRememberedPerMemberWithTheSameAnswers) {
   auto p = compile_ok(R"(package t
-xs := ["apple", "bob", "avocado", "cat", "ant", "dog", "axe", "emu", "fig"]
+xs := ["apple", "bob", "avocado", "cat", "ant", "dog", "axe", "emu", "fig", "gnu", "hen", "ibis", "jay", "kiwi",
+       "lynx", "mule"]
 mixed := array.concat(xs, [7])
 starts(q) := [x | some x in xs; startswith(x, q)]
 twice := [starts("a"), starts("b"), starts("a")]
@@ -379,7 +382,8 @@ loose := [x | some x in mixed; startswith(x, "a")]
 )");
   EXPECT_EQ(eval_json(p, "data.t.twice"),
             R"([["apple","avocado","ant","axe"],["bob"],["apple","avocado","ant","axe"]])");
-  EXPECT_EQ(eval_json(p, "data.t.negated"), R"(["bob","cat","dog","emu","fig"])");
+  EXPECT_EQ(eval_json(p, "data.t.negated"),
+            R"(["bob","cat","dog","emu","fig","gnu","hen","ibis","jay","kiwi","lynx","mule"])");
   EXPECT_EQ(eval_json(p, "data.t.first"), R"("avocado")");
   EXPECT_EQ(eval_json(p, "data.t.repeated"), "[3,3,3]");
   // A member the builtin rejects: undefined for it without strict errors, an error with them.
