@@ -10,6 +10,7 @@
 
 #include "builtins/builtin.h"
 #include "policy.h"
+#include "value_budget.h"
 
 namespace cloister::rego {
 namespace {
@@ -1825,11 +1826,15 @@ class Evaluator {
 }  // namespace
 
 Result<QueryResult> evaluate(const PreparedQuery::Impl& query, const EvalOptions& options) {
+  detail::ValueBudget budget(options.limits.max_memory_bytes);
   try {
     Evaluator ev(*query.policy, options);
     return ev.run(query);
   } catch (const RegoFailure& f) {
     return forward_error(query.policy->to_error(f));
+  } catch (const detail::ValueBudgetExceeded&) {
+    return make_error(Errc::limit_exceeded, "eval_limit_error: memory limit exceeded (values built by the evaluation exceed " +
+                                                std::to_string(options.limits.max_memory_bytes) + " bytes)");
   } catch (const std::bad_alloc&) {
     return make_error(Errc::limit_exceeded, "eval_limit_error: out of memory during evaluation");
   }

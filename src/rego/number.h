@@ -15,6 +15,9 @@ namespace detail {
 struct BigNode : Node {
   mpz_class z;
   explicit BigNode(mpz_class v) : z(std::move(v)) {}
+  std::size_t bytes() const noexcept override {
+    return sizeof *this + mpz_size(z.get_mpz_t()) * sizeof(mp_limb_t);
+  }
 };
 }  // namespace detail
 

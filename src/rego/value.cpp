@@ -8,11 +8,40 @@
 
 #include "builtins/text.h"
 #include "number.h"
+#include "value_budget.h"
 
 namespace cloister::rego {
 
 namespace detail {
-void node_destroy(const Node* n) noexcept { delete n; }
+namespace {
+thread_local ValueBudget* tl_budget = nullptr;
+}  // namespace
+
+ValueBudget::ValueBudget(std::size_t limit) noexcept {
+  if (limit == 0) return;
+  installed_ = true;
+  limit_ = static_cast<std::int64_t>(limit);
+  prev_ = tl_budget;
+  tl_budget = this;
+}
+ValueBudget::~ValueBudget() {
+  if (installed_) tl_budget = prev_;
+}
+void ValueBudget::charge(std::size_t bytes) {
+  ValueBudget* b = tl_budget;
+  if (!b) return;
+  b->live_ += static_cast<std::int64_t>(bytes);
+  if (b->live_ > b->peak_) b->peak_ = b->live_;
+  if (b->live_ > b->limit_) throw ValueBudgetExceeded();
+}
+void ValueBudget::credit(std::size_t bytes) noexcept {
+  if (ValueBudget* b = tl_budget) b->live_ -= static_cast<std::int64_t>(bytes);
+}
+
+void node_destroy(const Node* n) noexcept {
+  if (tl_budget) ValueBudget::credit(n->bytes());
+  delete n;
+}
 const std::string kEmptyString;
 const std::vector<Value> kEmptyVec;
 const std::vector<std::pair<Value, Value>> kEmptyEntries;
@@ -63,7 +92,13 @@ Value Value::floating(double d) {
   v.d_ = d;
   return v;
 }
-Value Value::from_big_node(detail::BigNode* n) { return heap(Kind::Number, NumRep::Big, n); }
+// Every node is created here; `v` owns it before the charge, so a charge over the limit frees it.
+static Value charged(Value v, const detail::Node* n) {
+  detail::ValueBudget::charge(n->bytes());
+  return v;
+}
+
+Value Value::from_big_node(detail::BigNode* n) { return charged(heap(Kind::Number, NumRep::Big, n), n); }
 
 Result<Value> Value::number_from_string(std::string_view text) {
   if (text.empty()) return make_error(Errc::parse, "empty number");
@@ -87,15 +122,20 @@ Result<Value> Value::number_from_string(std::string_view text) {
   return floating(d);
 }
 
-Value Value::string(std::string s) { return heap(Kind::String, NumRep::Int, new detail::StringNode(std::move(s))); }
+Value Value::string(std::string s) {
+  auto* n = new detail::StringNode(std::move(s));
+  return charged(heap(Kind::String, NumRep::Int, n), n);
+}
 Value Value::array(std::vector<Value> items) {
-  return heap(Kind::Array, NumRep::Int, new detail::ArrayNode(std::move(items)));
+  auto* n = new detail::ArrayNode(std::move(items));
+  return charged(heap(Kind::Array, NumRep::Int, n), n);
 }
 Value Value::set(std::vector<Value> items) {
   std::sort(items.begin(), items.end(), ValueLess{});
   items.erase(std::unique(items.begin(), items.end(), [](const Value& a, const Value& b) { return a == b; }),
               items.end());
-  return heap(Kind::Set, NumRep::Int, new detail::SetNode(std::move(items)));
+  auto* n = new detail::SetNode(std::move(items));
+  return charged(heap(Kind::Set, NumRep::Int, n), n);
 }
 Value Value::object(std::vector<std::pair<Value, Value>> entries) {
   std::stable_sort(entries.begin(), entries.end(),
@@ -103,7 +143,8 @@ Value Value::object(std::vector<std::pair<Value, Value>> entries) {
   entries.erase(std::unique(entries.begin(), entries.end(),
                             [](const auto& a, const auto& b) { return a.first == b.first; }),
                 entries.end());
-  return heap(Kind::Object, NumRep::Int, new detail::ObjectNode(std::move(entries)));
+  auto* n = new detail::ObjectNode(std::move(entries));
+  return charged(heap(Kind::Object, NumRep::Int, n), n);
 }
 Value Value::empty_array() { return array({}); }
 Value Value::empty_object() { return object({}); }

@@ -41,6 +41,9 @@ struct EvalLimits {
   // Native stack the evaluator may use (it recurses per nested expression); beyond it the
   // evaluation fails with eval_limit_error instead of overflowing the thread's stack.
   std::size_t max_stack_bytes = 2 * 1024 * 1024;
+  // Bytes of values (strings, arrays, objects, sets, big numbers) built by the evaluation and
+  // alive at once; 0 = unlimited. Inputs and policy data do not count.
+  std::size_t max_memory_bytes = std::size_t{1} << 30;
 };
 
 struct EvalOptions {

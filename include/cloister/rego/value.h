@@ -33,6 +33,8 @@ namespace detail {
 struct Node {
   mutable std::atomic<std::uint32_t> refs{1};
   virtual ~Node() = default;
+  // Heap bytes the node holds (itself and its buffers), for per-evaluation memory limits.
+  virtual std::size_t bytes() const noexcept = 0;
 };
 struct BigNode;
 struct StringNode;
@@ -184,18 +186,24 @@ namespace detail {
 struct StringNode : Node {
   std::string s;
   explicit StringNode(std::string v) : s(std::move(v)) {}
+  std::size_t bytes() const noexcept override { return sizeof *this + s.capacity(); }
 };
 struct ArrayNode : Node {
   std::vector<Value> items;
   explicit ArrayNode(std::vector<Value> v) : items(std::move(v)) {}
+  std::size_t bytes() const noexcept override { return sizeof *this + items.capacity() * sizeof(Value); }
 };
 struct ObjectNode : Node {
   std::vector<std::pair<Value, Value>> entries;
   explicit ObjectNode(std::vector<std::pair<Value, Value>> v) : entries(std::move(v)) {}
+  std::size_t bytes() const noexcept override {
+    return sizeof *this + entries.capacity() * sizeof(std::pair<Value, Value>);
+  }
 };
 struct SetNode : Node {
   std::vector<Value> items;
   explicit SetNode(std::vector<Value> v) : items(std::move(v)) {}
+  std::size_t bytes() const noexcept override { return sizeof *this + items.capacity() * sizeof(Value); }
 };
 }  // namespace detail
 
