@@ -7,6 +7,7 @@
 
 #include "builtins/builtin.h"
 #include "parser.h"
+#include "metadata.h"
 #include "policy.h"
 
 namespace cloister::rego {
@@ -1237,6 +1238,7 @@ Result<std::shared_ptr<const Policy>> Policy::compile(const std::vector<ModuleSo
       }
     }
     check_recursion(*p);
+    resolve_metadata(*p);
     for (DataNode* n : p->nodes) {
       if (n->rules.empty()) continue;
       bool same = true;

@@ -17,7 +17,8 @@
 //                      semver, graph, uuid, json, net, crypto, jwt, time, rand, jsonschema, template
 //   unsupported:       http.send, net.lookup_ip_addr, opa.runtime, providers.aws.sign_req are
 //                      registered as deliberately unsupported: calls fail to compile, saying why.
-//   to do:             rego.metadata.*, rego.parse_module.
+//   metadata:          rego.metadata.chain/rule (values folded in by the compiler: src/rego/metadata.cpp)
+//   to do:             rego.parse_module.
 // The evaluator itself implements the relational and control builtins that need it: print, walk,
 // template strings, and the unification/assignment operators (eq, assign).
 #pragma once
@@ -138,6 +139,9 @@ class Registry {
  private:
   std::unordered_map<std::string, BuiltinDef> defs_;
 };
+
+// YAML text as a value (sigs.k8s.io/yaml semantics, as yaml.unmarshal); encoding.cpp.
+Result<Value> yaml_to_value(const std::string& text);
 
 // ---- error helpers (messages in OPA's formats) ----
 

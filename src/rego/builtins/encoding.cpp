@@ -421,6 +421,8 @@ BuiltinResult urlquery_decode_object(BuiltinContext& ctx, std::span<const Value>
 
 }  // namespace
 
+Result<Value> yaml_to_value(const std::string& text) { return parse_yaml(text); }
+
 void register_encoding(Registry& r) {
   r.add({"base64.encode", 1, base64_encode});
   r.add({"base64.decode", 1, base64_decode});

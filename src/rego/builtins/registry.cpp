@@ -34,6 +34,7 @@ namespace cloister::rego::builtins {
   X(jsonschema)                           \
   X(template)                             \
   X(graphql)                              \
+  X(metadata)                             \
   X(unsupported)
 
 #define CLOISTER_REGO_DECLARE(family) void register_##family(Registry& r);
