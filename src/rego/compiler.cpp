@@ -11,6 +11,10 @@
 
 namespace cloister::rego {
 
+// Name tests compare against string_view literals: the length check rejects most names without a
+// strlen or memcmp (the resolver makes ~20,000 of them on the Kata policy).
+using std::string_view_literals::operator""sv;
+
 std::string Policy::Impl::where(const Loc& l) const {
   std::string f = l.file < files.size() ? files[l.file] : std::string("query");
   return f + ":" + std::to_string(l.line);
@@ -19,8 +23,8 @@ std::string Policy::Impl::where(const Loc& l) const {
 Error Policy::Impl::to_error(const RegoFailure& f) const {
   std::string msg = (f.has_loc ? where(f.loc) + ": " : std::string()) + f.code + ": " + f.message;
   Errc ec = Errc::invalid_argument;
-  if (f.code == "rego_parse_error") ec = Errc::parse;
-  else if (f.code == "eval_limit_error") ec = Errc::limit_exceeded;
+  if (f.code == "rego_parse_error"sv) ec = Errc::parse;
+  else if (f.code == "eval_limit_error"sv) ec = Errc::limit_exceeded;
   else if (f.code.rfind("eval_", 0) == 0) ec = Errc::failed_precondition;
   return Error(ec, msg);
 }
@@ -31,42 +35,42 @@ namespace {
   throw RegoFailure{std::move(code), std::move(msg), loc, true};
 }
 
-TermP clone(const TermP& t);
-std::shared_ptr<Body> clone_body(const std::shared_ptr<Body>& b) {
+TermP clone(NodeArena* a, const TermP& t);
+std::shared_ptr<Body> clone_body(NodeArena* a, const std::shared_ptr<Body>& b) {
   if (!b) return nullptr;
-  auto out = std::make_shared<Body>(*b);
+  auto out = make_node<Body>(a, *b);
   for (auto& e : out->exprs) {
-    if (e.term) e.term = clone(e.term);
-    for (auto& v : e.vars) v = clone(v);
-    if (e.key) e.key = clone(e.key);
-    if (e.val) e.val = clone(e.val);
-    if (e.coll) e.coll = clone(e.coll);
-    e.body = clone_body(e.body);
+    if (e.term) e.term = clone(a, e.term);
+    for (auto& v : e.vars) v = clone(a, v);
+    if (e.key) e.key = clone(a, e.key);
+    if (e.val) e.val = clone(a, e.val);
+    if (e.coll) e.coll = clone(a, e.coll);
+    e.body = clone_body(a, e.body);
     for (auto& w : e.withs) {
-      w.target = clone(w.target);
-      w.value = clone(w.value);
+      w.target = clone(a, w.target);
+      w.value = clone(a, w.value);
     }
   }
   return out;
 }
-TermP clone(const TermP& t) {
+TermP clone(NodeArena* a, const TermP& t) {
   if (!t) return nullptr;
-  auto c = std::make_shared<Term>(*t);
-  for (auto& i : c->items) i = clone(i);
-  c->head = clone(c->head);
-  c->head2 = clone(c->head2);
-  c->body = clone_body(c->body);
+  auto c = make_node<Term>(a, *t);
+  for (auto& i : c->items) i = clone(a, i);
+  c->head = clone(a, c->head);
+  c->head2 = clone(a, c->head2);
+  c->body = clone_body(a, c->body);
   return c;
 }
-std::shared_ptr<Rule> clone_rule(const Rule& r) {
-  auto c = std::make_shared<Rule>(r);
-  c->ref = clone(r.ref);
-  for (auto& a : c->args) a = clone(a);
-  c->key = clone(r.key);
-  c->value = clone(r.value);
-  c->body = clone_body(r.body);
+std::shared_ptr<Rule> clone_rule(NodeArena* a, const Rule& r) {
+  auto c = make_node<Rule>(a, r);
+  c->ref = clone(a, r.ref);
+  for (auto& x : c->args) x = clone(a, x);
+  c->key = clone(a, r.key);
+  c->value = clone(a, r.value);
+  c->body = clone_body(a, r.body);
   c->elses.clear();
-  for (const auto& e : r.elses) c->elses.push_back(clone_rule(*e));
+  for (const auto& e : r.elses) c->elses.push_back(clone_rule(a, *e));
   return c;
 }
 
@@ -86,8 +90,8 @@ struct Scope {
 
 class Resolver {
  public:
-  Resolver(Policy::Impl& p, const Module* mod, const std::set<std::string>* pkg_rules)
-      : p_(p), mod_(mod), pkg_rules_(pkg_rules) {
+  Resolver(Policy::Impl& p, NodeArena* arena, const Module* mod, const std::set<std::string>* pkg_rules)
+      : p_(p), arena_(arena), mod_(mod), pkg_rules_(pkg_rules) {
     scope_parent_.push_back(-1);
   }
 
@@ -120,36 +124,36 @@ class Resolver {
   // A name that is not a local: the roots, imports, rules of the package.
   // Whether `name` resolves outside the locals, without building the reference.
   bool is_global(const std::string& name) const {
-    if (name == "input" || name == "data") return true;
+    if (name == "input"sv || name == "data"sv) return true;
     if (!mod_) return false;
     for (const auto& imp : mod_->imports) {
-      if (imp.path[0] != "data" && imp.path[0] != "input") continue;
+      if (imp.path[0] != "data"sv && imp.path[0] != "input"sv) continue;
       if ((imp.alias.empty() ? imp.path.back() : imp.alias) == name) return true;
     }
     return pkg_rules_ && pkg_rules_->count(name);
   }
 
   TermP global(const std::string& name, const Loc& loc) {
-    if (name == "input" || name == "data") {
-      auto t = std::make_shared<Term>();
+    if (name == "input"sv || name == "data"sv) {
+      auto t = make_node<Term>(arena_);
       t->kind = TermKind::Var;
       t->name = name;
       t->loc = loc;
-      t->slot = name == "input" ? kInputSlot : kDataSlot;
+      t->slot = name == "input"sv ? kInputSlot : kDataSlot;
       return t;
     }
     if (mod_) {
       for (const auto& imp : mod_->imports) {
-        if (imp.path[0] != "data" && imp.path[0] != "input") continue;
+        if (imp.path[0] != "data"sv && imp.path[0] != "input"sv) continue;
         std::string alias = imp.alias.empty() ? imp.path.back() : imp.alias;
         if (alias != name) continue;
         if (imp.path.size() == 1) return global(imp.path[0], loc);
-        auto r = std::make_shared<Term>();
+        auto r = make_node<Term>(arena_);
         r->kind = TermKind::Ref;
         r->loc = loc;
         r->items.push_back(global(imp.path[0], loc));
         for (std::size_t i = 1; i < imp.raw.size(); ++i) {
-          auto s = std::make_shared<Term>();
+          auto s = make_node<Term>(arena_);
           s->kind = TermKind::Scalar;
           s->value = imp.raw[i];
           s->ground = true;
@@ -159,18 +163,18 @@ class Resolver {
         return r;
       }
       if (pkg_rules_ && pkg_rules_->count(name)) {
-        auto r = std::make_shared<Term>();
+        auto r = make_node<Term>(arena_);
         r->kind = TermKind::Ref;
         r->loc = loc;
         r->items.push_back(global("data", loc));
         for (const auto& seg : mod_->package) {
-          auto s = std::make_shared<Term>();
+          auto s = make_node<Term>(arena_);
           s->kind = TermKind::Scalar;
           s->value = seg;
           s->ground = true;
           r->items.push_back(s);
         }
-        auto s = std::make_shared<Term>();
+        auto s = make_node<Term>(arena_);
         s->kind = TermKind::Scalar;
         s->value = Value::string(name);
         s->ground = true;
@@ -231,7 +235,7 @@ class Resolver {
   }
 
   static bool is_assign(const Term& t) {
-    return t.kind == TermKind::Call && t.name == "assign" && t.items.size() == 2;
+    return t.kind == TermKind::Call && t.name == "assign"sv && t.items.size() == 2;
   }
 
   // OPA evaluates references with variables in call arguments before the call: f(xs[i]) becomes
@@ -243,16 +247,16 @@ class Resolver {
   }
   void extract_refs(TermP& t, std::vector<Expr>& pre, const Loc& loc) {
     if (t->kind == TermKind::Call) {
-      if (t->name == "print" || t->name == "internal.template_string") return;
+      if (t->name == "print"sv || t->name == "internal.template_string"sv) return;
       for (auto& a : t->items) {
-        if (a->kind == TermKind::Ref && has_var_path(*a) && t->name != "eq" && t->name != "assign") {
+        if (a->kind == TermKind::Ref && has_var_path(*a) && t->name != "eq"sv && t->name != "assign"sv) {
           std::string name = "$r" + std::to_string(fresh_++);
-          auto v1 = std::make_shared<Term>();
+          auto v1 = make_node<Term>(arena_);
           v1->kind = TermKind::Var;
           v1->name = name;
           v1->loc = a->loc;
-          auto v2 = std::make_shared<Term>(*v1);
-          auto eq = std::make_shared<Term>();
+          auto v2 = make_node<Term>(arena_, *v1);
+          auto eq = make_node<Term>(arena_);
           eq->kind = TermKind::Call;
           eq->name = "eq";
           eq->loc = a->loc;
@@ -426,7 +430,7 @@ class Resolver {
       fail("rego_compile_error", "with keyword target must reference existing input, data, or a function", w.loc);
     }
     const std::string& root = names[0];
-    if (root == "input") {
+    if (root == "input"sv) {
       w.is_input = true;
       w.path = rest;
       return;
@@ -437,7 +441,7 @@ class Resolver {
       if (r.is_string()) dotted += "." + r.as_string();
       else all_str = false;
     }
-    if (root == "data") {
+    if (root == "data"sv) {
       DataNode* n = find_node(rest);
       if (n && n->is_function) {
         w.func = n;
@@ -474,7 +478,7 @@ class Resolver {
         w.builtin = b;
         return;
       }
-      if (dotted == "print" || dotted == "walk") {
+      if (dotted == "print"sv || dotted == "walk"sv) {
         fail("rego_compile_error", "with keyword cannot replace " + dotted, w.loc);
       }
     }
@@ -571,7 +575,7 @@ class Resolver {
       std::reverse(entries.begin(), entries.end());
       v = Value::object(std::move(entries));
     }
-    auto c = std::make_shared<Term>();
+    auto c = make_node<Term>(arena_);
     c->kind = TermKind::Scalar;
     c->loc = t->loc;
     c->value = std::move(v);
@@ -605,13 +609,13 @@ class Resolver {
 
   void resolve_call(TermP& t, Scope& s) {
     const std::string& name = t->name;
-    t->op = name == "eq"                           ? CallOp::Eq
-            : name == "assign"                     ? CallOp::Assign
-            : name == "print"                      ? CallOp::Print
-            : name == "internal.template_string"   ? CallOp::Template
-            : name == "walk"                       ? CallOp::Walk
+    t->op = name == "eq"sv                           ? CallOp::Eq
+            : name == "assign"sv                     ? CallOp::Assign
+            : name == "print"sv                      ? CallOp::Print
+            : name == "internal.template_string"sv   ? CallOp::Template
+            : name == "walk"sv                       ? CallOp::Walk
                                                    : CallOp::Other;
-    if (name == "eq" || name == "assign") {
+    if (name == "eq"sv || name == "assign"sv) {
       for (auto& i : t->items) resolve(i, s);
       collect_vars(t);
       return;
@@ -633,7 +637,7 @@ class Resolver {
     }
     std::vector<Value> path;
     bool user = false;
-    if (first == "data") {
+    if (first == "data"sv) {
       user = true;
       for (std::size_t i = 1; i < segs.size(); ++i) path.push_back(Value::string(segs[i]));
     } else if (auto g = is_global(first) ? global(first, t->loc) : nullptr;
@@ -656,12 +660,12 @@ class Resolver {
       }
     }
     if (!t->func) {
-      if (name == "print" || name == "internal.template_string") {
+      if (name == "print"sv || name == "internal.template_string"sv) {
         for (auto& i : t->items) resolve(i, s);
         collect_vars(t);
         return;
       }
-      if (name == "walk") {
+      if (name == "walk"sv) {
         arity = 1;
       } else {
         const auto* b = builtins::Registry::standard().find(name);
@@ -669,20 +673,20 @@ class Resolver {
         if (b->unsupported) fail("rego_type_error", "unsupported builtin " + name + ": " + b->unsupported, t->loc);
         t->builtin = b;
         arity = b->arity;
-        if (name == "equal") t->op = CallOp::Equal;
-        else if (name == "neq") t->op = CallOp::NotEqual;
-        else if (name == "internal.member_2") t->op = CallOp::Member;
+        if (name == "equal"sv) t->op = CallOp::Equal;
+        else if (name == "neq"sv) t->op = CallOp::NotEqual;
+        else if (name == "internal.member_2"sv) t->op = CallOp::Member;
       }
     }
     if (arity >= 0 && static_cast<int>(nargs) == arity + 1) {
       // f(a, out): the last argument receives the result (OPA's output-argument form).
       auto out = t->items.back();
       t->items.pop_back();
-      auto eq = std::make_shared<Term>();
+      auto eq = make_node<Term>(arena_);
       eq->kind = TermKind::Call;
       eq->name = "eq";
       eq->loc = t->loc;
-      auto callt = std::make_shared<Term>(*t);
+      auto callt = make_node<Term>(arena_, *t);
       eq->items = {out, callt};
       t = eq;
       resolve_call(t, s);
@@ -767,7 +771,7 @@ class Resolver {
         for (std::size_t i = 0; i < t.items.size(); ++i) collect(*t.items[i], i % 2 == 1 && out_mode, needs, binds);
         return;
       case TermKind::Call:
-        if (t.name == "eq") {
+        if (t.name == "eq"sv) {
           for (const auto& i : t.items) collect(*i, true, needs, binds);
           return;
         }
@@ -804,10 +808,10 @@ class Resolver {
       }
       case ExprKind::Term: {
         const Term& t = *e.term;
-        if (t.kind == TermKind::Call && (t.name == "eq" || t.name == "assign")) {
+        if (t.kind == TermKind::Call && (t.name == "eq"sv || t.name == "assign"sv)) {
           const Term& a = *t.items[0];
           const Term& b = *t.items[1];
-          if (t.name == "assign") {
+          if (t.name == "assign"sv) {
             collect(a, true, io.needs, io.lhs_out);
             collect(b, false, io.needs, io.rhs_out);
             io.binds = io.lhs_out;
@@ -961,6 +965,7 @@ class Resolver {
   const std::set<std::string>* skip_ = nullptr;
   int fresh_ = 0;
   Policy::Impl& p_;
+  NodeArena* arena_;
   const Module* mod_;
   const std::set<std::string>* pkg_rules_;
   std::vector<std::string> slot_names_;
@@ -997,22 +1002,22 @@ void split_head(Rule& r, const std::vector<Value>& package) {
 
 // f($"{x}") := 1 if { x := ... }: an argument that is not a pattern (template, call, reference) is
 // computed after the body and compared with the actual argument, as OPA rewrites it.
-void hoist_function_args(Rule& r) {
+void hoist_function_args(NodeArena* arena, Rule& r) {
   for (std::size_t i = 0; i < r.args.size(); ++i) {
     TermP& a = r.args[i];
     if (a->kind != TermKind::Call && a->kind != TermKind::Ref && a->kind != TermKind::ArrayCompr &&
         a->kind != TermKind::SetCompr && a->kind != TermKind::ObjectCompr) {
       continue;
     }
-    auto v = std::make_shared<Term>();
+    auto v = make_node<Term>(arena);
     v->kind = TermKind::Var;
     v->name = "$arg" + std::to_string(i);
     v->loc = a->loc;
-    auto eq = std::make_shared<Term>();
+    auto eq = make_node<Term>(arena);
     eq->kind = TermKind::Call;
     eq->name = "eq";
     eq->loc = a->loc;
-    eq->items = {std::make_shared<Term>(*v), a};
+    eq->items = {make_node<Term>(arena, *v), a};
     Expr e;
     e.kind = ExprKind::Term;
     e.loc = a->loc;
@@ -1023,8 +1028,8 @@ void hoist_function_args(Rule& r) {
 }
 
 void compile_rule(Policy::Impl& p, Rule& r, const Module& mod, const std::set<std::string>& pkg_rules) {
-  if (r.kind == RuleKind::Function) hoist_function_args(r);
-  Resolver res(p, &mod, &pkg_rules);
+  if (r.kind == RuleKind::Function) hoist_function_args(&p.arena, r);
+  Resolver res(p, &p.arena, &mod, &pkg_rules);
   Scope top = res.child(nullptr);
   // Function arguments are patterns bound on entry.
   for (auto& a : r.args) {
@@ -1176,6 +1181,7 @@ Result<std::shared_ptr<const Policy>> Policy::compile(const std::vector<ModuleSo
   ParseOptions po;
   po.v0 = options.v0;
   po.max_depth = options.max_depth;
+  po.arena = &p->arena;
   for (const auto& m : modules) {
     auto idx = static_cast<std::uint32_t>(p->files.size());
     p->files.push_back(m.name);
@@ -1198,8 +1204,8 @@ Result<std::shared_ptr<const Policy>> Policy::compile(const std::vector<ModuleSo
       ensure_node(*p, m.package);  // an empty package is still a defined (empty) document
       for (auto& r : m.rules) {
         // Head terms shared with a sibling would be resolved twice with different slots.
-        if (r->shares_head) r = clone_rule(*r);
-        for (auto& e : r->elses) e = clone_rule(*e);
+        if (r->shares_head) r = clone_rule(&p->arena, *r);
+        for (auto& e : r->elses) e = clone_rule(&p->arena, *e);
         r->module = mi;
         split_head(*r, m.package);
         DataNode* n = ensure_node(*p, r->path);
@@ -1292,14 +1298,15 @@ Result<PreparedQuery> compile_query(const std::shared_ptr<const Policy::Impl>& p
   ParseOptions po;
   po.v0 = false;
   po.max_depth = policy->options.max_depth;
+  auto impl = std::make_shared<PreparedQuery::Impl>();
+  po.arena = &impl->arena;
   auto body = parse_query("query", static_cast<std::uint32_t>(policy->files.size()), text, po);
   if (!body) return forward_error(body.error());
-  auto impl = std::make_shared<PreparedQuery::Impl>();
   impl->policy = policy;
   impl->body = *body;
   try {
     // Queries resolve names against no package: bare names are variables.
-    Resolver res(const_cast<Policy::Impl&>(*policy), nullptr, nullptr);
+    Resolver res(const_cast<Policy::Impl&>(*policy), &impl->arena, nullptr, nullptr);
     Scope top = res.child(nullptr);
     res.resolve_body(*impl->body, top);
     // As OPA's query compiler does (x = term), a query expression that is a plain term yields its

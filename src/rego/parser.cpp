@@ -3,6 +3,10 @@
 #include <set>
 
 namespace cloister::rego {
+
+// Name tests compare against string_view literals: the length check rejects most names without a
+// strlen or memcmp (the resolver makes ~20,000 of them on the Kata policy).
+using std::string_view_literals::operator""sv;
 namespace {
 
 enum class Tok : std::uint8_t {
@@ -280,10 +284,10 @@ class Parser {
       for (auto& p : pkg) m.package.push_back(p);
       while (is_word("import")) m.imports.push_back(import());
       for (const auto& imp : m.imports) {
-        if (imp.path.size() == 2 && imp.path[0] == "rego" && imp.path[1] == "v1") {
+        if (imp.path.size() == 2 && imp.path[0] == "rego"sv && imp.path[1] == "v1"sv) {
           enable_all_keywords();
           m.v1 = true;
-        } else if (imp.path.size() >= 2 && imp.path[0] == "future" && imp.path[1] == "keywords") {
+        } else if (imp.path.size() >= 2 && imp.path[0] == "future"sv && imp.path[1] == "keywords"sv) {
           if (imp.path.size() == 2) enable_all_keywords();
           else keyword_enable(imp.path[2]);
         }
@@ -302,7 +306,7 @@ class Parser {
   Result<std::shared_ptr<Body>> query() {
     try {
       lex();
-      auto b = std::make_shared<Body>();
+      auto b = node<Body>();
       b->loc = loc(cur());
       while (cur().t != Tok::Eof) {
         b->exprs.push_back(literal());
@@ -328,18 +332,18 @@ class Parser {
       if (is_stmt_word("with")) {
         Expr e;
         e.loc = t->loc;
-        auto v = std::make_shared<Term>();
+        auto v = node<Term>();
         v->kind = TermKind::Var;
         v->name = "$t";
         v->loc = t->loc;
         e.term = call("eq", {v, t}, t->loc);
         withs(e);
-        auto c = std::make_shared<Term>();
+        auto c = node<Term>();
         c->kind = TermKind::ArrayCompr;
         c->name = "$template";
         c->loc = t->loc;
-        c->head = std::make_shared<Term>(*v);
-        c->body = std::make_shared<Body>();
+        c->head = node<Term>(*v);
+        c->body = node<Body>();
         c->body->loc = t->loc;
         c->body->exprs.push_back(std::move(e));
         t = c;
@@ -400,17 +404,17 @@ class Parser {
   bool is_kw(std::string_view w) const { return is_word(w) && keyword_on(w) && !ref_follows(); }
   // The four future keywords, switched on by v1 or by imports (no allocation: checked per token).
   bool keyword_on(std::string_view w) const {
-    if (w == "in") return kw_[0];
-    if (w == "contains") return kw_[1];
-    if (w == "if") return kw_[2];
-    if (w == "every") return kw_[3];
+    if (w == "in"sv) return kw_[0];
+    if (w == "contains"sv) return kw_[1];
+    if (w == "if"sv) return kw_[2];
+    if (w == "every"sv) return kw_[3];
     return false;
   }
   void keyword_enable(std::string_view w) {
-    if (w == "in") kw_[0] = true;
-    if (w == "contains") kw_[1] = true;
-    if (w == "if") kw_[2] = true;
-    if (w == "every") kw_[3] = true;
+    if (w == "in"sv) kw_[0] = true;
+    if (w == "contains"sv) kw_[1] = true;
+    if (w == "if"sv) kw_[2] = true;
+    if (w == "every"sv) kw_[3] = true;
   }
   // A keyword directly followed by '.', '[' or '(' is a name in a reference (`contains(...)`,
   // `as.foo`), as OPA allows.
@@ -448,8 +452,12 @@ class Parser {
     ~NlIgnore() { p.nl_ignore_ = saved; }
   };
 
+  template <typename T, typename... A>
+  std::shared_ptr<T> node(A&&... args) {
+    return make_node<T>(opts_.arena, std::forward<A>(args)...);
+  }
   TermP mk(TermKind k, const Token& t) {
-    auto r = std::make_shared<Term>();
+    auto r = node<Term>();
     r->kind = k;
     r->loc = loc(t);
     return r;
@@ -465,7 +473,7 @@ class Parser {
     std::uint32_t depth = 0;
     for (const auto& a : args) depth = std::max(depth, a->depth);
     if (depth + 1 > opts_.max_depth * 4) error(cur(), "expression nesting too deep");
-    auto r = std::make_shared<Term>();
+    auto r = node<Term>();
     r->depth = depth + 1;
     r->kind = TermKind::Call;
     r->loc = l;
@@ -476,8 +484,8 @@ class Parser {
 
   // ---------------------------------------------------------------- module level
   static bool is_reserved(std::string_view w) {
-    return w == "package" || w == "import" || w == "default" || w == "else" || w == "with" || w == "as" ||
-           w == "not" || w == "some" || w == "true" || w == "false" || w == "null";
+    return w == "package"sv || w == "import"sv || w == "default"sv || w == "else"sv || w == "with"sv || w == "as"sv ||
+           w == "not"sv || w == "some"sv || w == "true"sv || w == "false"sv || w == "null"sv;
   }
 
   // package/import paths: ident (. ident | [ "string" ])*
@@ -514,14 +522,14 @@ class Parser {
       imp.alias = std::string(advance().text);
     }
     const std::string& root = imp.path[0];
-    if (root != "data" && root != "input" && root != "future" && root != "rego") {
+    if (root != "data"sv && root != "input"sv && root != "future"sv && root != "rego"sv) {
       throw ParseFail{imp.loc, 0, "invalid path " + root + ": path must begin with input or data"};
     }
     return imp;
   }
 
   std::vector<std::shared_ptr<Rule>> rule() {
-    auto r = std::make_shared<Rule>();
+    auto r = node<Rule>();
     r->loc = loc(cur());
     if (is_stmt_word("default")) {
       advance();
@@ -553,7 +561,7 @@ class Parser {
     }
     if (r->is_default) {
       if (!r->value) error(cur(), "default rule must have a value");
-      r->body = std::make_shared<Body>();
+      r->body = node<Body>();
       return {r};
     }
     // v0 partial set: p[x] { ... } (and p[x] with no body).
@@ -571,7 +579,7 @@ class Parser {
     }
     r->body = rule_body(true);
     if (!r->body) {
-      r->body = std::make_shared<Body>();
+      r->body = node<Body>();
       if (!r->value && r->kind != RuleKind::MultiValue && r->kind != RuleKind::Function) {
         error(cur(), "rule must have a body or a value");
       }
@@ -579,7 +587,7 @@ class Parser {
     std::vector<std::shared_ptr<Rule>> out{r};
     // v0 allows several bodies for one head: p { a } { b }.
     while (cur().t == Tok::LBrace && !v1_) {
-      auto copy = std::make_shared<Rule>(*r);
+      auto copy = node<Rule>(*r);
       copy->elses.clear();
       copy->shares_head = true;
       copy->body = rule_body(false);
@@ -589,7 +597,7 @@ class Parser {
       if (r->kind == RuleKind::MultiValue) error(cur(), "else keyword cannot be used on multi-value rules");
       if (r->is_default) error(cur(), "else keyword cannot be used on default rules");
       Token et = advance();
-      auto e = std::make_shared<Rule>();
+      auto e = node<Rule>();
       e->loc = loc(et);
       e->kind = r->kind;
       e->ref = r->ref;
@@ -601,7 +609,7 @@ class Parser {
         e->value = infix_in(false);
       }
       e->body = rule_body(true);
-      if (!e->body) e->body = std::make_shared<Body>();
+      if (!e->body) e->body = node<Body>();
       r->elses.push_back(e);
     }
     return out;
@@ -652,7 +660,7 @@ class Parser {
         } catch (const ParseFail& as_body) {
           pos_ = save;
           try {
-            auto b = std::make_shared<Body>();
+            auto b = node<Body>();
             b->loc = loc(cur());
             b->exprs.push_back(literal());
             return b;
@@ -661,7 +669,7 @@ class Parser {
           }
         }
       }
-      auto b = std::make_shared<Body>();
+      auto b = node<Body>();
       b->loc = loc(cur());
       b->exprs.push_back(literal());
       return b;
@@ -675,7 +683,7 @@ class Parser {
 
   std::shared_ptr<Body> block() {
     DepthGuard g(*this, cur());
-    auto b = std::make_shared<Body>();
+    auto b = node<Body>();
     b->loc = loc(cur());
     expect(Tok::LBrace, "{");
     NlIgnore nl(*this, false);
@@ -890,31 +898,31 @@ class Parser {
         term = template_term(t);
         break;
       case Tok::Ident: {
-        if (ref_follows() && t.text != "set") {
+        if (ref_follows() && t.text != "set"sv) {
           advance();
           term = mk(TermKind::Var, t);
           term->name = std::string(t.text);
-        } else if (t.text == "true" || t.text == "false") {
+        } else if (t.text == "true"sv || t.text == "false"sv) {
           advance();
-          term = scalar(Value::boolean(t.text == "true"), t);
-        } else if (t.text == "null") {
+          term = scalar(Value::boolean(t.text == "true"sv), t);
+        } else if (t.text == "null"sv) {
           advance();
           term = scalar(Value::null(), t);
-        } else if (t.text == "set" && peek().t == Tok::LParen && peek(2).t == Tok::RParen) {
+        } else if (t.text == "set"sv && peek().t == Tok::LParen && peek(2).t == Tok::RParen) {
           advance();
           advance();
           advance();
           term = mk(TermKind::Set, t);
         } else {
-          if (keyword_on(t.text) || t.text == "not" || t.text == "with" || t.text == "as" ||
-              t.text == "some" || t.text == "default" || t.text == "else" || t.text == "import" ||
-              t.text == "package") {
+          if (keyword_on(t.text) || t.text == "not"sv || t.text == "with"sv || t.text == "as"sv ||
+              t.text == "some"sv || t.text == "default"sv || t.text == "else"sv || t.text == "import"sv ||
+              t.text == "package"sv) {
             error(t, "unexpected " + std::string(t.text) + " keyword");
           }
           advance();
           term = mk(TermKind::Var, t);
           term->name = std::string(t.text);
-          term->wildcard = t.text == "_";
+          term->wildcard = t.text == "_"sv;
         }
         break;
       }
@@ -1054,11 +1062,11 @@ class Parser {
         term->items.push_back(std::move(key));
         return term;
       }
-      auto copy = std::make_shared<Term>(*term);
+      auto copy = node<Term>(*term);
       copy->items.push_back(std::move(key));
       return copy;
     }
-    auto r = std::make_shared<Term>();
+    auto r = node<Term>();
     r->kind = TermKind::Ref;
     r->loc = term->loc;
     r->items.push_back(std::move(term));
@@ -1093,7 +1101,7 @@ class Parser {
   }
 
   std::shared_ptr<Body> compr_body(Tok close) {
-    auto b = std::make_shared<Body>();
+    auto b = node<Body>();
     b->loc = loc(cur());
     NlIgnore nl(*this, false);
     while (cur().t != close) {
