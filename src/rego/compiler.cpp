@@ -82,28 +82,53 @@ std::string path_string(const std::vector<Value>& path) {
 
 // ------------------------------------------------------------------ per-rule resolution
 
+// Rules of one package by name, each with its name as a string value (made once, shared by every
+// reference to the rule).
+using RuleNames = std::map<std::string, Value, std::less<>>;
+
 struct Scope {
   Scope* parent = nullptr;
   int id = 0;
-  std::unordered_map<std::string, int> names;
+  // Locals declared here, in declaration order. Scopes hold a handful of names: a scan is cheaper
+  // than a hash table's allocations and hashing.
+  std::vector<std::pair<std::string, int>> names;
+  int find(std::string_view name) const {
+    for (const auto& [n, slot] : names)
+      if (n == name) return slot;
+    return kNoSlot;
+  }
+  void set(const std::string& name, int slot) {
+    for (auto& [n, sl] : names) {
+      if (n == name) {
+        sl = slot;
+        return;
+      }
+    }
+    names.emplace_back(name, slot);
+  }
 };
 
 class Resolver {
  public:
-  Resolver(Policy::Impl& p, NodeArena* arena, const Module* mod, const std::set<std::string>* pkg_rules)
+  Resolver(Policy::Impl& p, NodeArena* arena, const Module* mod, const RuleNames* pkg_rules)
       : p_(p), arena_(arena), mod_(mod), pkg_rules_(pkg_rules) {
+    scope_parent_.reserve(8);
     scope_parent_.push_back(-1);
+    slots_.reserve(16);  // a rule's frame: one allocation instead of regrowing per local
   }
 
-  int nslots() const { return static_cast<int>(slot_names_.size()); }
-  const std::vector<std::string>& slot_names() const { return slot_names_; }
+  int nslots() const { return static_cast<int>(slots_.size()); }
+  std::vector<std::string> slot_names() const {
+    std::vector<std::string> out;
+    out.reserve(slots_.size());
+    for (const auto& sl : slots_) out.push_back(sl.name);
+    return out;
+  }
 
   int new_slot(Scope& s, const std::string& name, bool wild) {
     int slot = nslots();
-    slot_names_.push_back(name);
-    slot_scope_.push_back(s.id);
-    slot_wild_.push_back(wild);
-    if (!wild) s.names[name] = slot;
+    slots_.push_back(Slot{name, s.id, wild});
+    if (!wild) s.set(name, slot);
     return slot;
   }
   Scope child(Scope* parent) {
@@ -113,31 +138,49 @@ class Resolver {
     scope_parent_.push_back(parent ? parent->id : -1);
     return s;
   }
-  static int lookup(const Scope* s, const std::string& name) {
+  static int lookup(const Scope* s, std::string_view name) {
     for (; s; s = s->parent) {
-      auto it = s->names.find(name);
-      if (it != s->names.end()) return it->second;
+      if (int slot = s->find(name); slot != kNoSlot) return slot;
     }
     return kNoSlot;
   }
 
   // A name that is not a local: the roots, imports, rules of the package.
   // Whether `name` resolves outside the locals, without building the reference.
-  bool is_global(const std::string& name) const {
+  bool is_global(std::string_view name) const {
     if (name == "input"sv || name == "data"sv) return true;
     if (!mod_) return false;
     for (const auto& imp : mod_->imports) {
       if (imp.path[0] != "data"sv && imp.path[0] != "input"sv) continue;
       if ((imp.alias.empty() ? imp.path.back() : imp.alias) == name) return true;
     }
-    return pkg_rules_ && pkg_rules_->count(name);
+    return pkg_rules_ && pkg_rules_->find(name) != pkg_rules_->end();
   }
 
-  TermP global(const std::string& name, const Loc& loc) {
+  // The path under `data` that a global name stands for when global() would make a data
+  // reference of it (an import of data.x..., a rule of the package), without building the terms.
+  bool global_data_path(std::string_view name, std::vector<Value>& path) const {
+    if (!mod_ || name == "input"sv || name == "data"sv) return false;
+    for (const auto& imp : mod_->imports) {
+      if (imp.path[0] != "data"sv && imp.path[0] != "input"sv) continue;
+      if ((imp.alias.empty() ? imp.path.back() : imp.alias) != name) continue;
+      if (imp.path.size() == 1 || imp.path[0] != "data"sv) return false;
+      path.insert(path.end(), imp.raw.begin() + 1, imp.raw.end());
+      return true;
+    }
+    if (!pkg_rules_) return false;
+    auto it = pkg_rules_->find(name);
+    if (it == pkg_rules_->end()) return false;
+    path.insert(path.end(), mod_->package.begin(), mod_->package.end());
+    path.push_back(it->second);
+    return true;
+  }
+
+  TermP global(std::string_view name, const Loc& loc) {
     if (name == "input"sv || name == "data"sv) {
       auto t = make_node<Term>(arena_);
       t->kind = TermKind::Var;
-      t->name = name;
+      t->name = std::string(name);
       t->loc = loc;
       t->slot = name == "input"sv ? kInputSlot : kDataSlot;
       return t;
@@ -145,7 +188,7 @@ class Resolver {
     if (mod_) {
       for (const auto& imp : mod_->imports) {
         if (imp.path[0] != "data"sv && imp.path[0] != "input"sv) continue;
-        std::string alias = imp.alias.empty() ? imp.path.back() : imp.alias;
+        const std::string& alias = imp.alias.empty() ? imp.path.back() : imp.alias;
         if (alias != name) continue;
         if (imp.path.size() == 1) return global(imp.path[0], loc);
         auto r = make_node<Term>(arena_);
@@ -162,8 +205,10 @@ class Resolver {
         }
         return r;
       }
-      if (pkg_rules_ && pkg_rules_->count(name)) {
+      auto rule = pkg_rules_ ? pkg_rules_->find(name) : RuleNames::const_iterator();
+      if (pkg_rules_ && rule != pkg_rules_->end()) {
         auto r = make_node<Term>(arena_);
+        r->items.reserve(mod_->package.size() + 2);
         r->kind = TermKind::Ref;
         r->loc = loc;
         r->items.push_back(global("data", loc));
@@ -176,7 +221,7 @@ class Resolver {
         }
         auto s = make_node<Term>(arena_);
         s->kind = TermKind::Scalar;
-        s->value = Value::string(name);
+        s->value = rule->second;
         s->ground = true;
         r->items.push_back(s);
         return r;
@@ -319,8 +364,8 @@ class Resolver {
     if (!t) return;
     if (t->kind == TermKind::Var) {
       if (repeat_same && !t->wildcard) {
-        if (auto it = s.names.find(t->name); it != s.names.end()) {
-          t->slot = it->second;
+        if (int slot = s.find(t->name); slot != kNoSlot) {
+          t->slot = slot;
           return;
         }
       }
@@ -598,13 +643,15 @@ class Resolver {
       default: return;
     }
   }
-  static void collect_vars(const TermP& t) {
+  void collect_vars(const TermP& t) {
     t->multi = t->kind == TermKind::Call && t->op == CallOp::Walk;
     for (const auto& i : t->items) t->multi = t->multi || i->multi;
-    t->vars.clear();
-    collect_vars_into(*t, t->vars);
-    std::sort(t->vars.begin(), t->vars.end());
-    t->vars.erase(std::unique(t->vars.begin(), t->vars.end()), t->vars.end());
+    // Gathered in a reused buffer, so the term's own vector is allocated once at its final size.
+    scratch_.clear();
+    collect_vars_into(*t, scratch_);
+    std::sort(scratch_.begin(), scratch_.end());
+    scratch_.erase(std::unique(scratch_.begin(), scratch_.end()), scratch_.end());
+    t->vars.assign(scratch_.begin(), scratch_.end());
   }
 
   void resolve_call(TermP& t, Scope& s) {
@@ -621,30 +668,22 @@ class Resolver {
       return;
     }
     // User functions: data.x.f, pkg-local f, import alias a.f.
-    std::string first = name.substr(0, name.find('.'));
-    std::vector<std::string> segs;
-    {
-      std::size_t b = 0;
-      while (true) {
-        auto e = name.find('.', b);
-        segs.push_back(name.substr(b, e == std::string::npos ? std::string::npos : e - b));
-        if (e == std::string::npos) break;
-        b = e + 1;
-      }
-    }
+    const std::string_view dotted = name;
+    const std::size_t dot = dotted.find('.');
+    const std::string_view first = dotted.substr(0, dot);
     if (lookup(&s, first) != kNoSlot && t->head) {
       fail("rego_type_error", "undefined function " + name, t->loc);
     }
     std::vector<Value> path;
-    bool user = false;
-    if (first == "data"sv) {
-      user = true;
-      for (std::size_t i = 1; i < segs.size(); ++i) path.push_back(Value::string(segs[i]));
-    } else if (auto g = is_global(first) ? global(first, t->loc) : nullptr;
-               g && g->kind == TermKind::Ref && g->items[0]->slot == kDataSlot) {
-      user = true;
-      for (std::size_t i = 1; i < g->items.size(); ++i) path.push_back(g->items[i]->value);
-      for (std::size_t i = 1; i < segs.size(); ++i) path.push_back(Value::string(segs[i]));
+    bool user = first == "data"sv || global_data_path(first, path);
+    if (user && dot != std::string_view::npos) {
+      // The segments after the first.
+      for (std::size_t b = dot + 1;;) {
+        std::size_t e = dotted.find('.', b);
+        path.push_back(Value::string(std::string(dotted.substr(b, e == std::string_view::npos ? e : e - b))));
+        if (e == std::string_view::npos) break;
+        b = e + 1;
+      }
     }
     std::size_t nargs = t->items.size();
     int arity = -2;
@@ -734,7 +773,7 @@ class Resolver {
     std::vector<int> all;
     all_slots_body(b, all);
     for (int s : all)
-      if (!within(slot_scope_[static_cast<std::size_t>(s)], b.scope)) out.push_back(s);
+      if (!within(slots_[static_cast<std::size_t>(s)].scope, b.scope)) out.push_back(s);
   }
 
   struct Io {
@@ -843,7 +882,7 @@ class Resolver {
       // Everything a negated expression mentions must be bound before it, except wildcards and
       // locals of its own nested scopes.
       for (int s : io.binds)
-        if (!slot_wild_[static_cast<std::size_t>(s)]) io.needs.push_back(s);
+        if (!slots_[static_cast<std::size_t>(s)].wild) io.needs.push_back(s);
       io.binds.clear();
       io.lhs_out.clear();
       io.rhs_out.clear();
@@ -901,7 +940,7 @@ class Resolver {
           all.insert(all.end(), ios[i].lhs_out.begin(), ios[i].lhs_out.end());
           for (int s : all) {
             if (!safe[static_cast<std::size_t>(s)]) {
-              fail("rego_unsafe_var_error", "var " + slot_names_[static_cast<std::size_t>(s)] + " is unsafe",
+              fail("rego_unsafe_var_error", "var " + slots_[static_cast<std::size_t>(s)].name + " is unsafe",
                    pending[i].loc);
             }
           }
@@ -952,9 +991,9 @@ class Resolver {
     std::vector<int> needs, binds;
     collect(t, false, needs, binds);  // path variables (p := xs[_]) are bound by evaluation
     for (int s : needs) {
-      if (static_cast<std::size_t>(s) >= slot_names_.size()) fail("rego_compile_error", "invalid variable", t.loc);
+      if (static_cast<std::size_t>(s) >= slots_.size()) fail("rego_compile_error", "invalid variable", t.loc);
       if (static_cast<std::size_t>(s) >= safe.size() || !safe[static_cast<std::size_t>(s)]) {
-        fail("rego_unsafe_var_error", "var " + slot_names_[static_cast<std::size_t>(s)] + " is unsafe", t.loc);
+        fail("rego_unsafe_var_error", "var " + slots_[static_cast<std::size_t>(s)].name + " is unsafe", t.loc);
       }
     }
   }
@@ -967,25 +1006,29 @@ class Resolver {
   Policy::Impl& p_;
   NodeArena* arena_;
   const Module* mod_;
-  const std::set<std::string>* pkg_rules_;
-  std::vector<std::string> slot_names_;
-  std::vector<int> slot_scope_;
-  std::vector<bool> slot_wild_;
+  const RuleNames* pkg_rules_;
+  struct Slot {
+    std::string name;
+    int scope;  // declaring scope id
+    bool wild;  // `_`
+  };
+  std::vector<Slot> slots_;
+  std::vector<int> scratch_;  // collect_vars
   std::vector<int> scope_parent_;
 };
 
 std::string package_key(const std::vector<Value>& pkg) { return to_json(Value::array(pkg)); }
 
 // Head reference -> (name segments as values, non-ground suffix).
-void split_head(Rule& r, const std::vector<Value>& package) {
-  r.path = package;
-  r.suffix.clear();
+// `name` is the first head segment as a value (shared, from the package's RuleNames).
+void split_head(Rule& r, const std::vector<Value>& package, const Value& name) {
   const TermP& ref = r.ref;
-  if (ref->kind == TermKind::Var) {
-    r.path.push_back(Value::string(ref->name));
-    return;
-  }
-  r.path.push_back(Value::string(ref->items[0]->name));
+  r.path.clear();
+  r.path.reserve(package.size() + (ref->kind == TermKind::Var ? 1 : ref->items.size()));
+  r.path.insert(r.path.end(), package.begin(), package.end());
+  r.suffix.clear();
+  r.path.push_back(name);
+  if (ref->kind == TermKind::Var) return;
   bool ground = true;
   for (std::size_t i = 1; i < ref->items.size(); ++i) {
     const TermP& t = ref->items[i];
@@ -1027,7 +1070,7 @@ void hoist_function_args(NodeArena* arena, Rule& r) {
   }
 }
 
-void compile_rule(Policy::Impl& p, Rule& r, const Module& mod, const std::set<std::string>& pkg_rules) {
+void compile_rule(Policy::Impl& p, Rule& r, const Module& mod, const RuleNames& pkg_rules) {
   if (r.kind == RuleKind::Function) hoist_function_args(&p.arena, r);
   Resolver res(p, &p.arena, &mod, &pkg_rules);
   Scope top = res.child(nullptr);
@@ -1060,10 +1103,12 @@ void compile_rule(Policy::Impl& p, Rule& r, const Module& mod, const std::set<st
   r.slot_names = res.slot_names();
 }
 
-DataNode* ensure_node(Policy::Impl& p, const std::vector<Value>& path) {
-  DataNode* n = p.root.get();
+// `from` is the node of path[0, start) (a rule's package, found once per module).
+DataNode* ensure_node(Policy::Impl& p, const std::vector<Value>& path, DataNode* from = nullptr,
+                      std::size_t start = 0) {
+  DataNode* n = from ? from : p.root.get();
   // Every rule calls this with its full path; the prefix is copied only when a node is created.
-  for (std::size_t i = 0; i < path.size(); ++i) {
+  for (std::size_t i = from ? start : 0; i < path.size(); ++i) {
     auto& c = n->children[path[i]];
     if (!c) {
       c = std::make_unique<DataNode>();
@@ -1192,23 +1237,26 @@ Result<std::shared_ptr<const Policy>> Policy::compile(const std::vector<ModuleSo
   }
   try {
     // Rule names per package, and the rule tree.
-    std::map<std::string, std::set<std::string>> pkg_rules;
+    std::map<std::string, RuleNames> pkg_rules;
     for (auto& m : p->modules) {
       auto& names = pkg_rules[package_key(m.package)];
       for (auto& r : m.rules) {
-        names.insert(r->ref->kind == TermKind::Var ? r->ref->name : r->ref->items[0]->name);
+        const std::string& name = r->ref->kind == TermKind::Var ? r->ref->name : r->ref->items[0]->name;
+        if (auto [it, fresh] = names.try_emplace(name); fresh) it->second = Value::string(name);
       }
     }
     for (std::uint32_t mi = 0; mi < p->modules.size(); ++mi) {
       auto& m = p->modules[mi];
-      ensure_node(*p, m.package);  // an empty package is still a defined (empty) document
+      // An empty package is still a defined (empty) document.
+      DataNode* pkg_node = ensure_node(*p, m.package);
+      const RuleNames& names = pkg_rules[package_key(m.package)];
       for (auto& r : m.rules) {
         // Head terms shared with a sibling would be resolved twice with different slots.
         if (r->shares_head) r = clone_rule(&p->arena, *r);
         for (auto& e : r->elses) e = clone_rule(&p->arena, *e);
         r->module = mi;
-        split_head(*r, m.package);
-        DataNode* n = ensure_node(*p, r->path);
+        split_head(*r, m.package, names.find(r->ref->kind == TermKind::Var ? r->ref->name : r->ref->items[0]->name)->second);
+        DataNode* n = ensure_node(*p, r->path, pkg_node, m.package.size());
         if (r->kind == RuleKind::Function) {
           if (!n->rules.empty() && !n->is_function) fail("rego_type_error", "conflicting rules " + path_string(r->path) + " found", r->loc);
           int arity = static_cast<int>(r->args.size());

@@ -1,6 +1,8 @@
 #include "parser.h"
 
+#include <algorithm>
 #include <set>
+#include <unordered_map>
 
 namespace cloister::rego {
 
@@ -294,8 +296,7 @@ class Parser {
       }
       v1_ = m.v1;
       while (cur().t != Tok::Eof) {
-        auto rules = rule();
-        for (auto& r : rules) m.rules.push_back(std::move(r));
+        rule(m.rules);
       }
       return m;
     } catch (const ParseFail& f) {
@@ -528,7 +529,8 @@ class Parser {
     return imp;
   }
 
-  std::vector<std::shared_ptr<Rule>> rule() {
+  // Appends the rule (and the v0 siblings sharing its head) to `out`.
+  void rule(std::vector<std::shared_ptr<Rule>>& out) {
     auto r = node<Rule>();
     r->loc = loc(cur());
     if (is_stmt_word("default")) {
@@ -562,7 +564,8 @@ class Parser {
     if (r->is_default) {
       if (!r->value) error(cur(), "default rule must have a value");
       r->body = node<Body>();
-      return {r};
+      out.push_back(std::move(r));
+      return;
     }
     // v0 partial set: p[x] { ... } (and p[x] with no body).
     if (!v1_ && r->kind == RuleKind::Complete && !r->value && r->ref->kind == TermKind::Ref &&
@@ -584,7 +587,7 @@ class Parser {
         error(cur(), "rule must have a body or a value");
       }
     }
-    std::vector<std::shared_ptr<Rule>> out{r};
+    out.push_back(r);
     // v0 allows several bodies for one head: p { a } { b }.
     while (cur().t == Tok::LBrace && !v1_) {
       auto copy = node<Rule>(*r);
@@ -612,7 +615,6 @@ class Parser {
       if (!e->body) e->body = node<Body>();
       r->elses.push_back(e);
     }
-    return out;
   }
 
   // Head reference: ident (.ident | [term])*
@@ -630,7 +632,7 @@ class Parser {
           ref = mk(TermKind::Ref, t);
           ref->items.push_back(v);
         }
-        ref->items.push_back(scalar(Value::string(std::string(k.text)), k));
+        ref->items.push_back(scalar(intern(k.text), k));
       } else if (cur().t == Tok::LBrack && !cur().ws_before) {
         advance();
         NlIgnore nl(*this, true);
@@ -855,8 +857,23 @@ class Parser {
     return lhs;
   }
 
+  // One string value per distinct text: field names and literals repeat all over a policy
+  // (`p.OCI.Process`, `i.Extra.f0`), and values are immutable, so the terms share them.
+  Value intern(std::string_view text) {
+    auto [it, fresh] = interned_.try_emplace(text);
+    if (fresh) it->second = Value::string(std::string(text));
+    return it->second;
+  }
+
   Value string_value(const Token& t) {
-    if (t.t == Tok::RawString) return Value::string(std::string(t.text.substr(1, t.text.size() - 2)));
+    std::string_view inner = t.text.substr(1, t.text.size() - 2);
+    if (t.t == Tok::RawString) return intern(inner);
+    // Without escapes or control characters the JSON decoding is the identity (bytes are copied
+    // as they are, as parse_json does).
+    if (std::all_of(inner.begin(), inner.end(),
+                    [](char c) { return c != '\\' && static_cast<unsigned char>(c) >= 0x20; })) {
+      return intern(inner);
+    }
     auto v = parse_json(t.text);
     if (!v || !v->is_string()) error(t, "invalid string literal");
     return *v;
@@ -1009,7 +1026,7 @@ class Parser {
         advance();
         if (cur().t != Tok::Ident) error(cur(), "unexpected " + std::string(tok_desc(cur().t)) + " token: expected ident");
         const Token& k = advance();
-        term = extend_ref(std::move(term), scalar(Value::string(std::string(k.text)), k));
+        term = extend_ref(std::move(term), scalar(intern(k.text), k));
       } else if (t.t == Tok::LBrack && !t.ws_before && !separated()) {
         advance();
         NlIgnore nl(*this, true);
@@ -1021,6 +1038,7 @@ class Parser {
         if (!ref_name(term, name)) error(t, "invalid call target");
         advance();
         std::vector<TermP> args;
+        args.reserve(4);
         {
           NlIgnore nl(*this, true);
           while (cur().t != Tok::RParen) {
@@ -1069,6 +1087,7 @@ class Parser {
     auto r = node<Term>();
     r->kind = TermKind::Ref;
     r->loc = term->loc;
+    r->items.reserve(4);  // references are mostly short paths: one allocation, not three
     r->items.push_back(std::move(term));
     r->items.push_back(std::move(key));
     return r;
@@ -1170,6 +1189,7 @@ class Parser {
   std::string_view text_;
   ParseOptions opts_;
   std::vector<Token> toks_;
+  std::unordered_map<std::string_view, Value> interned_;  // views into text_
   std::size_t pos_ = 0;
   bool kw_[4] = {false, false, false, false};
   bool v1_ = true;
