@@ -84,7 +84,12 @@ std::string path_string(const std::vector<Value>& path) {
 
 // Rules of one package by name, each with its name as a string value (made once, shared by every
 // reference to the rule).
-using RuleNames = std::map<std::string, Value, std::less<>>;
+// Hashed: every name that is not a local is looked up here (a tree costs ~8 string compares).
+struct NameHash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+};
+using RuleNames = std::unordered_map<std::string, Value, NameHash, std::equal_to<>>;
 
 struct Scope {
   Scope* parent = nullptr;
@@ -104,6 +109,7 @@ struct Scope {
         return;
       }
     }
+    if (names.empty()) names.reserve(4);
     names.emplace_back(name, slot);
   }
 };
@@ -321,16 +327,23 @@ class Resolver {
     }
   }
   void extract_body_refs(Body& b) {
+    // Most bodies have nothing to extract: rebuild the list only from the first expression that does.
     std::vector<Expr> out;
-    for (auto& e : b.exprs) {
-      if (e.kind == ExprKind::Term && !e.negated && e.withs.empty()) {
-        std::vector<Expr> pre;
-        extract_refs(e.term, pre, e.loc);
-        for (auto& p : pre) out.push_back(std::move(p));
+    bool rebuilt = false;
+    for (std::size_t i = 0; i < b.exprs.size(); ++i) {
+      Expr& e = b.exprs[i];
+      std::vector<Expr> pre;
+      if (e.kind == ExprKind::Term && !e.negated && e.withs.empty()) extract_refs(e.term, pre, e.loc);
+      if (!pre.empty() && !rebuilt) {
+        rebuilt = true;
+        out.reserve(b.exprs.size() + pre.size());
+        for (std::size_t j = 0; j < i; ++j) out.push_back(std::move(b.exprs[j]));
       }
+      if (!rebuilt) continue;
+      for (auto& p : pre) out.push_back(std::move(p));
       out.push_back(std::move(e));
     }
-    b.exprs = std::move(out);
+    if (rebuilt) b.exprs = std::move(out);
   }
 
   // `with f as count`: a replacement naming a builtin rather than a value.
