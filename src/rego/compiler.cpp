@@ -641,27 +641,31 @@ class Resolver {
     t = c;
   }
 
-  static void collect_vars_into(const Term& t, std::vector<int>& out) {
-    switch (t.kind) {
-      case TermKind::Var:
-        if (t.slot >= 0) out.push_back(t.slot);
-        return;
+  void collect_vars(const TermP& t) {
+    t->multi = t->kind == TermKind::Call && t->op == CallOp::Walk;
+    for (const auto& i : t->items) t->multi = t->multi || i->multi;
+    // From the children's own lists (each child is resolved, so its list is final; a declared
+    // variable keeps only its slot), gathered in a reused buffer so the term's vector is allocated
+    // once at its final size. Walking the whole subtree at every level was quadratic in depth.
+    scratch_.clear();
+    auto add = [&](const Term& x) {
+      if (x.kind == TermKind::Var) {
+        if (x.slot >= 0) scratch_.push_back(x.slot);
+      } else {
+        scratch_.insert(scratch_.end(), x.vars.begin(), x.vars.end());
+      }
+    };
+    switch (t->kind) {
+      case TermKind::Var: add(*t); break;
       case TermKind::Ref:
       case TermKind::Array:
       case TermKind::Set:
       case TermKind::Object:
       case TermKind::Call:
-        for (const auto& i : t.items) collect_vars_into(*i, out);
-        return;
-      default: return;
+        for (const auto& i : t->items) add(*i);
+        break;
+      default: break;
     }
-  }
-  void collect_vars(const TermP& t) {
-    t->multi = t->kind == TermKind::Call && t->op == CallOp::Walk;
-    for (const auto& i : t->items) t->multi = t->multi || i->multi;
-    // Gathered in a reused buffer, so the term's own vector is allocated once at its final size.
-    scratch_.clear();
-    collect_vars_into(*t, scratch_);
     std::sort(scratch_.begin(), scratch_.end());
     scratch_.erase(std::unique(scratch_.begin(), scratch_.end()), scratch_.end());
     t->vars.assign(scratch_.begin(), scratch_.end());
@@ -922,13 +926,16 @@ class Resolver {
   // slots bound on entry and, on return, those bound after the body.
   void schedule(Body& b, std::vector<bool>& safe) {
     safe.resize(static_cast<std::size_t>(nslots()), false);
-    std::vector<Expr> pending = std::move(b.exprs);
+    // Expressions stay where they are while the order is chosen; they are moved only if it differs
+    // from the source order (rarely: most bodies are written in dependency order).
+    std::vector<Expr>& pending = b.exprs;
     std::vector<Io> ios;
     ios.reserve(pending.size());
     for (const auto& e : pending) ios.push_back(expr_io(e));
     std::vector<bool> done(pending.size(), false);
-    std::vector<Expr> out;
-    out.reserve(pending.size());
+    std::vector<std::size_t> order;
+    order.reserve(pending.size());
+    bool in_place = true;
     std::size_t remaining = pending.size();
     std::size_t first = 0;  // first pending expression: in-order bodies schedule in linear time
     while (remaining > 0) {
@@ -943,7 +950,8 @@ class Resolver {
         pending[i].single = ios[i].binds.empty() && ios[i].lhs_out.empty() && ios[i].rhs_out.empty() &&
                             pending[i].kind != ExprKind::SomeIn;
         pending[i].needs = std::move(ios[i].needs);  // a scheduled expression's Io is not read again
-        out.push_back(std::move(pending[i]));
+        in_place = in_place && i == order.size();
+        order.push_back(i);
         break;  // restart from the first pending expression to keep source order where possible
       }
       if (!progress) {
@@ -961,7 +969,12 @@ class Resolver {
         }
       }
     }
-    b.exprs = std::move(out);
+    if (!in_place) {
+      std::vector<Expr> out;
+      out.reserve(pending.size());
+      for (std::size_t i : order) out.push_back(std::move(pending[i]));
+      b.exprs = std::move(out);
+    }
     // Nested bodies: their enclosing variables are bound by the time they run.
     for (auto& e : b.exprs) {
       if (e.term) schedule_nested(*e.term, safe);
@@ -1136,8 +1149,12 @@ DataNode* ensure_node(Policy::Impl& p, const std::vector<Value>& path, DataNode*
 
 // ------------------------------------------------------------------ recursion detection
 
-void deps_term(const Policy::Impl& p, const Term& t, std::set<DataNode*>& out);
-void deps_body(const Policy::Impl& p, const Body& b, std::set<DataNode*>& out) {
+// A rule's dependencies, gathered with repeats and then sorted once (a std::set cost one
+// allocation per insert).
+using Deps = std::vector<DataNode*>;
+
+void deps_term(const Policy::Impl& p, const Term& t, Deps& out);
+void deps_body(const Policy::Impl& p, const Body& b, Deps& out) {
   for (const auto& e : b.exprs) {
     if (e.term) deps_term(p, *e.term, out);
     if (e.key) deps_term(p, *e.key, out);
@@ -1147,16 +1164,16 @@ void deps_body(const Policy::Impl& p, const Body& b, std::set<DataNode*>& out) {
     for (const auto& w : e.withs) deps_term(p, *w.value, out);
   }
 }
-void all_rule_nodes(DataNode* n, std::set<DataNode*>& out) {
-  if (n->has_rules()) out.insert(n);
+void all_rule_nodes(DataNode* n, Deps& out) {
+  if (n->has_rules()) out.push_back(n);
   for (auto& [k, c] : n->children) all_rule_nodes(c.get(), out);
 }
 
 // The rule nodes a data reference may read: constant keys follow one child, a variable key any
 // child, so data[x].allow.see depends on every package's allow.see but not on unrelated rules.
-void deps_ref(DataNode* n, const Term& t, std::size_t i, std::set<DataNode*>& out) {
+void deps_ref(DataNode* n, const Term& t, std::size_t i, Deps& out) {
   if (n->has_rules()) {
-    out.insert(n);
+    out.push_back(n);
     return;
   }
   if (i == t.items.size()) {
@@ -1171,18 +1188,18 @@ void deps_ref(DataNode* n, const Term& t, std::size_t i, std::set<DataNode*>& ou
   }
   for (auto& [k, c] : n->children) deps_ref(c.get(), t, i + 1, out);
 }
-void deps_term(const Policy::Impl& p, const Term& t, std::set<DataNode*>& out) {
+void deps_term(const Policy::Impl& p, const Term& t, Deps& out) {
   if (t.kind == TermKind::Ref && t.items[0]->kind == TermKind::Var && t.items[0]->slot == kDataSlot) {
     deps_ref(p.root.get(), t, 1, out);
   }
-  if (t.kind == TermKind::Call && t.func) out.insert(t.func);
+  if (t.kind == TermKind::Call && t.func) out.push_back(t.func);
   for (const auto& i : t.items) deps_term(p, *i, out);
   if (t.head) deps_term(p, *t.head, out);
   if (t.head2) deps_term(p, *t.head2, out);
   if (t.body) deps_body(p, *t.body, out);
 }
 
-void deps_rule(const Policy::Impl& p, const Rule& r, std::set<DataNode*>& out) {
+void deps_rule(const Policy::Impl& p, const Rule& r, Deps& out) {
   deps_body(p, *r.body, out);
   if (r.key) deps_term(p, *r.key, out);
   if (r.value) deps_term(p, *r.value, out);
@@ -1191,12 +1208,15 @@ void deps_rule(const Policy::Impl& p, const Rule& r, std::set<DataNode*>& out) {
 }
 
 void check_recursion(const Policy::Impl& p) {
-  std::unordered_map<DataNode*, std::set<DataNode*>> graph;
+  std::unordered_map<DataNode*, Deps> graph;
   for (DataNode* n : p.nodes) {
     if (!n->has_rules()) continue;
     auto& d = graph[n];
     for (const auto& r : n->rules) deps_rule(p, *r, d);
     if (n->default_rule) deps_rule(p, *n->default_rule, d);
+    // Sorted by address as the set was, so a cycle is reported along the same path.
+    std::sort(d.begin(), d.end());
+    d.erase(std::unique(d.begin(), d.end()), d.end());
   }
   std::unordered_map<DataNode*, int> color;
   std::vector<DataNode*> stack;

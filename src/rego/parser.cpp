@@ -697,7 +697,6 @@ class Parser {
     DepthGuard g(*this, cur());
     auto b = node<Body>();
     b->loc = loc(cur());
-    b->exprs.reserve(4);  // most bodies are short: one allocation, not three
     expect(Tok::LBrace, "{");
     NlIgnore nl(*this, false);
     while (cur().t != Tok::RBrace) {
