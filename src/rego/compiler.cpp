@@ -843,8 +843,8 @@ class Resolver {
     return t.kind == TermKind::Var || t.kind == TermKind::Array || t.kind == TermKind::Object;
   }
 
-  Io expr_io(const Expr& e) const {
-    Io io;
+  // Fills `io`, which the caller has reset.
+  void expr_io(const Expr& e, Io& io) const {
     switch (e.kind) {
       case ExprKind::SomeDecl: break;
       case ExprKind::SomeIn:
@@ -905,7 +905,6 @@ class Resolver {
       io.rhs_out.clear();
       io.unify = false;
     }
-    return io;
   }
 
   static bool subset(const std::vector<int>& xs, const std::vector<bool>& safe) {
@@ -929,12 +928,23 @@ class Resolver {
     // Expressions stay where they are while the order is chosen; they are moved only if it differs
     // from the source order (rarely: most bodies are written in dependency order).
     std::vector<Expr>& pending = b.exprs;
-    std::vector<Io> ios;
-    ios.reserve(pending.size());
-    for (const auto& e : pending) ios.push_back(expr_io(e));
-    std::vector<bool> done(pending.size(), false);
-    std::vector<std::size_t> order;
-    order.reserve(pending.size());
+    // The per-expression buffers are the resolver's, reused by every body of every rule it
+    // compiles (nested bodies are scheduled only after this body's order is fixed).
+    std::vector<Io>& ios = io_pool_;
+    if (ios.size() < pending.size()) ios.resize(pending.size());
+    for (std::size_t i = 0; i < pending.size(); ++i) {
+      Io& io = ios[i];
+      io.needs.clear();
+      io.binds.clear();
+      io.lhs_out.clear();
+      io.rhs_out.clear();
+      io.unify = io.composite_pair = false;
+      expr_io(pending[i], io);
+    }
+    std::vector<bool>& done = done_;
+    done.assign(pending.size(), false);
+    std::vector<std::size_t>& order = order_;
+    order.clear();
     bool in_place = true;
     std::size_t remaining = pending.size();
     std::size_t first = 0;  // first pending expression: in-order bodies schedule in linear time
@@ -949,7 +959,7 @@ class Resolver {
         for (int s : ios[i].binds) safe[static_cast<std::size_t>(s)] = true;
         pending[i].single = ios[i].binds.empty() && ios[i].lhs_out.empty() && ios[i].rhs_out.empty() &&
                             pending[i].kind != ExprKind::SomeIn;
-        pending[i].needs = std::move(ios[i].needs);  // a scheduled expression's Io is not read again
+        pending[i].needs.assign(ios[i].needs.begin(), ios[i].needs.end());
         in_place = in_place && i == order.size();
         order.push_back(i);
         break;  // restart from the first pending expression to keep source order where possible
@@ -990,10 +1000,19 @@ class Resolver {
     }
   }
 
-  void mark_bound(const Term& t, std::vector<bool>& safe) const {
-    std::vector<int> slots;
-    all_slots(t, slots);
-    for (int s : slots) safe[static_cast<std::size_t>(s)] = true;
+  void mark_bound(const Term& t, std::vector<bool>& safe) {
+    scratch_.clear();
+    all_slots(t, scratch_);
+    for (int s : scratch_) safe[static_cast<std::size_t>(s)] = true;
+  }
+
+  // Ready for the next rule of the same module: buffers keep their capacity.
+  void start_rule() {
+    slots_.clear();
+    scope_parent_.clear();
+    scope_parent_.push_back(-1);
+    scopes_.clear();
+    fresh_ = 0;
   }
 
   void schedule_nested(Term& t, const std::vector<bool>& safe) {
@@ -1039,7 +1058,10 @@ class Resolver {
     bool wild;  // `_`
   };
   std::vector<Slot> slots_;
-  std::vector<int> scratch_;  // collect_vars
+  std::vector<int> scratch_;  // collect_vars, mark_bound
+  std::vector<Io> io_pool_;   // schedule
+  std::vector<bool> done_;
+  std::vector<std::size_t> order_;
   std::vector<int> scope_parent_;
 };
 
@@ -1096,9 +1118,10 @@ void hoist_function_args(NodeArena* arena, Rule& r) {
   }
 }
 
-void compile_rule(Policy::Impl& p, Rule& r, const Module& mod, const RuleNames& pkg_rules) {
+// `res` is the module's resolver, shared by its rules.
+void compile_rule(Policy::Impl& p, Resolver& res, Rule& r) {
   if (r.kind == RuleKind::Function) hoist_function_args(&p.arena, r);
-  Resolver res(p, &p.arena, &mod, &pkg_rules);
+  res.start_rule();
   Scope top = res.child(nullptr);
   // Function arguments are patterns bound on entry.
   for (auto& a : r.args) {
@@ -1315,12 +1338,13 @@ Result<std::shared_ptr<const Policy>> Policy::compile(const std::vector<ModuleSo
     }
     for (auto& m : p->modules) {
       const auto& names = pkg_rules[package_key(m.package)];
+      Resolver res(*p, &p->arena, &m, &names);
       for (auto& r : m.rules) {
-        compile_rule(*p, *r, m, names);
+        compile_rule(*p, res, *r);
         if (!r->elses.empty() && !r->suffix.empty()) {
           fail("rego_type_error", "else keyword cannot be used on rules with variables in head", r->loc);
         }
-        for (auto& e : r->elses) compile_rule(*p, *e, m, names);
+        for (auto& e : r->elses) compile_rule(*p, res, *e);
       }
     }
     check_recursion(*p);
