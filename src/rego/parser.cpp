@@ -19,12 +19,40 @@ enum class Tok : std::uint8_t {
   Plus, Minus, Star, Slash, Percent, Amp, Bar, Bad
 };
 
+// Identifiers the parser tests for, classified once by the lexer (the parser asks "is this
+// `in`?" several times per token).
+enum class Word : std::uint8_t {
+  None, In, Contains, If, Every, Not, With, As, Some, Default, Else, Import, Package, True, False, Null, Set,
+  Underscore
+};
+
+Word classify_word(std::string_view w) {
+  switch (w.size()) {
+    case 1: return w[0] == '_' ? Word::Underscore : Word::None;
+    case 2: return w == "in"sv ? Word::In : w == "if"sv ? Word::If : w == "as"sv ? Word::As : Word::None;
+    case 3: return w == "not"sv ? Word::Not : w == "set"sv ? Word::Set : Word::None;
+    case 4:
+      return w == "with"sv   ? Word::With
+             : w == "some"sv ? Word::Some
+             : w == "else"sv ? Word::Else
+             : w == "true"sv ? Word::True
+             : w == "null"sv ? Word::Null
+                             : Word::None;
+    case 5: return w == "every"sv ? Word::Every : w == "false"sv ? Word::False : Word::None;
+    case 6: return w == "import"sv ? Word::Import : Word::None;
+    case 7: return w == "default"sv ? Word::Default : w == "package"sv ? Word::Package : Word::None;
+    case 8: return w == "contains"sv ? Word::Contains : Word::None;
+    default: return Word::None;
+  }
+}
+
 // 32 bytes: the lexer writes ~18,000 of them for the Kata policy. The offset in the source is
 // text.data() - source.data() (also for Eof, whose text is empty at the end of the source).
 struct Token {
   std::string_view text;
   std::uint32_t line = 1, col = 1;
   Tok t = Tok::Eof;
+  Word word = Word::None;  // Ident only
   bool nl_before = false;
   bool ws_before = false;
 };
@@ -162,6 +190,7 @@ class Lexer {
       if (is_id0(c)) {
         while (i_ < s_.size() && kIdentChar[static_cast<unsigned char>(s_[i_])]) ++i_;
         t.t = Tok::Ident;
+        t.word = classify_word(s_.substr(start, i_ - start));
       } else if (is_digit(c)) {
         while (i_ < s_.size() && is_digit(s_[i_])) ++i_;
         if (i_ + 1 < s_.size() && s_[i_] == '.' && is_digit(s_[i_ + 1])) {
@@ -290,10 +319,10 @@ class Parser {
       Module m;
       m.file = std::string(file_);
       m.v1 = !opts_.v0;
-      expect_word("package");
+      expect_word(Word::Package, "package");
       auto pkg = ref_path(true);
       for (auto& p : pkg) m.package.push_back(p);
-      while (is_word("import")) m.imports.push_back(import());
+      while (is_word(Word::Import)) m.imports.push_back(import());
       for (const auto& imp : m.imports) {
         if (imp.path.size() == 2 && imp.path[0] == "rego"sv && imp.path[1] == "v1"sv) {
           enable_all_keywords();
@@ -339,7 +368,7 @@ class Parser {
     try {
       lex();
       auto t = infix_in(false);
-      if (is_stmt_word("with")) {
+      if (is_stmt_word(Word::With)) {
         Expr e;
         e.loc = t->loc;
         auto v = node<Term>();
@@ -411,15 +440,17 @@ class Parser {
   const Token& cur() const { return toks_[pos_]; }
   const Token& peek(std::size_t n = 1) const { return toks_[std::min(pos_ + n, toks_.size() - 1)]; }
   const Token& advance() { return toks_[pos_ < toks_.size() - 1 ? pos_++ : pos_]; }
-  bool is_word(std::string_view w) const { return cur().t == Tok::Ident && cur().text == w; }
-  bool is_kw(std::string_view w) const { return is_word(w) && keyword_on(w) && !ref_follows(); }
+  bool is_word(Word w) const { return cur().t == Tok::Ident && cur().word == w; }
+  bool is_kw(Word w) const { return is_word(w) && keyword_on(w) && !ref_follows(); }
   // The four future keywords, switched on by v1 or by imports (no allocation: checked per token).
-  bool keyword_on(std::string_view w) const {
-    if (w == "in"sv) return kw_[0];
-    if (w == "contains"sv) return kw_[1];
-    if (w == "if"sv) return kw_[2];
-    if (w == "every"sv) return kw_[3];
-    return false;
+  bool keyword_on(Word w) const {
+    switch (w) {
+      case Word::In: return kw_[0];
+      case Word::Contains: return kw_[1];
+      case Word::If: return kw_[2];
+      case Word::Every: return kw_[3];
+      default: return false;
+    }
   }
   void keyword_enable(std::string_view w) {
     if (w == "in"sv) kw_[0] = true;
@@ -433,15 +464,15 @@ class Parser {
     const Token& n = peek();
     return (n.t == Tok::Dot || n.t == Tok::LParen || n.t == Tok::LBrack) && !n.ws_before;
   }
-  bool is_stmt_word(std::string_view w) const { return is_word(w) && !ref_follows(); }
+  bool is_stmt_word(Word w) const { return is_word(w) && !ref_follows(); }
   void expect(Tok t, const char* what) {
     if (cur().t != t) {
       error(cur(), std::string("unexpected ") + tok_desc(cur().t) + " token: expected " + what);
     }
     advance();
   }
-  void expect_word(std::string_view w) {
-    if (!is_word(w)) error(cur(), "unexpected " + std::string(tok_desc(cur().t)) + " token: expected " + std::string(w));
+  void expect_word(Word w, std::string_view text) {
+    if (!is_word(w)) error(cur(), "unexpected " + std::string(tok_desc(cur().t)) + " token: expected " + std::string(text));
     advance();
   }
   void enable_all_keywords() {
@@ -494,9 +525,12 @@ class Parser {
   }
 
   // ---------------------------------------------------------------- module level
-  static bool is_reserved(std::string_view w) {
-    return w == "package"sv || w == "import"sv || w == "default"sv || w == "else"sv || w == "with"sv || w == "as"sv ||
-           w == "not"sv || w == "some"sv || w == "true"sv || w == "false"sv || w == "null"sv;
+  static bool is_reserved(Word w) {
+    switch (w) {
+      case Word::Package: case Word::Import: case Word::Default: case Word::Else: case Word::With: case Word::As:
+      case Word::Not: case Word::Some: case Word::True: case Word::False: case Word::Null: return true;
+      default: return false;
+    }
   }
 
   // package/import paths: ident (. ident | [ "string" ])*
@@ -527,7 +561,7 @@ class Parser {
     advance();
     imp.raw = ref_path(false);
     for (const auto& v : imp.raw) imp.path.push_back(v.as_string());
-    if (is_word("as")) {
+    if (is_word(Word::As)) {
       advance();
       if (cur().t != Tok::Ident) error(cur(), "expected ident after as");
       imp.alias = std::string(advance().text);
@@ -543,11 +577,11 @@ class Parser {
   void rule(std::vector<std::shared_ptr<Rule>>& out) {
     auto r = node<Rule>();
     r->loc = loc(cur());
-    if (is_stmt_word("default")) {
+    if (is_stmt_word(Word::Default)) {
       advance();
       r->is_default = true;
     }
-    if (cur().t != Tok::Ident || (is_reserved(cur().text) && !ref_follows())) {
+    if (cur().t != Tok::Ident || (is_reserved(cur().word) && !ref_follows())) {
       error(cur(), "unexpected " + std::string(tok_desc(cur().t)) + " token: expected rule head");
     }
     r->ref = head_ref();
@@ -562,7 +596,7 @@ class Parser {
       }
       advance();
     }
-    if (is_kw("contains")) {
+    if (is_kw(Word::Contains)) {
       advance();
       r->kind = RuleKind::MultiValue;
       r->key = infix_in(false);
@@ -606,7 +640,7 @@ class Parser {
       copy->body = rule_body(false);
       out.push_back(copy);
     }
-    while (is_stmt_word("else")) {
+    while (is_stmt_word(Word::Else)) {
       if (r->kind == RuleKind::MultiValue) error(cur(), "else keyword cannot be used on multi-value rules");
       if (r->is_default) error(cur(), "else keyword cannot be used on default rules");
       Token et = advance();
@@ -661,7 +695,7 @@ class Parser {
 
   // `if` body / `{ body }` / nothing (nullptr).
   std::shared_ptr<Body> rule_body(bool allow_if) {
-    if (allow_if && is_kw("if")) {
+    if (allow_if && is_kw(Word::If)) {
       advance();
       if (cur().t == Tok::LBrace) {
         // `if {` opens a body, unless what follows is a single term such as an object
@@ -718,7 +752,7 @@ class Parser {
     DepthGuard g(*this, cur());
     Expr e;
     e.loc = loc(cur());
-    if (is_stmt_word("some")) {
+    if (is_stmt_word(Word::Some)) {
       advance();
       std::vector<TermP> terms;
       terms.push_back(infix_or(false));
@@ -726,7 +760,7 @@ class Parser {
         advance();
         terms.push_back(infix_or(false));
       }
-      if (is_kw("in")) {
+      if (is_kw(Word::In)) {
         advance();
         if (terms.size() > 2) error(cur(), "unexpected , token: expected at most two variables");
         e.kind = ExprKind::SomeIn;
@@ -743,7 +777,7 @@ class Parser {
       withs(e);
       return e;
     }
-    if (is_kw("every")) {
+    if (is_kw(Word::Every)) {
       advance();
       std::vector<TermP> terms;
       terms.push_back(infix_or(false));
@@ -751,7 +785,7 @@ class Parser {
         advance();
         terms.push_back(infix_or(false));
       }
-      if (!is_kw("in")) error(cur(), "unexpected token: expected in");
+      if (!is_kw(Word::In)) error(cur(), "unexpected token: expected in");
       advance();
       e.kind = ExprKind::Every;
       if (terms.size() == 2) e.key = terms[0];
@@ -761,7 +795,7 @@ class Parser {
       withs(e);
       return e;
     }
-    if (is_stmt_word("not")) {
+    if (is_stmt_word(Word::Not)) {
       advance();
       e.negated = true;
     }
@@ -770,11 +804,11 @@ class Parser {
       // k, v in xs
       advance();
       auto v = infix_or(false);
-      if (!is_kw("in")) error(cur(), "unexpected token: expected in");
+      if (!is_kw(Word::In)) error(cur(), "unexpected token: expected in");
       advance();
       auto coll = infix_or(false);
       lhs = call("internal.member_3", {lhs, v, coll}, lhs->loc);
-      while (is_kw("in") && !separated()) {
+      while (is_kw(Word::In) && !separated()) {
         Token t = advance();
         lhs = call("internal.member_2", {lhs, infix_or(false)}, loc(t));
       }
@@ -791,12 +825,12 @@ class Parser {
   }
 
   void withs(Expr& e) {
-    while (is_stmt_word("with")) {
+    while (is_stmt_word(Word::With)) {
       With w;
       w.loc = loc(cur());
       advance();
       w.target = infix_or(false);
-      expect_word("as");
+      expect_word(Word::As, "as");
       w.value = infix_in(false);
       e.withs.push_back(std::move(w));
     }
@@ -805,7 +839,7 @@ class Parser {
   // ---------------------------------------------------------------- terms
   TermP infix_in(bool no_bar) {
     auto lhs = infix_or(no_bar);
-    while (is_kw("in") && !separated()) {
+    while (is_kw(Word::In) && !separated()) {
       Token t = advance();
       auto rhs = infix_or(no_bar);
       lhs = call("internal.member_2", {lhs, rhs}, loc(t));
@@ -925,31 +959,31 @@ class Parser {
         term = template_term(t);
         break;
       case Tok::Ident: {
-        if (ref_follows() && t.text != "set"sv) {
+        if (ref_follows() && t.word != Word::Set) {
           advance();
           term = mk(TermKind::Var, t);
           term->name = std::string(t.text);
-        } else if (t.text == "true"sv || t.text == "false"sv) {
+        } else if (t.word == Word::True || t.word == Word::False) {
           advance();
-          term = scalar(Value::boolean(t.text == "true"sv), t);
-        } else if (t.text == "null"sv) {
+          term = scalar(Value::boolean(t.word == Word::True), t);
+        } else if (t.word == Word::Null) {
           advance();
           term = scalar(Value::null(), t);
-        } else if (t.text == "set"sv && peek().t == Tok::LParen && peek(2).t == Tok::RParen) {
+        } else if (t.word == Word::Set && peek().t == Tok::LParen && peek(2).t == Tok::RParen) {
           advance();
           advance();
           advance();
           term = mk(TermKind::Set, t);
         } else {
-          if (keyword_on(t.text) || t.text == "not"sv || t.text == "with"sv || t.text == "as"sv ||
-              t.text == "some"sv || t.text == "default"sv || t.text == "else"sv || t.text == "import"sv ||
-              t.text == "package"sv) {
+          if (keyword_on(t.word) || t.word == Word::Not || t.word == Word::With || t.word == Word::As ||
+              t.word == Word::Some || t.word == Word::Default || t.word == Word::Else || t.word == Word::Import ||
+              t.word == Word::Package) {
             error(t, "unexpected " + std::string(t.text) + " keyword");
           }
           advance();
           term = mk(TermKind::Var, t);
           term->name = std::string(t.text);
-          term->wildcard = t.text == "_"sv;
+          term->wildcard = t.word == Word::Underscore;
         }
         break;
       }
@@ -963,10 +997,10 @@ class Parser {
           // (k, v in xs)
           advance();
           auto v = infix_or(false);
-          if (!is_kw("in")) error(cur(), "unexpected token: expected in");
+          if (!is_kw(Word::In)) error(cur(), "unexpected token: expected in");
           advance();
           term = call("internal.member_3", {term, v, infix_or(false)}, term->loc);
-          while (is_kw("in")) {
+          while (is_kw(Word::In)) {
             Token it = advance();
             term = call("internal.member_2", {term, infix_or(false)}, loc(it));
           }
