@@ -12,6 +12,10 @@
 
 namespace cloister::rego {
 
+// Name tests compare against string_view literals: the length check rejects most names without a
+// strlen or memcmp (the resolver makes ~20,000 of them on the Kata policy).
+using std::string_view_literals::operator""sv;
+
 std::string Policy::Impl::where(const Loc& l) const {
   std::string f = l.file < files.size() ? files[l.file] : std::string("query");
   return f + ":" + std::to_string(l.line);
@@ -20,8 +24,8 @@ std::string Policy::Impl::where(const Loc& l) const {
 Error Policy::Impl::to_error(const RegoFailure& f) const {
   std::string msg = (f.has_loc ? where(f.loc) + ": " : std::string()) + f.code + ": " + f.message;
   Errc ec = Errc::invalid_argument;
-  if (f.code == "rego_parse_error") ec = Errc::parse;
-  else if (f.code == "eval_limit_error") ec = Errc::limit_exceeded;
+  if (f.code == "rego_parse_error"sv) ec = Errc::parse;
+  else if (f.code == "eval_limit_error"sv) ec = Errc::limit_exceeded;
   else if (f.code.rfind("eval_", 0) == 0) ec = Errc::failed_precondition;
   return Error(ec, msg);
 }
@@ -32,42 +36,42 @@ namespace {
   throw RegoFailure{std::move(code), std::move(msg), loc, true};
 }
 
-TermP clone(const TermP& t);
-std::shared_ptr<Body> clone_body(const std::shared_ptr<Body>& b) {
+TermP clone(NodeArena* a, const TermP& t);
+std::shared_ptr<Body> clone_body(NodeArena* a, const std::shared_ptr<Body>& b) {
   if (!b) return nullptr;
-  auto out = std::make_shared<Body>(*b);
+  auto out = make_node<Body>(a, *b);
   for (auto& e : out->exprs) {
-    if (e.term) e.term = clone(e.term);
-    for (auto& v : e.vars) v = clone(v);
-    if (e.key) e.key = clone(e.key);
-    if (e.val) e.val = clone(e.val);
-    if (e.coll) e.coll = clone(e.coll);
-    e.body = clone_body(e.body);
+    if (e.term) e.term = clone(a, e.term);
+    for (auto& v : e.vars) v = clone(a, v);
+    if (e.key) e.key = clone(a, e.key);
+    if (e.val) e.val = clone(a, e.val);
+    if (e.coll) e.coll = clone(a, e.coll);
+    e.body = clone_body(a, e.body);
     for (auto& w : e.withs) {
-      w.target = clone(w.target);
-      w.value = clone(w.value);
+      w.target = clone(a, w.target);
+      w.value = clone(a, w.value);
     }
   }
   return out;
 }
-TermP clone(const TermP& t) {
+TermP clone(NodeArena* a, const TermP& t) {
   if (!t) return nullptr;
-  auto c = std::make_shared<Term>(*t);
-  for (auto& i : c->items) i = clone(i);
-  c->head = clone(c->head);
-  c->head2 = clone(c->head2);
-  c->body = clone_body(c->body);
+  auto c = make_node<Term>(a, *t);
+  for (auto& i : c->items) i = clone(a, i);
+  c->head = clone(a, c->head);
+  c->head2 = clone(a, c->head2);
+  c->body = clone_body(a, c->body);
   return c;
 }
-std::shared_ptr<Rule> clone_rule(const Rule& r) {
-  auto c = std::make_shared<Rule>(r);
-  c->ref = clone(r.ref);
-  for (auto& a : c->args) a = clone(a);
-  c->key = clone(r.key);
-  c->value = clone(r.value);
-  c->body = clone_body(r.body);
+std::shared_ptr<Rule> clone_rule(NodeArena* a, const Rule& r) {
+  auto c = make_node<Rule>(a, r);
+  c->ref = clone(a, r.ref);
+  for (auto& x : c->args) x = clone(a, x);
+  c->key = clone(a, r.key);
+  c->value = clone(a, r.value);
+  c->body = clone_body(a, r.body);
   c->elses.clear();
-  for (const auto& e : r.elses) c->elses.push_back(clone_rule(*e));
+  for (const auto& e : r.elses) c->elses.push_back(clone_rule(a, *e));
   return c;
 }
 
@@ -79,28 +83,59 @@ std::string path_string(const std::vector<Value>& path) {
 
 // ------------------------------------------------------------------ per-rule resolution
 
+// Rules of one package by name, each with its name as a string value (made once, shared by every
+// reference to the rule).
+// Hashed: every name that is not a local is looked up here (a tree costs ~8 string compares).
+struct NameHash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+};
+using RuleNames = std::unordered_map<std::string, Value, NameHash, std::equal_to<>>;
+
 struct Scope {
   Scope* parent = nullptr;
   int id = 0;
-  std::unordered_map<std::string, int> names;
+  // Locals declared here, in declaration order. Scopes hold a handful of names: a scan is cheaper
+  // than a hash table's allocations and hashing.
+  std::vector<std::pair<std::string, int>> names;
+  int find(std::string_view name) const {
+    for (const auto& [n, slot] : names)
+      if (n == name) return slot;
+    return kNoSlot;
+  }
+  void set(const std::string& name, int slot) {
+    for (auto& [n, sl] : names) {
+      if (n == name) {
+        sl = slot;
+        return;
+      }
+    }
+    if (names.empty()) names.reserve(4);
+    names.emplace_back(name, slot);
+  }
 };
 
 class Resolver {
  public:
-  Resolver(Policy::Impl& p, const Module* mod, const std::set<std::string>* pkg_rules)
-      : p_(p), mod_(mod), pkg_rules_(pkg_rules) {
+  Resolver(Policy::Impl& p, NodeArena* arena, const Module* mod, const RuleNames* pkg_rules)
+      : p_(p), arena_(arena), mod_(mod), pkg_rules_(pkg_rules) {
+    scope_parent_.reserve(8);
     scope_parent_.push_back(-1);
+    slots_.reserve(16);  // a rule's frame: one allocation instead of regrowing per local
   }
 
-  int nslots() const { return static_cast<int>(slot_names_.size()); }
-  const std::vector<std::string>& slot_names() const { return slot_names_; }
+  int nslots() const { return static_cast<int>(slots_.size()); }
+  std::vector<std::string> slot_names() const {
+    std::vector<std::string> out;
+    out.reserve(slots_.size());
+    for (const auto& sl : slots_) out.push_back(sl.name);
+    return out;
+  }
 
   int new_slot(Scope& s, const std::string& name, bool wild) {
     int slot = nslots();
-    slot_names_.push_back(name);
-    slot_scope_.push_back(s.id);
-    slot_wild_.push_back(wild);
-    if (!wild) s.names[name] = slot;
+    slots_.push_back(Slot{name, s.id, wild});
+    if (!wild) s.set(name, slot);
     return slot;
   }
   Scope child(Scope* parent) {
@@ -110,47 +145,65 @@ class Resolver {
     scope_parent_.push_back(parent ? parent->id : -1);
     return s;
   }
-  static int lookup(const Scope* s, const std::string& name) {
+  static int lookup(const Scope* s, std::string_view name) {
     for (; s; s = s->parent) {
-      auto it = s->names.find(name);
-      if (it != s->names.end()) return it->second;
+      if (int slot = s->find(name); slot != kNoSlot) return slot;
     }
     return kNoSlot;
   }
 
   // A name that is not a local: the roots, imports, rules of the package.
   // Whether `name` resolves outside the locals, without building the reference.
-  bool is_global(const std::string& name) const {
-    if (name == "input" || name == "data") return true;
+  bool is_global(std::string_view name) const {
+    if (name == "input"sv || name == "data"sv) return true;
     if (!mod_) return false;
     for (const auto& imp : mod_->imports) {
-      if (imp.path[0] != "data" && imp.path[0] != "input") continue;
+      if (imp.path[0] != "data"sv && imp.path[0] != "input"sv) continue;
       if ((imp.alias.empty() ? imp.path.back() : imp.alias) == name) return true;
     }
-    return pkg_rules_ && pkg_rules_->count(name);
+    return pkg_rules_ && pkg_rules_->find(name) != pkg_rules_->end();
   }
 
-  TermP global(const std::string& name, const Loc& loc) {
-    if (name == "input" || name == "data") {
-      auto t = std::make_shared<Term>();
+  // The path under `data` that a global name stands for when global() would make a data
+  // reference of it (an import of data.x..., a rule of the package), without building the terms.
+  bool global_data_path(std::string_view name, std::vector<Value>& path) const {
+    if (!mod_ || name == "input"sv || name == "data"sv) return false;
+    for (const auto& imp : mod_->imports) {
+      if (imp.path[0] != "data"sv && imp.path[0] != "input"sv) continue;
+      if ((imp.alias.empty() ? imp.path.back() : imp.alias) != name) continue;
+      if (imp.path.size() == 1 || imp.path[0] != "data"sv) return false;
+      path.insert(path.end(), imp.raw.begin() + 1, imp.raw.end());
+      return true;
+    }
+    if (!pkg_rules_) return false;
+    auto it = pkg_rules_->find(name);
+    if (it == pkg_rules_->end()) return false;
+    path.insert(path.end(), mod_->package.begin(), mod_->package.end());
+    path.push_back(it->second);
+    return true;
+  }
+
+  TermP global(std::string_view name, const Loc& loc) {
+    if (name == "input"sv || name == "data"sv) {
+      auto t = make_node<Term>(arena_);
       t->kind = TermKind::Var;
-      t->name = name;
+      t->name = std::string(name);
       t->loc = loc;
-      t->slot = name == "input" ? kInputSlot : kDataSlot;
+      t->slot = name == "input"sv ? kInputSlot : kDataSlot;
       return t;
     }
     if (mod_) {
       for (const auto& imp : mod_->imports) {
-        if (imp.path[0] != "data" && imp.path[0] != "input") continue;
-        std::string alias = imp.alias.empty() ? imp.path.back() : imp.alias;
+        if (imp.path[0] != "data"sv && imp.path[0] != "input"sv) continue;
+        const std::string& alias = imp.alias.empty() ? imp.path.back() : imp.alias;
         if (alias != name) continue;
         if (imp.path.size() == 1) return global(imp.path[0], loc);
-        auto r = std::make_shared<Term>();
+        auto r = make_node<Term>(arena_);
         r->kind = TermKind::Ref;
         r->loc = loc;
         r->items.push_back(global(imp.path[0], loc));
         for (std::size_t i = 1; i < imp.raw.size(); ++i) {
-          auto s = std::make_shared<Term>();
+          auto s = make_node<Term>(arena_);
           s->kind = TermKind::Scalar;
           s->value = imp.raw[i];
           s->ground = true;
@@ -159,21 +212,23 @@ class Resolver {
         }
         return r;
       }
-      if (pkg_rules_ && pkg_rules_->count(name)) {
-        auto r = std::make_shared<Term>();
+      auto rule = pkg_rules_ ? pkg_rules_->find(name) : RuleNames::const_iterator();
+      if (pkg_rules_ && rule != pkg_rules_->end()) {
+        auto r = make_node<Term>(arena_);
+        r->items.reserve(mod_->package.size() + 2);
         r->kind = TermKind::Ref;
         r->loc = loc;
         r->items.push_back(global("data", loc));
         for (const auto& seg : mod_->package) {
-          auto s = std::make_shared<Term>();
+          auto s = make_node<Term>(arena_);
           s->kind = TermKind::Scalar;
           s->value = seg;
           s->ground = true;
           r->items.push_back(s);
         }
-        auto s = std::make_shared<Term>();
+        auto s = make_node<Term>(arena_);
         s->kind = TermKind::Scalar;
-        s->value = Value::string(name);
+        s->value = rule->second;
         s->ground = true;
         r->items.push_back(s);
         return r;
@@ -232,7 +287,7 @@ class Resolver {
   }
 
   static bool is_assign(const Term& t) {
-    return t.kind == TermKind::Call && t.name == "assign" && t.items.size() == 2;
+    return t.kind == TermKind::Call && t.name == "assign"sv && t.items.size() == 2;
   }
 
   // OPA evaluates references with variables in call arguments before the call: f(xs[i]) becomes
@@ -244,16 +299,16 @@ class Resolver {
   }
   void extract_refs(TermP& t, std::vector<Expr>& pre, const Loc& loc) {
     if (t->kind == TermKind::Call) {
-      if (t->name == "print" || t->name == "internal.template_string") return;
+      if (t->name == "print"sv || t->name == "internal.template_string"sv) return;
       for (auto& a : t->items) {
-        if (a->kind == TermKind::Ref && has_var_path(*a) && t->name != "eq" && t->name != "assign") {
+        if (a->kind == TermKind::Ref && has_var_path(*a) && t->name != "eq"sv && t->name != "assign"sv) {
           std::string name = "$r" + std::to_string(fresh_++);
-          auto v1 = std::make_shared<Term>();
+          auto v1 = make_node<Term>(arena_);
           v1->kind = TermKind::Var;
           v1->name = name;
           v1->loc = a->loc;
-          auto v2 = std::make_shared<Term>(*v1);
-          auto eq = std::make_shared<Term>();
+          auto v2 = make_node<Term>(arena_, *v1);
+          auto eq = make_node<Term>(arena_);
           eq->kind = TermKind::Call;
           eq->name = "eq";
           eq->loc = a->loc;
@@ -273,16 +328,23 @@ class Resolver {
     }
   }
   void extract_body_refs(Body& b) {
+    // Most bodies have nothing to extract: rebuild the list only from the first expression that does.
     std::vector<Expr> out;
-    for (auto& e : b.exprs) {
-      if (e.kind == ExprKind::Term && !e.negated && e.withs.empty()) {
-        std::vector<Expr> pre;
-        extract_refs(e.term, pre, e.loc);
-        for (auto& p : pre) out.push_back(std::move(p));
+    bool rebuilt = false;
+    for (std::size_t i = 0; i < b.exprs.size(); ++i) {
+      Expr& e = b.exprs[i];
+      std::vector<Expr> pre;
+      if (e.kind == ExprKind::Term && !e.negated && e.withs.empty()) extract_refs(e.term, pre, e.loc);
+      if (!pre.empty() && !rebuilt) {
+        rebuilt = true;
+        out.reserve(b.exprs.size() + pre.size());
+        for (std::size_t j = 0; j < i; ++j) out.push_back(std::move(b.exprs[j]));
       }
+      if (!rebuilt) continue;
+      for (auto& p : pre) out.push_back(std::move(p));
       out.push_back(std::move(e));
     }
-    b.exprs = std::move(out);
+    if (rebuilt) b.exprs = std::move(out);
   }
 
   // `with f as count`: a replacement naming a builtin rather than a value.
@@ -316,8 +378,8 @@ class Resolver {
     if (!t) return;
     if (t->kind == TermKind::Var) {
       if (repeat_same && !t->wildcard) {
-        if (auto it = s.names.find(t->name); it != s.names.end()) {
-          t->slot = it->second;
+        if (int slot = s.find(t->name); slot != kNoSlot) {
+          t->slot = slot;
           return;
         }
       }
@@ -427,7 +489,7 @@ class Resolver {
       fail("rego_compile_error", "with keyword target must reference existing input, data, or a function", w.loc);
     }
     const std::string& root = names[0];
-    if (root == "input") {
+    if (root == "input"sv) {
       w.is_input = true;
       w.path = rest;
       return;
@@ -438,7 +500,7 @@ class Resolver {
       if (r.is_string()) dotted += "." + r.as_string();
       else all_str = false;
     }
-    if (root == "data") {
+    if (root == "data"sv) {
       DataNode* n = find_node(rest);
       if (n && n->is_function) {
         w.func = n;
@@ -475,7 +537,7 @@ class Resolver {
         w.builtin = b;
         return;
       }
-      if (dotted == "print" || dotted == "walk") {
+      if (dotted == "print"sv || dotted == "walk"sv) {
         fail("rego_compile_error", "with keyword cannot replace " + dotted, w.loc);
       }
     }
@@ -572,7 +634,7 @@ class Resolver {
       std::reverse(entries.begin(), entries.end());
       v = Value::object(std::move(entries));
     }
-    auto c = std::make_shared<Term>();
+    auto c = make_node<Term>(arena_);
     c->kind = TermKind::Scalar;
     c->loc = t->loc;
     c->value = std::move(v);
@@ -580,68 +642,66 @@ class Resolver {
     t = c;
   }
 
-  static void collect_vars_into(const Term& t, std::vector<int>& out) {
-    switch (t.kind) {
-      case TermKind::Var:
-        if (t.slot >= 0) out.push_back(t.slot);
-        return;
+  void collect_vars(const TermP& t) {
+    t->multi = t->kind == TermKind::Call && t->op == CallOp::Walk;
+    for (const auto& i : t->items) t->multi = t->multi || i->multi;
+    // From the children's own lists (each child is resolved, so its list is final; a declared
+    // variable keeps only its slot), gathered in a reused buffer so the term's vector is allocated
+    // once at its final size. Walking the whole subtree at every level was quadratic in depth.
+    scratch_.clear();
+    auto add = [&](const Term& x) {
+      if (x.kind == TermKind::Var) {
+        if (x.slot >= 0) scratch_.push_back(x.slot);
+      } else {
+        scratch_.insert(scratch_.end(), x.vars.begin(), x.vars.end());
+      }
+    };
+    switch (t->kind) {
+      case TermKind::Var: add(*t); break;
       case TermKind::Ref:
       case TermKind::Array:
       case TermKind::Set:
       case TermKind::Object:
       case TermKind::Call:
-        for (const auto& i : t.items) collect_vars_into(*i, out);
-        return;
-      default: return;
+        for (const auto& i : t->items) add(*i);
+        break;
+      default: break;
     }
-  }
-  static void collect_vars(const TermP& t) {
-    t->multi = t->kind == TermKind::Call && t->op == CallOp::Walk;
-    for (const auto& i : t->items) t->multi = t->multi || i->multi;
-    t->vars.clear();
-    collect_vars_into(*t, t->vars);
-    std::sort(t->vars.begin(), t->vars.end());
-    t->vars.erase(std::unique(t->vars.begin(), t->vars.end()), t->vars.end());
+    std::sort(scratch_.begin(), scratch_.end());
+    scratch_.erase(std::unique(scratch_.begin(), scratch_.end()), scratch_.end());
+    t->vars.assign(scratch_.begin(), scratch_.end());
   }
 
   void resolve_call(TermP& t, Scope& s) {
     const std::string& name = t->name;
-    t->op = name == "eq"                           ? CallOp::Eq
-            : name == "assign"                     ? CallOp::Assign
-            : name == "print"                      ? CallOp::Print
-            : name == "internal.template_string"   ? CallOp::Template
-            : name == "walk"                       ? CallOp::Walk
+    t->op = name == "eq"sv                           ? CallOp::Eq
+            : name == "assign"sv                     ? CallOp::Assign
+            : name == "print"sv                      ? CallOp::Print
+            : name == "internal.template_string"sv   ? CallOp::Template
+            : name == "walk"sv                       ? CallOp::Walk
                                                    : CallOp::Other;
-    if (name == "eq" || name == "assign") {
+    if (name == "eq"sv || name == "assign"sv) {
       for (auto& i : t->items) resolve(i, s);
       collect_vars(t);
       return;
     }
     // User functions: data.x.f, pkg-local f, import alias a.f.
-    std::string first = name.substr(0, name.find('.'));
-    std::vector<std::string> segs;
-    {
-      std::size_t b = 0;
-      while (true) {
-        auto e = name.find('.', b);
-        segs.push_back(name.substr(b, e == std::string::npos ? std::string::npos : e - b));
-        if (e == std::string::npos) break;
-        b = e + 1;
-      }
-    }
+    const std::string_view dotted = name;
+    const std::size_t dot = dotted.find('.');
+    const std::string_view first = dotted.substr(0, dot);
     if (lookup(&s, first) != kNoSlot && t->head) {
       fail("rego_type_error", "undefined function " + name, t->loc);
     }
     std::vector<Value> path;
-    bool user = false;
-    if (first == "data") {
-      user = true;
-      for (std::size_t i = 1; i < segs.size(); ++i) path.push_back(Value::string(segs[i]));
-    } else if (auto g = is_global(first) ? global(first, t->loc) : nullptr;
-               g && g->kind == TermKind::Ref && g->items[0]->slot == kDataSlot) {
-      user = true;
-      for (std::size_t i = 1; i < g->items.size(); ++i) path.push_back(g->items[i]->value);
-      for (std::size_t i = 1; i < segs.size(); ++i) path.push_back(Value::string(segs[i]));
+    bool user = first == "data"sv || global_data_path(first, path);
+    if (user && dot != std::string_view::npos) {
+      // The segments after the first.
+      for (std::size_t b = dot + 1;;) {
+        std::size_t e = dotted.find('.', b);
+        path.push_back(Value::string(std::string(dotted.substr(b, e == std::string_view::npos ? e : e - b))));
+        if (e == std::string_view::npos) break;
+        b = e + 1;
+      }
     }
     std::size_t nargs = t->items.size();
     int arity = -2;
@@ -657,12 +717,12 @@ class Resolver {
       }
     }
     if (!t->func) {
-      if (name == "print" || name == "internal.template_string") {
+      if (name == "print"sv || name == "internal.template_string"sv) {
         for (auto& i : t->items) resolve(i, s);
         collect_vars(t);
         return;
       }
-      if (name == "walk") {
+      if (name == "walk"sv) {
         arity = 1;
       } else {
         const auto* b = builtins::Registry::standard().find(name);
@@ -670,20 +730,20 @@ class Resolver {
         if (b->unsupported) fail("rego_type_error", "unsupported builtin " + name + ": " + b->unsupported, t->loc);
         t->builtin = b;
         arity = b->arity;
-        if (name == "equal") t->op = CallOp::Equal;
-        else if (name == "neq") t->op = CallOp::NotEqual;
-        else if (name == "internal.member_2") t->op = CallOp::Member;
+        if (name == "equal"sv) t->op = CallOp::Equal;
+        else if (name == "neq"sv) t->op = CallOp::NotEqual;
+        else if (name == "internal.member_2"sv) t->op = CallOp::Member;
       }
     }
     if (arity >= 0 && static_cast<int>(nargs) == arity + 1) {
       // f(a, out): the last argument receives the result (OPA's output-argument form).
       auto out = t->items.back();
       t->items.pop_back();
-      auto eq = std::make_shared<Term>();
+      auto eq = make_node<Term>(arena_);
       eq->kind = TermKind::Call;
       eq->name = "eq";
       eq->loc = t->loc;
-      auto callt = std::make_shared<Term>(*t);
+      auto callt = make_node<Term>(arena_, *t);
       eq->items = {out, callt};
       t = eq;
       resolve_call(t, s);
@@ -731,7 +791,7 @@ class Resolver {
     std::vector<int> all;
     all_slots_body(b, all);
     for (int s : all)
-      if (!within(slot_scope_[static_cast<std::size_t>(s)], b.scope)) out.push_back(s);
+      if (!within(slots_[static_cast<std::size_t>(s)].scope, b.scope)) out.push_back(s);
   }
 
   struct Io {
@@ -768,7 +828,7 @@ class Resolver {
         for (std::size_t i = 0; i < t.items.size(); ++i) collect(*t.items[i], i % 2 == 1 && out_mode, needs, binds);
         return;
       case TermKind::Call:
-        if (t.name == "eq") {
+        if (t.name == "eq"sv) {
           for (const auto& i : t.items) collect(*i, true, needs, binds);
           return;
         }
@@ -784,8 +844,8 @@ class Resolver {
     return t.kind == TermKind::Var || t.kind == TermKind::Array || t.kind == TermKind::Object;
   }
 
-  Io expr_io(const Expr& e) const {
-    Io io;
+  // Fills `io`, which the caller has reset.
+  void expr_io(const Expr& e, Io& io) const {
     switch (e.kind) {
       case ExprKind::SomeDecl: break;
       case ExprKind::SomeIn:
@@ -805,10 +865,10 @@ class Resolver {
       }
       case ExprKind::Term: {
         const Term& t = *e.term;
-        if (t.kind == TermKind::Call && (t.name == "eq" || t.name == "assign")) {
+        if (t.kind == TermKind::Call && (t.name == "eq"sv || t.name == "assign"sv)) {
           const Term& a = *t.items[0];
           const Term& b = *t.items[1];
-          if (t.name == "assign") {
+          if (t.name == "assign"sv) {
             collect(a, true, io.needs, io.lhs_out);
             collect(b, false, io.needs, io.rhs_out);
             io.binds = io.lhs_out;
@@ -840,13 +900,12 @@ class Resolver {
       // Everything a negated expression mentions must be bound before it, except wildcards and
       // locals of its own nested scopes.
       for (int s : io.binds)
-        if (!slot_wild_[static_cast<std::size_t>(s)]) io.needs.push_back(s);
+        if (!slots_[static_cast<std::size_t>(s)].wild) io.needs.push_back(s);
       io.binds.clear();
       io.lhs_out.clear();
       io.rhs_out.clear();
       io.unify = false;
     }
-    return io;
   }
 
   static bool subset(const std::vector<int>& xs, const std::vector<bool>& safe) {
@@ -867,13 +926,27 @@ class Resolver {
   // slots bound on entry and, on return, those bound after the body.
   void schedule(Body& b, std::vector<bool>& safe) {
     safe.resize(static_cast<std::size_t>(nslots()), false);
-    std::vector<Expr> pending = std::move(b.exprs);
-    std::vector<Io> ios;
-    ios.reserve(pending.size());
-    for (const auto& e : pending) ios.push_back(expr_io(e));
-    std::vector<bool> done(pending.size(), false);
-    std::vector<Expr> out;
-    out.reserve(pending.size());
+    // Expressions stay where they are while the order is chosen; they are moved only if it differs
+    // from the source order (rarely: most bodies are written in dependency order).
+    std::vector<Expr>& pending = b.exprs;
+    // The per-expression buffers are the resolver's, reused by every body of every rule it
+    // compiles (nested bodies are scheduled only after this body's order is fixed).
+    std::vector<Io>& ios = io_pool_;
+    if (ios.size() < pending.size()) ios.resize(pending.size());
+    for (std::size_t i = 0; i < pending.size(); ++i) {
+      Io& io = ios[i];
+      io.needs.clear();
+      io.binds.clear();
+      io.lhs_out.clear();
+      io.rhs_out.clear();
+      io.unify = io.composite_pair = false;
+      expr_io(pending[i], io);
+    }
+    std::vector<bool>& done = done_;
+    done.assign(pending.size(), false);
+    std::vector<std::size_t>& order = order_;
+    order.clear();
+    bool in_place = true;
     std::size_t remaining = pending.size();
     std::size_t first = 0;  // first pending expression: in-order bodies schedule in linear time
     while (remaining > 0) {
@@ -887,8 +960,9 @@ class Resolver {
         for (int s : ios[i].binds) safe[static_cast<std::size_t>(s)] = true;
         pending[i].single = ios[i].binds.empty() && ios[i].lhs_out.empty() && ios[i].rhs_out.empty() &&
                             pending[i].kind != ExprKind::SomeIn;
-        pending[i].needs = std::move(ios[i].needs);  // a scheduled expression's Io is not read again
-        out.push_back(std::move(pending[i]));
+        pending[i].needs.assign(ios[i].needs.begin(), ios[i].needs.end());
+        in_place = in_place && i == order.size();
+        order.push_back(i);
         break;  // restart from the first pending expression to keep source order where possible
       }
       if (!progress) {
@@ -898,7 +972,7 @@ class Resolver {
           all.insert(all.end(), ios[i].lhs_out.begin(), ios[i].lhs_out.end());
           for (int s : all) {
             if (!safe[static_cast<std::size_t>(s)]) {
-              fail("rego_unsafe_var_error", "var " + slot_names_[static_cast<std::size_t>(s)] + " is unsafe",
+              fail("rego_unsafe_var_error", "var " + slots_[static_cast<std::size_t>(s)].name + " is unsafe",
                    pending[i].loc);
             }
           }
@@ -906,7 +980,12 @@ class Resolver {
         }
       }
     }
-    b.exprs = std::move(out);
+    if (!in_place) {
+      std::vector<Expr> out;
+      out.reserve(pending.size());
+      for (std::size_t i : order) out.push_back(std::move(pending[i]));
+      b.exprs = std::move(out);
+    }
     // Nested bodies: their enclosing variables are bound by the time they run.
     for (auto& e : b.exprs) {
       if (e.term) schedule_nested(*e.term, safe);
@@ -922,10 +1001,19 @@ class Resolver {
     }
   }
 
-  void mark_bound(const Term& t, std::vector<bool>& safe) const {
-    std::vector<int> slots;
-    all_slots(t, slots);
-    for (int s : slots) safe[static_cast<std::size_t>(s)] = true;
+  void mark_bound(const Term& t, std::vector<bool>& safe) {
+    scratch_.clear();
+    all_slots(t, scratch_);
+    for (int s : scratch_) safe[static_cast<std::size_t>(s)] = true;
+  }
+
+  // Ready for the next rule of the same module: buffers keep their capacity.
+  void start_rule() {
+    slots_.clear();
+    scope_parent_.clear();
+    scope_parent_.push_back(-1);
+    scopes_.clear();
+    fresh_ = 0;
   }
 
   void schedule_nested(Term& t, const std::vector<bool>& safe) {
@@ -949,9 +1037,9 @@ class Resolver {
     std::vector<int> needs, binds;
     collect(t, false, needs, binds);  // path variables (p := xs[_]) are bound by evaluation
     for (int s : needs) {
-      if (static_cast<std::size_t>(s) >= slot_names_.size()) fail("rego_compile_error", "invalid variable", t.loc);
+      if (static_cast<std::size_t>(s) >= slots_.size()) fail("rego_compile_error", "invalid variable", t.loc);
       if (static_cast<std::size_t>(s) >= safe.size() || !safe[static_cast<std::size_t>(s)]) {
-        fail("rego_unsafe_var_error", "var " + slot_names_[static_cast<std::size_t>(s)] + " is unsafe", t.loc);
+        fail("rego_unsafe_var_error", "var " + slots_[static_cast<std::size_t>(s)].name + " is unsafe", t.loc);
       }
     }
   }
@@ -962,26 +1050,34 @@ class Resolver {
   const std::set<std::string>* skip_ = nullptr;
   int fresh_ = 0;
   Policy::Impl& p_;
+  NodeArena* arena_;
   const Module* mod_;
-  const std::set<std::string>* pkg_rules_;
-  std::vector<std::string> slot_names_;
-  std::vector<int> slot_scope_;
-  std::vector<bool> slot_wild_;
+  const RuleNames* pkg_rules_;
+  struct Slot {
+    std::string name;
+    int scope;  // declaring scope id
+    bool wild;  // `_`
+  };
+  std::vector<Slot> slots_;
+  std::vector<int> scratch_;  // collect_vars, mark_bound
+  std::vector<Io> io_pool_;   // schedule
+  std::vector<bool> done_;
+  std::vector<std::size_t> order_;
   std::vector<int> scope_parent_;
 };
 
 std::string package_key(const std::vector<Value>& pkg) { return to_json(Value::array(pkg)); }
 
 // Head reference -> (name segments as values, non-ground suffix).
-void split_head(Rule& r, const std::vector<Value>& package) {
-  r.path = package;
-  r.suffix.clear();
+// `name` is the first head segment as a value (shared, from the package's RuleNames).
+void split_head(Rule& r, const std::vector<Value>& package, const Value& name) {
   const TermP& ref = r.ref;
-  if (ref->kind == TermKind::Var) {
-    r.path.push_back(Value::string(ref->name));
-    return;
-  }
-  r.path.push_back(Value::string(ref->items[0]->name));
+  r.path.clear();
+  r.path.reserve(package.size() + (ref->kind == TermKind::Var ? 1 : ref->items.size()));
+  r.path.insert(r.path.end(), package.begin(), package.end());
+  r.suffix.clear();
+  r.path.push_back(name);
+  if (ref->kind == TermKind::Var) return;
   bool ground = true;
   for (std::size_t i = 1; i < ref->items.size(); ++i) {
     const TermP& t = ref->items[i];
@@ -998,22 +1094,22 @@ void split_head(Rule& r, const std::vector<Value>& package) {
 
 // f($"{x}") := 1 if { x := ... }: an argument that is not a pattern (template, call, reference) is
 // computed after the body and compared with the actual argument, as OPA rewrites it.
-void hoist_function_args(Rule& r) {
+void hoist_function_args(NodeArena* arena, Rule& r) {
   for (std::size_t i = 0; i < r.args.size(); ++i) {
     TermP& a = r.args[i];
     if (a->kind != TermKind::Call && a->kind != TermKind::Ref && a->kind != TermKind::ArrayCompr &&
         a->kind != TermKind::SetCompr && a->kind != TermKind::ObjectCompr) {
       continue;
     }
-    auto v = std::make_shared<Term>();
+    auto v = make_node<Term>(arena);
     v->kind = TermKind::Var;
     v->name = "$arg" + std::to_string(i);
     v->loc = a->loc;
-    auto eq = std::make_shared<Term>();
+    auto eq = make_node<Term>(arena);
     eq->kind = TermKind::Call;
     eq->name = "eq";
     eq->loc = a->loc;
-    eq->items = {std::make_shared<Term>(*v), a};
+    eq->items = {make_node<Term>(arena, *v), a};
     Expr e;
     e.kind = ExprKind::Term;
     e.loc = a->loc;
@@ -1023,9 +1119,10 @@ void hoist_function_args(Rule& r) {
   }
 }
 
-void compile_rule(Policy::Impl& p, Rule& r, const Module& mod, const std::set<std::string>& pkg_rules) {
-  if (r.kind == RuleKind::Function) hoist_function_args(r);
-  Resolver res(p, &mod, &pkg_rules);
+// `res` is the module's resolver, shared by its rules.
+void compile_rule(Policy::Impl& p, Resolver& res, Rule& r) {
+  if (r.kind == RuleKind::Function) hoist_function_args(&p.arena, r);
+  res.start_rule();
   Scope top = res.child(nullptr);
   // Function arguments are patterns bound on entry.
   for (auto& a : r.args) {
@@ -1056,10 +1153,12 @@ void compile_rule(Policy::Impl& p, Rule& r, const Module& mod, const std::set<st
   r.slot_names = res.slot_names();
 }
 
-DataNode* ensure_node(Policy::Impl& p, const std::vector<Value>& path) {
-  DataNode* n = p.root.get();
+// `from` is the node of path[0, start) (a rule's package, found once per module).
+DataNode* ensure_node(Policy::Impl& p, const std::vector<Value>& path, DataNode* from = nullptr,
+                      std::size_t start = 0) {
+  DataNode* n = from ? from : p.root.get();
   // Every rule calls this with its full path; the prefix is copied only when a node is created.
-  for (std::size_t i = 0; i < path.size(); ++i) {
+  for (std::size_t i = from ? start : 0; i < path.size(); ++i) {
     auto& c = n->children[path[i]];
     if (!c) {
       c = std::make_unique<DataNode>();
@@ -1074,8 +1173,12 @@ DataNode* ensure_node(Policy::Impl& p, const std::vector<Value>& path) {
 
 // ------------------------------------------------------------------ recursion detection
 
-void deps_term(const Policy::Impl& p, const Term& t, std::set<DataNode*>& out);
-void deps_body(const Policy::Impl& p, const Body& b, std::set<DataNode*>& out) {
+// A rule's dependencies, gathered with repeats and then sorted once (a std::set cost one
+// allocation per insert).
+using Deps = std::vector<DataNode*>;
+
+void deps_term(const Policy::Impl& p, const Term& t, Deps& out);
+void deps_body(const Policy::Impl& p, const Body& b, Deps& out) {
   for (const auto& e : b.exprs) {
     if (e.term) deps_term(p, *e.term, out);
     if (e.key) deps_term(p, *e.key, out);
@@ -1085,16 +1188,16 @@ void deps_body(const Policy::Impl& p, const Body& b, std::set<DataNode*>& out) {
     for (const auto& w : e.withs) deps_term(p, *w.value, out);
   }
 }
-void all_rule_nodes(DataNode* n, std::set<DataNode*>& out) {
-  if (n->has_rules()) out.insert(n);
+void all_rule_nodes(DataNode* n, Deps& out) {
+  if (n->has_rules()) out.push_back(n);
   for (auto& [k, c] : n->children) all_rule_nodes(c.get(), out);
 }
 
 // The rule nodes a data reference may read: constant keys follow one child, a variable key any
 // child, so data[x].allow.see depends on every package's allow.see but not on unrelated rules.
-void deps_ref(DataNode* n, const Term& t, std::size_t i, std::set<DataNode*>& out) {
+void deps_ref(DataNode* n, const Term& t, std::size_t i, Deps& out) {
   if (n->has_rules()) {
-    out.insert(n);
+    out.push_back(n);
     return;
   }
   if (i == t.items.size()) {
@@ -1109,18 +1212,18 @@ void deps_ref(DataNode* n, const Term& t, std::size_t i, std::set<DataNode*>& ou
   }
   for (auto& [k, c] : n->children) deps_ref(c.get(), t, i + 1, out);
 }
-void deps_term(const Policy::Impl& p, const Term& t, std::set<DataNode*>& out) {
+void deps_term(const Policy::Impl& p, const Term& t, Deps& out) {
   if (t.kind == TermKind::Ref && t.items[0]->kind == TermKind::Var && t.items[0]->slot == kDataSlot) {
     deps_ref(p.root.get(), t, 1, out);
   }
-  if (t.kind == TermKind::Call && t.func) out.insert(t.func);
+  if (t.kind == TermKind::Call && t.func) out.push_back(t.func);
   for (const auto& i : t.items) deps_term(p, *i, out);
   if (t.head) deps_term(p, *t.head, out);
   if (t.head2) deps_term(p, *t.head2, out);
   if (t.body) deps_body(p, *t.body, out);
 }
 
-void deps_rule(const Policy::Impl& p, const Rule& r, std::set<DataNode*>& out) {
+void deps_rule(const Policy::Impl& p, const Rule& r, Deps& out) {
   deps_body(p, *r.body, out);
   if (r.key) deps_term(p, *r.key, out);
   if (r.value) deps_term(p, *r.value, out);
@@ -1129,12 +1232,15 @@ void deps_rule(const Policy::Impl& p, const Rule& r, std::set<DataNode*>& out) {
 }
 
 void check_recursion(const Policy::Impl& p) {
-  std::unordered_map<DataNode*, std::set<DataNode*>> graph;
+  std::unordered_map<DataNode*, Deps> graph;
   for (DataNode* n : p.nodes) {
     if (!n->has_rules()) continue;
     auto& d = graph[n];
     for (const auto& r : n->rules) deps_rule(p, *r, d);
     if (n->default_rule) deps_rule(p, *n->default_rule, d);
+    // Sorted by address as the set was, so a cycle is reported along the same path.
+    std::sort(d.begin(), d.end());
+    d.erase(std::unique(d.begin(), d.end()), d.end());
   }
   std::unordered_map<DataNode*, int> color;
   std::vector<DataNode*> stack;
@@ -1177,6 +1283,7 @@ Result<std::shared_ptr<const Policy>> Policy::compile(const std::vector<ModuleSo
   ParseOptions po;
   po.v0 = options.v0;
   po.max_depth = options.max_depth;
+  po.arena = &p->arena;
   for (const auto& m : modules) {
     auto idx = static_cast<std::uint32_t>(p->files.size());
     p->files.push_back(m.name);
@@ -1187,23 +1294,26 @@ Result<std::shared_ptr<const Policy>> Policy::compile(const std::vector<ModuleSo
   }
   try {
     // Rule names per package, and the rule tree.
-    std::map<std::string, std::set<std::string>> pkg_rules;
+    std::map<std::string, RuleNames> pkg_rules;
     for (auto& m : p->modules) {
       auto& names = pkg_rules[package_key(m.package)];
       for (auto& r : m.rules) {
-        names.insert(r->ref->kind == TermKind::Var ? r->ref->name : r->ref->items[0]->name);
+        const std::string& name = r->ref->kind == TermKind::Var ? r->ref->name : r->ref->items[0]->name;
+        if (auto [it, fresh] = names.try_emplace(name); fresh) it->second = Value::string(name);
       }
     }
     for (std::uint32_t mi = 0; mi < p->modules.size(); ++mi) {
       auto& m = p->modules[mi];
-      ensure_node(*p, m.package);  // an empty package is still a defined (empty) document
+      // An empty package is still a defined (empty) document.
+      DataNode* pkg_node = ensure_node(*p, m.package);
+      const RuleNames& names = pkg_rules[package_key(m.package)];
       for (auto& r : m.rules) {
         // Head terms shared with a sibling would be resolved twice with different slots.
-        if (r->shares_head) r = clone_rule(*r);
-        for (auto& e : r->elses) e = clone_rule(*e);
+        if (r->shares_head) r = clone_rule(&p->arena, *r);
+        for (auto& e : r->elses) e = clone_rule(&p->arena, *e);
         r->module = mi;
-        split_head(*r, m.package);
-        DataNode* n = ensure_node(*p, r->path);
+        split_head(*r, m.package, names.find(r->ref->kind == TermKind::Var ? r->ref->name : r->ref->items[0]->name)->second);
+        DataNode* n = ensure_node(*p, r->path, pkg_node, m.package.size());
         if (r->kind == RuleKind::Function) {
           if (!n->rules.empty() && !n->is_function) fail("rego_type_error", "conflicting rules " + path_string(r->path) + " found", r->loc);
           int arity = static_cast<int>(r->args.size());
@@ -1229,12 +1339,13 @@ Result<std::shared_ptr<const Policy>> Policy::compile(const std::vector<ModuleSo
     }
     for (auto& m : p->modules) {
       const auto& names = pkg_rules[package_key(m.package)];
+      Resolver res(*p, &p->arena, &m, &names);
       for (auto& r : m.rules) {
-        compile_rule(*p, *r, m, names);
+        compile_rule(*p, res, *r);
         if (!r->elses.empty() && !r->suffix.empty()) {
           fail("rego_type_error", "else keyword cannot be used on rules with variables in head", r->loc);
         }
-        for (auto& e : r->elses) compile_rule(*p, *e, m, names);
+        for (auto& e : r->elses) compile_rule(*p, res, *e);
       }
     }
     check_recursion(*p);
@@ -1294,14 +1405,15 @@ Result<PreparedQuery> compile_query(const std::shared_ptr<const Policy::Impl>& p
   ParseOptions po;
   po.v0 = false;
   po.max_depth = policy->options.max_depth;
+  auto impl = std::make_shared<PreparedQuery::Impl>();
+  po.arena = &impl->arena;
   auto body = parse_query("query", static_cast<std::uint32_t>(policy->files.size()), text, po);
   if (!body) return forward_error(body.error());
-  auto impl = std::make_shared<PreparedQuery::Impl>();
   impl->policy = policy;
   impl->body = *body;
   try {
     // Queries resolve names against no package: bare names are variables.
-    Resolver res(const_cast<Policy::Impl&>(*policy), nullptr, nullptr);
+    Resolver res(const_cast<Policy::Impl&>(*policy), &impl->arena, nullptr, nullptr);
     Scope top = res.child(nullptr);
     res.resolve_body(*impl->body, top);
     // As OPA's query compiler does (x = term), a query expression that is a plain term yields its

@@ -1,8 +1,15 @@
 #include "parser.h"
 
+#include <algorithm>
+#include <array>
 #include <set>
+#include <unordered_map>
 
 namespace cloister::rego {
+
+// Name tests compare against string_view literals: the length check rejects most names without a
+// strlen or memcmp (the resolver makes ~20,000 of them on the Kata policy).
+using std::string_view_literals::operator""sv;
 namespace {
 
 enum class Tok : std::uint8_t {
@@ -12,11 +19,40 @@ enum class Tok : std::uint8_t {
   Plus, Minus, Star, Slash, Percent, Amp, Bar, Bad
 };
 
+// Identifiers the parser tests for, classified once by the lexer (the parser asks "is this
+// `in`?" several times per token).
+enum class Word : std::uint8_t {
+  None, In, Contains, If, Every, Not, With, As, Some, Default, Else, Import, Package, True, False, Null, Set,
+  Underscore
+};
+
+Word classify_word(std::string_view w) {
+  switch (w.size()) {
+    case 1: return w[0] == '_' ? Word::Underscore : Word::None;
+    case 2: return w == "in"sv ? Word::In : w == "if"sv ? Word::If : w == "as"sv ? Word::As : Word::None;
+    case 3: return w == "not"sv ? Word::Not : w == "set"sv ? Word::Set : Word::None;
+    case 4:
+      return w == "with"sv   ? Word::With
+             : w == "some"sv ? Word::Some
+             : w == "else"sv ? Word::Else
+             : w == "true"sv ? Word::True
+             : w == "null"sv ? Word::Null
+                             : Word::None;
+    case 5: return w == "every"sv ? Word::Every : w == "false"sv ? Word::False : Word::None;
+    case 6: return w == "import"sv ? Word::Import : Word::None;
+    case 7: return w == "default"sv ? Word::Default : w == "package"sv ? Word::Package : Word::None;
+    case 8: return w == "contains"sv ? Word::Contains : Word::None;
+    default: return Word::None;
+  }
+}
+
+// 32 bytes: the lexer writes ~18,000 of them for the Kata policy. The offset in the source is
+// text.data() - source.data() (also for Eof, whose text is empty at the end of the source).
 struct Token {
-  Tok t = Tok::Eof;
   std::string_view text;
   std::uint32_t line = 1, col = 1;
-  std::size_t offset = 0;
+  Tok t = Tok::Eof;
+  Word word = Word::None;  // Ident only
   bool nl_before = false;
   bool ws_before = false;
 };
@@ -102,6 +138,13 @@ bool skip_template(std::string_view s, std::size_t i, char q, std::size_t& end, 
   return false;
 }
 
+// Letters, digits and '_': one load per byte in the identifier loop.
+constexpr std::array<bool, 256> kIdentChar = [] {
+  std::array<bool, 256> a{};
+  for (int c = 0; c < 256; ++c) a[static_cast<std::size_t>(c)] = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+  return a;
+}();
+
 class Lexer {
  public:
   explicit Lexer(std::string_view s) : s_(s) {}
@@ -131,12 +174,12 @@ class Lexer {
       Token t;
       t.line = line_;
       t.col = col_;
-      t.offset = i_;
       t.nl_before = nl;
       t.ws_before = ws;
       nl = ws = false;
       if (i_ >= s_.size()) {
         t.t = Tok::Eof;
+        t.text = s_.substr(s_.size());
         out.push_back(t);
         return true;
       }
@@ -145,8 +188,9 @@ class Lexer {
       auto is_id0 = [](char ch) { return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || ch == '_'; };
       auto is_digit = [](char ch) { return ch >= '0' && ch <= '9'; };
       if (is_id0(c)) {
-        while (i_ < s_.size() && (is_id0(s_[i_]) || is_digit(s_[i_]))) ++i_;
+        while (i_ < s_.size() && kIdentChar[static_cast<unsigned char>(s_[i_])]) ++i_;
         t.t = Tok::Ident;
+        t.word = classify_word(s_.substr(start, i_ - start));
       } else if (is_digit(c)) {
         while (i_ < s_.size() && is_digit(s_[i_])) ++i_;
         if (i_ + 1 < s_.size() && s_[i_] == '.' && is_digit(s_[i_ + 1])) {
@@ -275,23 +319,22 @@ class Parser {
       Module m;
       m.file = std::string(file_);
       m.v1 = !opts_.v0;
-      expect_word("package");
+      expect_word(Word::Package, "package");
       auto pkg = ref_path(true);
       for (auto& p : pkg) m.package.push_back(p);
-      while (is_word("import")) m.imports.push_back(import());
+      while (is_word(Word::Import)) m.imports.push_back(import());
       for (const auto& imp : m.imports) {
-        if (imp.path.size() == 2 && imp.path[0] == "rego" && imp.path[1] == "v1") {
+        if (imp.path.size() == 2 && imp.path[0] == "rego"sv && imp.path[1] == "v1"sv) {
           enable_all_keywords();
           m.v1 = true;
-        } else if (imp.path.size() >= 2 && imp.path[0] == "future" && imp.path[1] == "keywords") {
+        } else if (imp.path.size() >= 2 && imp.path[0] == "future"sv && imp.path[1] == "keywords"sv) {
           if (imp.path.size() == 2) enable_all_keywords();
           else keyword_enable(imp.path[2]);
         }
       }
       v1_ = m.v1;
       while (cur().t != Tok::Eof) {
-        auto rules = rule();
-        for (auto& r : rules) m.rules.push_back(std::move(r));
+        rule(m.rules);
       }
       return m;
     } catch (const ParseFail& f) {
@@ -302,7 +345,7 @@ class Parser {
   Result<std::shared_ptr<Body>> query() {
     try {
       lex();
-      auto b = std::make_shared<Body>();
+      auto b = node<Body>();
       b->loc = loc(cur());
       while (cur().t != Tok::Eof) {
         b->exprs.push_back(literal());
@@ -325,21 +368,21 @@ class Parser {
     try {
       lex();
       auto t = infix_in(false);
-      if (is_stmt_word("with")) {
+      if (is_stmt_word(Word::With)) {
         Expr e;
         e.loc = t->loc;
-        auto v = std::make_shared<Term>();
+        auto v = node<Term>();
         v->kind = TermKind::Var;
         v->name = "$t";
         v->loc = t->loc;
         e.term = call("eq", {v, t}, t->loc);
         withs(e);
-        auto c = std::make_shared<Term>();
+        auto c = node<Term>();
         c->kind = TermKind::ArrayCompr;
         c->name = "$template";
         c->loc = t->loc;
-        c->head = std::make_shared<Term>(*v);
-        c->body = std::make_shared<Body>();
+        c->head = node<Term>(*v);
+        c->body = node<Body>();
         c->body->loc = t->loc;
         c->body->exprs.push_back(std::move(e));
         t = c;
@@ -366,8 +409,8 @@ class Parser {
   // ---------------------------------------------------------------- plumbing
   void lex() {
     ParseFail err;
-    // The Kata policy averages one token per ~4 bytes; reserving avoids regrowing the vector.
-    toks_.reserve(text_.size() / 4 + 16);
+    // The Kata policy averages one token per ~3.3 bytes; reserving avoids regrowing the vector.
+    toks_.reserve(text_.size() / 3 + 16);
     if (!Lexer(text_).run(toks_, err)) {
       err.loc.file = file_index_;
       throw err;
@@ -391,26 +434,29 @@ class Parser {
     }
     return make_error(Errc::parse, msg);
   }
-  [[noreturn]] void error(const Token& t, std::string msg) { throw ParseFail{loc(t), t.offset, std::move(msg)}; }
+  [[noreturn]] void error(const Token& t, std::string msg) { throw ParseFail{loc(t), static_cast<std::size_t>(t.text.data() - text_.data()), std::move(msg)};
+  }
   Loc loc(const Token& t) const { return Loc{file_index_, t.line, t.col}; }
   const Token& cur() const { return toks_[pos_]; }
   const Token& peek(std::size_t n = 1) const { return toks_[std::min(pos_ + n, toks_.size() - 1)]; }
   const Token& advance() { return toks_[pos_ < toks_.size() - 1 ? pos_++ : pos_]; }
-  bool is_word(std::string_view w) const { return cur().t == Tok::Ident && cur().text == w; }
-  bool is_kw(std::string_view w) const { return is_word(w) && keyword_on(w) && !ref_follows(); }
+  bool is_word(Word w) const { return cur().t == Tok::Ident && cur().word == w; }
+  bool is_kw(Word w) const { return is_word(w) && keyword_on(w) && !ref_follows(); }
   // The four future keywords, switched on by v1 or by imports (no allocation: checked per token).
-  bool keyword_on(std::string_view w) const {
-    if (w == "in") return kw_[0];
-    if (w == "contains") return kw_[1];
-    if (w == "if") return kw_[2];
-    if (w == "every") return kw_[3];
-    return false;
+  bool keyword_on(Word w) const {
+    switch (w) {
+      case Word::In: return kw_[0];
+      case Word::Contains: return kw_[1];
+      case Word::If: return kw_[2];
+      case Word::Every: return kw_[3];
+      default: return false;
+    }
   }
   void keyword_enable(std::string_view w) {
-    if (w == "in") kw_[0] = true;
-    if (w == "contains") kw_[1] = true;
-    if (w == "if") kw_[2] = true;
-    if (w == "every") kw_[3] = true;
+    if (w == "in"sv) kw_[0] = true;
+    if (w == "contains"sv) kw_[1] = true;
+    if (w == "if"sv) kw_[2] = true;
+    if (w == "every"sv) kw_[3] = true;
   }
   // A keyword directly followed by '.', '[' or '(' is a name in a reference (`contains(...)`,
   // `as.foo`), as OPA allows.
@@ -418,15 +464,15 @@ class Parser {
     const Token& n = peek();
     return (n.t == Tok::Dot || n.t == Tok::LParen || n.t == Tok::LBrack) && !n.ws_before;
   }
-  bool is_stmt_word(std::string_view w) const { return is_word(w) && !ref_follows(); }
+  bool is_stmt_word(Word w) const { return is_word(w) && !ref_follows(); }
   void expect(Tok t, const char* what) {
     if (cur().t != t) {
       error(cur(), std::string("unexpected ") + tok_desc(cur().t) + " token: expected " + what);
     }
     advance();
   }
-  void expect_word(std::string_view w) {
-    if (!is_word(w)) error(cur(), "unexpected " + std::string(tok_desc(cur().t)) + " token: expected " + std::string(w));
+  void expect_word(Word w, std::string_view text) {
+    if (!is_word(w)) error(cur(), "unexpected " + std::string(tok_desc(cur().t)) + " token: expected " + std::string(text));
     advance();
   }
   void enable_all_keywords() {
@@ -448,8 +494,12 @@ class Parser {
     ~NlIgnore() { p.nl_ignore_ = saved; }
   };
 
+  template <typename T, typename... A>
+  std::shared_ptr<T> node(A&&... args) {
+    return make_node<T>(opts_.arena, std::forward<A>(args)...);
+  }
   TermP mk(TermKind k, const Token& t) {
-    auto r = std::make_shared<Term>();
+    auto r = node<Term>();
     r->kind = k;
     r->loc = loc(t);
     return r;
@@ -465,7 +515,7 @@ class Parser {
     std::uint32_t depth = 0;
     for (const auto& a : args) depth = std::max(depth, a->depth);
     if (depth + 1 > opts_.max_depth * 4) error(cur(), "expression nesting too deep");
-    auto r = std::make_shared<Term>();
+    auto r = node<Term>();
     r->depth = depth + 1;
     r->kind = TermKind::Call;
     r->loc = l;
@@ -475,9 +525,12 @@ class Parser {
   }
 
   // ---------------------------------------------------------------- module level
-  static bool is_reserved(std::string_view w) {
-    return w == "package" || w == "import" || w == "default" || w == "else" || w == "with" || w == "as" ||
-           w == "not" || w == "some" || w == "true" || w == "false" || w == "null";
+  static bool is_reserved(Word w) {
+    switch (w) {
+      case Word::Package: case Word::Import: case Word::Default: case Word::Else: case Word::With: case Word::As:
+      case Word::Not: case Word::Some: case Word::True: case Word::False: case Word::Null: return true;
+      default: return false;
+    }
   }
 
   // package/import paths: ident (. ident | [ "string" ])*
@@ -508,26 +561,27 @@ class Parser {
     advance();
     imp.raw = ref_path(false);
     for (const auto& v : imp.raw) imp.path.push_back(v.as_string());
-    if (is_word("as")) {
+    if (is_word(Word::As)) {
       advance();
       if (cur().t != Tok::Ident) error(cur(), "expected ident after as");
       imp.alias = std::string(advance().text);
     }
     const std::string& root = imp.path[0];
-    if (root != "data" && root != "input" && root != "future" && root != "rego") {
+    if (root != "data"sv && root != "input"sv && root != "future"sv && root != "rego"sv) {
       throw ParseFail{imp.loc, 0, "invalid path " + root + ": path must begin with input or data"};
     }
     return imp;
   }
 
-  std::vector<std::shared_ptr<Rule>> rule() {
-    auto r = std::make_shared<Rule>();
+  // Appends the rule (and the v0 siblings sharing its head) to `out`.
+  void rule(std::vector<std::shared_ptr<Rule>>& out) {
+    auto r = node<Rule>();
     r->loc = loc(cur());
-    if (is_stmt_word("default")) {
+    if (is_stmt_word(Word::Default)) {
       advance();
       r->is_default = true;
     }
-    if (cur().t != Tok::Ident || (is_reserved(cur().text) && !ref_follows())) {
+    if (cur().t != Tok::Ident || (is_reserved(cur().word) && !ref_follows())) {
       error(cur(), "unexpected " + std::string(tok_desc(cur().t)) + " token: expected rule head");
     }
     r->ref = head_ref();
@@ -542,7 +596,7 @@ class Parser {
       }
       advance();
     }
-    if (is_kw("contains")) {
+    if (is_kw(Word::Contains)) {
       advance();
       r->kind = RuleKind::MultiValue;
       r->key = infix_in(false);
@@ -553,8 +607,9 @@ class Parser {
     }
     if (r->is_default) {
       if (!r->value) error(cur(), "default rule must have a value");
-      r->body = std::make_shared<Body>();
-      return {r};
+      r->body = node<Body>();
+      out.push_back(std::move(r));
+      return;
     }
     // v0 partial set: p[x] { ... } (and p[x] with no body).
     if (!v1_ && r->kind == RuleKind::Complete && !r->value && r->ref->kind == TermKind::Ref &&
@@ -571,25 +626,25 @@ class Parser {
     }
     r->body = rule_body(true);
     if (!r->body) {
-      r->body = std::make_shared<Body>();
+      r->body = node<Body>();
       if (!r->value && r->kind != RuleKind::MultiValue && r->kind != RuleKind::Function) {
         error(cur(), "rule must have a body or a value");
       }
     }
-    std::vector<std::shared_ptr<Rule>> out{r};
+    out.push_back(r);
     // v0 allows several bodies for one head: p { a } { b }.
     while (cur().t == Tok::LBrace && !v1_) {
-      auto copy = std::make_shared<Rule>(*r);
+      auto copy = node<Rule>(*r);
       copy->elses.clear();
       copy->shares_head = true;
       copy->body = rule_body(false);
       out.push_back(copy);
     }
-    while (is_stmt_word("else")) {
+    while (is_stmt_word(Word::Else)) {
       if (r->kind == RuleKind::MultiValue) error(cur(), "else keyword cannot be used on multi-value rules");
       if (r->is_default) error(cur(), "else keyword cannot be used on default rules");
       Token et = advance();
-      auto e = std::make_shared<Rule>();
+      auto e = node<Rule>();
       e->loc = loc(et);
       e->kind = r->kind;
       e->ref = r->ref;
@@ -601,10 +656,9 @@ class Parser {
         e->value = infix_in(false);
       }
       e->body = rule_body(true);
-      if (!e->body) e->body = std::make_shared<Body>();
+      if (!e->body) e->body = node<Body>();
       r->elses.push_back(e);
     }
-    return out;
   }
 
   // Head reference: ident (.ident | [term])*
@@ -622,7 +676,7 @@ class Parser {
           ref = mk(TermKind::Ref, t);
           ref->items.push_back(v);
         }
-        ref->items.push_back(scalar(Value::string(std::string(k.text)), k));
+        ref->items.push_back(scalar(intern(k.text), k));
       } else if (cur().t == Tok::LBrack && !cur().ws_before) {
         advance();
         NlIgnore nl(*this, true);
@@ -641,7 +695,7 @@ class Parser {
 
   // `if` body / `{ body }` / nothing (nullptr).
   std::shared_ptr<Body> rule_body(bool allow_if) {
-    if (allow_if && is_kw("if")) {
+    if (allow_if && is_kw(Word::If)) {
       advance();
       if (cur().t == Tok::LBrace) {
         // `if {` opens a body, unless what follows is a single term such as an object
@@ -652,7 +706,7 @@ class Parser {
         } catch (const ParseFail& as_body) {
           pos_ = save;
           try {
-            auto b = std::make_shared<Body>();
+            auto b = node<Body>();
             b->loc = loc(cur());
             b->exprs.push_back(literal());
             return b;
@@ -661,7 +715,7 @@ class Parser {
           }
         }
       }
-      auto b = std::make_shared<Body>();
+      auto b = node<Body>();
       b->loc = loc(cur());
       b->exprs.push_back(literal());
       return b;
@@ -675,7 +729,7 @@ class Parser {
 
   std::shared_ptr<Body> block() {
     DepthGuard g(*this, cur());
-    auto b = std::make_shared<Body>();
+    auto b = node<Body>();
     b->loc = loc(cur());
     expect(Tok::LBrace, "{");
     NlIgnore nl(*this, false);
@@ -698,7 +752,7 @@ class Parser {
     DepthGuard g(*this, cur());
     Expr e;
     e.loc = loc(cur());
-    if (is_stmt_word("some")) {
+    if (is_stmt_word(Word::Some)) {
       advance();
       std::vector<TermP> terms;
       terms.push_back(infix_or(false));
@@ -706,7 +760,7 @@ class Parser {
         advance();
         terms.push_back(infix_or(false));
       }
-      if (is_kw("in")) {
+      if (is_kw(Word::In)) {
         advance();
         if (terms.size() > 2) error(cur(), "unexpected , token: expected at most two variables");
         e.kind = ExprKind::SomeIn;
@@ -723,7 +777,7 @@ class Parser {
       withs(e);
       return e;
     }
-    if (is_kw("every")) {
+    if (is_kw(Word::Every)) {
       advance();
       std::vector<TermP> terms;
       terms.push_back(infix_or(false));
@@ -731,7 +785,7 @@ class Parser {
         advance();
         terms.push_back(infix_or(false));
       }
-      if (!is_kw("in")) error(cur(), "unexpected token: expected in");
+      if (!is_kw(Word::In)) error(cur(), "unexpected token: expected in");
       advance();
       e.kind = ExprKind::Every;
       if (terms.size() == 2) e.key = terms[0];
@@ -741,7 +795,7 @@ class Parser {
       withs(e);
       return e;
     }
-    if (is_stmt_word("not")) {
+    if (is_stmt_word(Word::Not)) {
       advance();
       e.negated = true;
     }
@@ -750,11 +804,11 @@ class Parser {
       // k, v in xs
       advance();
       auto v = infix_or(false);
-      if (!is_kw("in")) error(cur(), "unexpected token: expected in");
+      if (!is_kw(Word::In)) error(cur(), "unexpected token: expected in");
       advance();
       auto coll = infix_or(false);
       lhs = call("internal.member_3", {lhs, v, coll}, lhs->loc);
-      while (is_kw("in") && !separated()) {
+      while (is_kw(Word::In) && !separated()) {
         Token t = advance();
         lhs = call("internal.member_2", {lhs, infix_or(false)}, loc(t));
       }
@@ -771,12 +825,12 @@ class Parser {
   }
 
   void withs(Expr& e) {
-    while (is_stmt_word("with")) {
+    while (is_stmt_word(Word::With)) {
       With w;
       w.loc = loc(cur());
       advance();
       w.target = infix_or(false);
-      expect_word("as");
+      expect_word(Word::As, "as");
       w.value = infix_in(false);
       e.withs.push_back(std::move(w));
     }
@@ -785,7 +839,7 @@ class Parser {
   // ---------------------------------------------------------------- terms
   TermP infix_in(bool no_bar) {
     auto lhs = infix_or(no_bar);
-    while (is_kw("in") && !separated()) {
+    while (is_kw(Word::In) && !separated()) {
       Token t = advance();
       auto rhs = infix_or(no_bar);
       lhs = call("internal.member_2", {lhs, rhs}, loc(t));
@@ -847,8 +901,23 @@ class Parser {
     return lhs;
   }
 
+  // One string value per distinct text: field names and literals repeat all over a policy
+  // (`p.OCI.Process`, `i.Extra.f0`), and values are immutable, so the terms share them.
+  Value intern(std::string_view text) {
+    auto [it, fresh] = interned_.try_emplace(text);
+    if (fresh) it->second = Value::string(std::string(text));
+    return it->second;
+  }
+
   Value string_value(const Token& t) {
-    if (t.t == Tok::RawString) return Value::string(std::string(t.text.substr(1, t.text.size() - 2)));
+    std::string_view inner = t.text.substr(1, t.text.size() - 2);
+    if (t.t == Tok::RawString) return intern(inner);
+    // Without escapes or control characters the JSON decoding is the identity (bytes are copied
+    // as they are, as parse_json does).
+    if (std::all_of(inner.begin(), inner.end(),
+                    [](char c) { return c != '\\' && static_cast<unsigned char>(c) >= 0x20; })) {
+      return intern(inner);
+    }
     auto v = parse_json(t.text);
     if (!v || !v->is_string()) error(t, "invalid string literal");
     return *v;
@@ -890,31 +959,31 @@ class Parser {
         term = template_term(t);
         break;
       case Tok::Ident: {
-        if (ref_follows() && t.text != "set") {
+        if (ref_follows() && t.word != Word::Set) {
           advance();
           term = mk(TermKind::Var, t);
           term->name = std::string(t.text);
-        } else if (t.text == "true" || t.text == "false") {
+        } else if (t.word == Word::True || t.word == Word::False) {
           advance();
-          term = scalar(Value::boolean(t.text == "true"), t);
-        } else if (t.text == "null") {
+          term = scalar(Value::boolean(t.word == Word::True), t);
+        } else if (t.word == Word::Null) {
           advance();
           term = scalar(Value::null(), t);
-        } else if (t.text == "set" && peek().t == Tok::LParen && peek(2).t == Tok::RParen) {
+        } else if (t.word == Word::Set && peek().t == Tok::LParen && peek(2).t == Tok::RParen) {
           advance();
           advance();
           advance();
           term = mk(TermKind::Set, t);
         } else {
-          if (keyword_on(t.text) || t.text == "not" || t.text == "with" || t.text == "as" ||
-              t.text == "some" || t.text == "default" || t.text == "else" || t.text == "import" ||
-              t.text == "package") {
+          if (keyword_on(t.word) || t.word == Word::Not || t.word == Word::With || t.word == Word::As ||
+              t.word == Word::Some || t.word == Word::Default || t.word == Word::Else || t.word == Word::Import ||
+              t.word == Word::Package) {
             error(t, "unexpected " + std::string(t.text) + " keyword");
           }
           advance();
           term = mk(TermKind::Var, t);
           term->name = std::string(t.text);
-          term->wildcard = t.text == "_";
+          term->wildcard = t.word == Word::Underscore;
         }
         break;
       }
@@ -928,10 +997,10 @@ class Parser {
           // (k, v in xs)
           advance();
           auto v = infix_or(false);
-          if (!is_kw("in")) error(cur(), "unexpected token: expected in");
+          if (!is_kw(Word::In)) error(cur(), "unexpected token: expected in");
           advance();
           term = call("internal.member_3", {term, v, infix_or(false)}, term->loc);
-          while (is_kw("in")) {
+          while (is_kw(Word::In)) {
             Token it = advance();
             term = call("internal.member_2", {term, infix_or(false)}, loc(it));
           }
@@ -1001,7 +1070,7 @@ class Parser {
         advance();
         if (cur().t != Tok::Ident) error(cur(), "unexpected " + std::string(tok_desc(cur().t)) + " token: expected ident");
         const Token& k = advance();
-        term = extend_ref(std::move(term), scalar(Value::string(std::string(k.text)), k));
+        term = extend_ref(std::move(term), scalar(intern(k.text), k));
       } else if (t.t == Tok::LBrack && !t.ws_before && !separated()) {
         advance();
         NlIgnore nl(*this, true);
@@ -1013,6 +1082,7 @@ class Parser {
         if (!ref_name(term, name)) error(t, "invalid call target");
         advance();
         std::vector<TermP> args;
+        args.reserve(4);
         {
           NlIgnore nl(*this, true);
           while (cur().t != Tok::RParen) {
@@ -1054,13 +1124,14 @@ class Parser {
         term->items.push_back(std::move(key));
         return term;
       }
-      auto copy = std::make_shared<Term>(*term);
+      auto copy = node<Term>(*term);
       copy->items.push_back(std::move(key));
       return copy;
     }
-    auto r = std::make_shared<Term>();
+    auto r = node<Term>();
     r->kind = TermKind::Ref;
     r->loc = term->loc;
+    r->items.reserve(4);  // references are mostly short paths: one allocation, not three
     r->items.push_back(std::move(term));
     r->items.push_back(std::move(key));
     return r;
@@ -1093,7 +1164,7 @@ class Parser {
   }
 
   std::shared_ptr<Body> compr_body(Tok close) {
-    auto b = std::make_shared<Body>();
+    auto b = node<Body>();
     b->loc = loc(cur());
     NlIgnore nl(*this, false);
     while (cur().t != close) {
@@ -1162,6 +1233,7 @@ class Parser {
   std::string_view text_;
   ParseOptions opts_;
   std::vector<Token> toks_;
+  std::unordered_map<std::string_view, Value> interned_;  // views into text_
   std::size_t pos_ = 0;
   bool kw_[4] = {false, false, false, false};
   bool v1_ = true;

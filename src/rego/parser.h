@@ -4,6 +4,7 @@
 #include <string>
 #include <string_view>
 
+#include "arena.h"
 #include "ast.h"
 #include "cloister/common/result.h"
 
@@ -12,6 +13,7 @@ namespace cloister::rego {
 struct ParseOptions {
   bool v0 = false;          // Rego v0 syntax unless the module imports rego.v1
   std::size_t max_depth = 200;  // nesting of terms/bodies: deeper input is rejected, not recursed
+  NodeArena* arena = nullptr;   // where the nodes go (must outlive them); null: the heap
 };
 
 // Errors: Errc::parse, message "<file>:<line>:<col>: rego_parse_error: <what>\n<excerpt>\n<caret>".

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "arena.h"
 #include "ast.h"
 #include "builtins/builtin.h"
 #include "cloister/rego/rego.h"
@@ -41,6 +42,8 @@ struct RegoFailure {
 };
 
 struct Policy::Impl {
+  // First, so it is destroyed last: the rules and terms below live in it.
+  NodeArena arena;
   std::vector<std::string> files;
   std::vector<std::string> sources;
   std::vector<Module> modules;
@@ -55,6 +58,9 @@ struct Policy::Impl {
 };
 
 struct PreparedQuery::Impl {
+  // The query's own nodes (the policy's arena is read-only once compiled: queries may be prepared
+  // concurrently). First, so it is destroyed last.
+  NodeArena arena;
   std::shared_ptr<const Policy::Impl> policy;
   std::shared_ptr<Body> body;
   int nslots = 0;
