@@ -202,7 +202,9 @@ std::int64_t floor_div(std::int64_t a, std::int64_t b) { return a / b - ((a % b 
 
 Civil local_civil(const Instant& in, std::int32_t* offset = nullptr, std::string* abbrev = nullptr) {
   std::int64_t secs = floor_div(in.ns, kNsPerSec);
-  std::int64_t nanos = in.ns - secs * kNsPerSec;
+  // Remainder, not ns - secs * 1e9: near INT64_MIN the product overflows (UBSan, conformance).
+  std::int64_t nanos = in.ns % kNsPerSec;
+  if (nanos < 0) nanos += kNsPerSec;
   auto [off, ab] = in.zone.at(secs);
   if (offset) *offset = off;
   if (abbrev) *abbrev = ab;
