@@ -19,6 +19,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   opts.limits.max_call_depth = 64;
   opts.limits.max_collection = 10000;
   opts.limits.timeout = std::chrono::milliseconds(200);
+  opts.limits.max_memory_bytes = 64 << 20;
   opts.now_ns = 0;
   opts.seed = 1;
   auto result = (*policy)->eval("data", opts);
