@@ -1,5 +1,6 @@
-// Rego engine benchmarks: compile of a ~60 KB Kata-shaped policy, one CreateContainer decision on
-// it (ns/op and heap allocations per decision), and the whole shared OPA conformance suite.
+// Rego engine benchmarks: compile of a ~60 KB Kata-shaped policy, CreateContainer decisions on it
+// for a heavy and a typical request (ns/op and heap allocations per decision), small decisions for
+// scale (a default-deny request, a trivial policy), and the whole shared OPA conformance suite.
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
@@ -95,6 +96,43 @@ BENCHMARK(BM_CreateContainerDecision)->Unit(benchmark::kMicrosecond);
 
 void BM_CreateContainerDecisionTypical(benchmark::State& state) { run_decision(state, typical_fixture()); }
 BENCHMARK(BM_CreateContainerDecisionTypical)->Unit(benchmark::kMicrosecond);
+
+// Small decisions, for scale: most agent API calls hit a default-deny request rule, and a trivial
+// policy shows the per-evaluation overhead.
+void run_small(benchmark::State& state, const std::shared_ptr<const Policy>& p, const char* query, const Value& input) {
+  auto q = p->prepare(query);
+  if (!q) {
+    state.SkipWithError(q.error().message().c_str());
+    return;
+  }
+  EvalOptions o;
+  o.input = input;
+  for (auto _ : state) {
+    auto r = q->eval(o);
+    benchmark::DoNotOptimize(r);
+  }
+}
+
+void BM_ExecProcessDecision(benchmark::State& state) {
+  const auto& f = typical_fixture();
+  auto p = Policy::compile({{"kata.rego", f.w.policy}}, f.data);
+  if (!p) {
+    state.SkipWithError(p.error().message().c_str());
+    return;
+  }
+  run_small(state, *p, "data.agent_policy.ExecProcessRequest", *parse_json(R"({"container_id":"c","exec_id":"e"})"));
+}
+BENCHMARK(BM_ExecProcessDecision)->Unit(benchmark::kMicrosecond);
+
+void BM_TrivialDecision(benchmark::State& state) {
+  auto p = Policy::compile({{"t.rego", "package t\nimport rego.v1\nallow if input.x == 1\n"}});
+  if (!p) {
+    state.SkipWithError(p.error().message().c_str());
+    return;
+  }
+  run_small(state, *p, "data.t.allow", *parse_json(R"({"x":1})"));
+}
+BENCHMARK(BM_TrivialDecision)->Unit(benchmark::kMicrosecond);
 
 void BM_ConformanceSuite(benchmark::State& state) {
   const char* env = std::getenv("CLOISTER_SHARED_TESTDATA");
