@@ -54,7 +54,10 @@ struct Overlay {
   std::unordered_map<const DataNode*, Value> node_over;
   std::unordered_map<const DataNode*, Mock> func_mocks;
   std::unordered_map<const builtins::BuiltinDef*, Mock> builtin_mocks;
-  std::vector<CacheEntry> cache;
+  // Rule values by DataNode id. A map, not a vector sized to the policy: most decisions touch a
+  // handful of rules, and constructing and destroying one entry per node of a large policy was
+  // half the cost of a small decision.
+  std::unordered_map<int, CacheEntry> cache;
 };
 
 Value upsert(const Value& obj, const std::vector<Value>& path, std::size_t i, const Value& v) {
@@ -101,7 +104,6 @@ class Evaluator {
   Evaluator(const Policy::Impl& p, const EvalOptions& o) : P(p), O(o), rng_(o.seed), regex_(&p.regexes) {
     ov_.input = o.input;
     ov_.base = p.data;
-    ov_.cache.resize(p.nodes.size());
     plain_fn_.resize(p.nodes.size());
     if (o.limits.timeout.count() > 0) {
       has_deadline_ = true;
@@ -757,7 +759,6 @@ class Evaluator {
     inner.node_over = ov_.node_over;
     inner.func_mocks = ov_.func_mocks;
     inner.builtin_mocks = ov_.builtin_mocks;
-    inner.cache.resize(P.nodes.size());
     for (auto& [w, m] : mods) {
       if (w->is_input) {
         inner.input = upsert(inner.input, w->path, 0, m.value);
@@ -1197,7 +1198,7 @@ class Evaluator {
   // ---------------------------------------------------------------- rules
 
   Value rule_value(const DataNode* n, const Loc& loc) {
-    CacheEntry* ce = &ov_.cache[static_cast<std::size_t>(n->id)];
+    CacheEntry* ce = &ov_.cache[n->id];
     if (ce->state == 2) return ce->v;
     if (ce->state == 1) raise("rego_recursion_error", "rule data." + to_json(Value::array(n->path)) + " is recursive", loc);
     ce->state = 1;
@@ -1205,10 +1206,10 @@ class Evaluator {
     try {
       v = compute_rule(n);
     } catch (...) {
-      ov_.cache[static_cast<std::size_t>(n->id)].state = 0;
+      ov_.cache[n->id].state = 0;
       throw;
     }
-    ce = &ov_.cache[static_cast<std::size_t>(n->id)];
+    ce = &ov_.cache[n->id];  // `with` may have swapped the overlay meanwhile
     ce->state = 2;
     ce->v = v;
     return v;
