@@ -1369,6 +1369,15 @@ Result<std::shared_ptr<const Policy>> Policy::compile(const std::vector<ModuleSo
         for (const auto& e : r->elses) consider(*e);
       }
       n->early_exit = same;
+      if (n->is_function) {
+        bool plain = true;
+        for (const auto& r : n->rules) {
+          if (!r->elses.empty() || (r->value && r->value->kind != TermKind::Scalar)) plain = false;
+          for (const auto& a : r->args)
+            if (!(a->kind == TermKind::Scalar || (a->kind == TermKind::Var && a->slot >= 0))) plain = false;
+        }
+        n->plain_function = plain;
+      }
       if (n->is_function && n->arity > 0 && n->rules.size() > 4) {
         std::size_t constants = 0;
         for (std::size_t i = 0; i < n->rules.size(); ++i) {

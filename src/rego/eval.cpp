@@ -104,7 +104,6 @@ class Evaluator {
   Evaluator(const Policy::Impl& p, const EvalOptions& o) : P(p), O(o), rng_(o.seed), regex_(&p.regexes) {
     ov_.input = o.input;
     ov_.base = p.data;
-    plain_fn_.resize(p.nodes.size());
     if (o.limits.timeout.count() > 0) {
       has_deadline_ = true;
       deadline_ = std::chrono::steady_clock::now() + o.limits.timeout;
@@ -1572,24 +1571,7 @@ class Evaluator {
     }
   }
 
-  // Functions whose rules all have plain heads (arguments that are variables or constants, a
-  // constant or implicit `true` value, no `else`): the common shape of policy helpers. A body then
-  // needs only its first solution, so each candidate rule binds its arguments into a fresh frame
-  // and runs its body in a loop, without the continuation chain of the general path.
-  bool plain_function(const DataNode* n) {
-    std::int8_t& c = plain_fn_[static_cast<std::size_t>(n->id)];
-    if (c == 0) {
-      bool plain = true;
-      for (const auto& r : n->rules) {
-        if (!r->elses.empty() || (r->value && r->value->kind != TermKind::Scalar)) plain = false;
-        for (const auto& a : r->args)
-          if (!(a->kind == TermKind::Scalar || (a->kind == TermKind::Var && a->slot >= 0))) plain = false;
-      }
-      c = plain ? 1 : 2;
-    }
-    return c == 1;
-  }
-
+  // Makes `f` the current frame for a scope.
   struct FrameSwap {
     Evaluator& e;
     std::vector<Value>* saved;
@@ -1599,6 +1581,9 @@ class Evaluator {
     FrameSwap& operator=(const FrameSwap&) = delete;
   };
 
+  // Plain functions (DataNode::plain_function, classified by the compiler): a body then needs
+  // only its first solution, so each candidate rule binds its arguments into a fresh frame and
+  // runs its body in a loop, without the continuation chain of the general path.
   Value plain_function_result(const DataNode* n, std::span<const Value> args) {
     Value result;
     for_candidate_rules(n, args, [&](const std::shared_ptr<Rule>& rp) {
@@ -1630,7 +1615,7 @@ class Evaluator {
   }
 
   Value function_result(const DataNode* n, std::span<const Value> args) {
-    if (plain_function(n)) return plain_function_result(n, args);
+    if (n->plain_function) return plain_function_result(n, args);
     Value result;
     for_candidate_rules(n, args, [&](const std::shared_ptr<Rule>& r) {
       run_function(*r, args, [&](const Rule& which) {
@@ -1817,7 +1802,6 @@ class Evaluator {
   std::unordered_map<const Expr*, bool> pure_tests_;
   std::string join_key_;
   std::unordered_map<const Term*, bool> pure_assigns_;
-  std::vector<std::int8_t> plain_fn_;  // by DataNode id: 0 unknown, 1 plain_function, 2 not
   std::unordered_map<AssignKey, AssignMemo, AssignKeyHash> assign_memo_;
   builtins::BuiltinContext bctx_;
   std::vector<std::string> prints_;

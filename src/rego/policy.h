@@ -25,6 +25,9 @@ struct DataNode {
   // Every rule body (and else) yields the same constant: once one succeeds the value is known and
   // no conflict is possible, so evaluation stops there (OPA's early exit).
   bool early_exit = false;
+  // Functions whose rules all have plain heads (arguments that are variables or constants, a
+  // constant or implicit `true` value, no `else`): each body is run to its first solution only.
+  bool plain_function = false;
   // Functions: rules whose first argument is a constant, by that constant (with the rules whose
   // first argument is not constant in `any_first`), so a call only tries the bodies that can match.
   bool indexed = false;
