@@ -68,6 +68,10 @@ struct Term {
   // every variable bound. Terms without it and without unbound variables yield at most one value
   // and are evaluated directly, without continuations.
   bool multi = false;
+  // Its value depends on nothing but the locals in `vars`: only constants, locals, references
+  // into them and calls of deterministic builtins (no input, data, user functions or
+  // comprehensions). The evaluator memoises such terms within one evaluation.
+  bool pure = false;
 };
 
 struct With {

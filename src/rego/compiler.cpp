@@ -670,6 +670,34 @@ class Resolver {
     std::sort(scratch_.begin(), scratch_.end());
     scratch_.erase(std::unique(scratch_.begin(), scratch_.end()), scratch_.end());
     t->vars.assign(scratch_.begin(), scratch_.end());
+    t->pure = pure_term(*t);
+  }
+
+  // Term::pure from the children (leaves are not collected, so they are judged here).
+  static bool pure_term(const Term& t) {
+    auto child = [](const Term& x) {
+      if (x.kind == TermKind::Scalar) return true;
+      if (x.kind == TermKind::Var) return x.slot >= 0;
+      return x.pure;
+    };
+    switch (t.kind) {
+      case TermKind::Call:
+        if (t.func) return false;
+        if (t.op == CallOp::Other) {
+          if (!t.builtin || !t.builtin->deterministic) return false;
+        } else if (t.op != CallOp::Equal && t.op != CallOp::NotEqual && t.op != CallOp::Member) {
+          return false;
+        }
+        [[fallthrough]];
+      case TermKind::Ref:
+      case TermKind::Array:
+      case TermKind::Set:
+      case TermKind::Object:
+        for (const auto& i : t.items)
+          if (!child(*i)) return false;
+        return true;
+      default: return child(t);
+    }
   }
 
   void resolve_call(TermP& t, Scope& s) {

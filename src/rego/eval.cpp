@@ -510,10 +510,7 @@ class Evaluator {
     const Term& lhs = *e.term->items[0];
     const Term& rhs = *e.term->items[1];
     if (rhs.kind != TermKind::Call || rhs.op != CallOp::Other || !unbound_var(lhs) || lhs.wildcard) return std::nullopt;
-    if (rhs.vars.empty() || rhs.vars.size() > 2 || !ov_.builtin_mocks.empty()) return std::nullopt;
-    auto [cls, fresh] = pure_assigns_.try_emplace(&rhs, false);
-    if (fresh) cls->second = pure_on(rhs, kNoSlot);
-    if (!cls->second) return std::nullopt;
+    if (!rhs.pure || rhs.vars.empty() || rhs.vars.size() > 2 || !ov_.builtin_mocks.empty()) return std::nullopt;
     const Value& va = frame()[static_cast<std::size_t>(rhs.vars[0])];
     const Value& vb = rhs.vars.size() > 1 ? frame()[static_cast<std::size_t>(rhs.vars[1])] : va;
     if (!va.node_id() || !vb.node_id()) return std::nullopt;  // unbound, or an inline scalar
@@ -530,36 +527,10 @@ class Evaluator {
     return bind(lhs.slot, r, [&] { return eval_body(b, i + 1, k); });
   }
 
-  // Whether test `f` depends on nothing but the local in `slot` (see memo_filter); classified once
-  // per expression and evaluation.
-  bool pure_test(const Expr& f, int slot) {
-    auto [it, fresh] = pure_tests_.try_emplace(&f, false);
-    if (fresh) it->second = pure_on(*f.term, slot);
-    return it->second;
-  }
-  // A term whose variables are the local in `slot` (any local for kNoSlot) and whose calls are
-  // deterministic builtins: its value depends on those locals alone.
-  static bool pure_on(const Term& t, int slot) {
-    switch (t.kind) {
-      case TermKind::Scalar: return true;
-      case TermKind::Var: return slot == kNoSlot ? t.slot >= 0 : t.slot == slot;
-      case TermKind::Call:
-        if (t.func) return false;
-        if (t.op == CallOp::Other) {
-          if (!t.builtin || !t.builtin->deterministic) return false;
-        } else if (t.op != CallOp::Equal && t.op != CallOp::NotEqual && t.op != CallOp::Member) {
-          return false;
-        }
-        [[fallthrough]];
-      case TermKind::Ref:
-      case TermKind::Array:
-      case TermKind::Set:
-      case TermKind::Object:
-        for (const auto& x : t.items)
-          if (!pure_on(*x, slot)) return false;
-        return true;
-      default: return false;  // comprehensions
-    }
+  // Whether test `f` depends on nothing but the local in `slot` (see memo_filter).
+  static bool pure_test(const Expr& f, int slot) {
+    const Term& t = *f.term;
+    return t.pure && (t.vars.empty() || (t.vars.size() == 1 && t.vars[0] == slot));
   }
 
   bool eval_expr(const Expr& e, Cont k) {
@@ -1799,9 +1770,7 @@ class Evaluator {
     }
   };
   std::unordered_map<std::pair<const void*, const Expr*>, Scan, ScanKeyHash> scans_;
-  std::unordered_map<const Expr*, bool> pure_tests_;
   std::string join_key_;
-  std::unordered_map<const Term*, bool> pure_assigns_;
   std::unordered_map<AssignKey, AssignMemo, AssignKeyHash> assign_memo_;
   builtins::BuiltinContext bctx_;
   std::vector<std::string> prints_;
