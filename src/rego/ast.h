@@ -1,6 +1,7 @@
 // The Rego abstract syntax tree, shared by the parser, compiler and evaluator. Internal.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -72,6 +73,15 @@ struct Term {
   // into them and calls of deterministic builtins (no input, data, user functions or
   // comprehensions). The evaluator memoises such terms within one evaluation.
   bool pure = false;
+  // Where this constant key was last found in an object (see Value::get with a hint). Objects of
+  // one shape keep a key at one index, so most lookups skip the search. Shared by concurrent
+  // evaluations: a stale or racing value costs only that search.
+  struct KeyHint {
+    mutable std::atomic<std::uint32_t> index{0};
+    KeyHint() = default;
+    KeyHint(const KeyHint&) noexcept {}
+    KeyHint& operator=(const KeyHint&) noexcept { return *this; }
+  } hint;
 };
 
 struct With {

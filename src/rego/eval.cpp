@@ -99,6 +99,18 @@ const Value* lookup(const Value& v, const Value& key) {
   }
 }
 
+// `key` is a constant path term: objects are searched from the index its last lookup found.
+inline const Value* lookup_const(const Value& v, const Term& key) {
+  if (v.is_object() && key.value.is_string()) {
+    std::uint32_t h = key.hint.index.load(std::memory_order_relaxed);
+    const std::uint32_t was = h;
+    const Value* r = v.get(std::string_view(key.value.as_string()), h);
+    if (h != was) key.hint.index.store(h, std::memory_order_relaxed);
+    return r;
+  }
+  return lookup(v, key.value);
+}
+
 class Evaluator {
  public:
   Evaluator(const Policy::Impl& p, const EvalOptions& o) : P(p), O(o), rng_(o.seed), regex_(&p.regexes) {
@@ -122,7 +134,7 @@ class Evaluator {
     char base;
     stack_base_ = &base;
     std::vector<Value> frame(static_cast<std::size_t>(q.nslots));
-    frame_ = &frame;
+    frame_ = frame.data();
     QueryResult out;
     eval_body(*q.body, 0, [&] {
       ResultRow row;
@@ -164,25 +176,26 @@ class Evaluator {
     ~DepthGuard() { --e.depth_; }
   };
 
-  std::vector<Value>& frame() { return *frame_; }
+  Value* frame() { return frame_; }
 
-  // Rule frames come from a per-evaluation pool: a decision calls hundreds of functions, and a
-  // fresh vector per call would dominate its allocations. Frames are returned all-unbound.
+  // Rule frames are slices of a per-evaluation slot stack: a decision calls hundreds of
+  // functions, and a fresh vector per call would dominate its allocations. The stack grows in
+  // chunks that never move, so a frame stays put while deeper calls lease theirs. Slots are
+  // unbound when leased and reset when the lease ends (frames are released in reverse order).
   struct FrameLease {
     Evaluator& e;
-    std::vector<Value>* v;
-    FrameLease(Evaluator& ev, int n) : e(ev) {
-      if (e.pool_.empty()) {
-        v = new std::vector<Value>();
-      } else {
-        v = e.pool_.back().release();
-        e.pool_.pop_back();
-      }
-      v->resize(static_cast<std::size_t>(n));
+    Value* v;
+    std::size_t n, chunk, top;  // size, and the stack position to restore
+    FrameLease(Evaluator& ev, int slots)
+        : e(ev), n(static_cast<std::size_t>(slots)), chunk(ev.chunk_), top(ev.top_) {
+      if (e.chunks_.empty() || e.top_ + n > e.chunks_[e.chunk_].size) e.next_chunk(n);
+      v = e.chunks_[e.chunk_].slots.get() + e.top_;
+      e.top_ += n;
     }
     ~FrameLease() {
-      v->clear();
-      e.pool_.emplace_back(v);
+      for (std::size_t i = 0; i < n; ++i) v[i] = Value();
+      e.chunk_ = chunk;
+      e.top_ = top;
     }
     FrameLease(const FrameLease&) = delete;
     FrameLease& operator=(const FrameLease&) = delete;
@@ -196,10 +209,10 @@ class Evaluator {
     return false;
   }
   bool bind(int slot, const Value& v, Cont k) {
-    std::vector<Value>* f = frame_;
-    (*f)[static_cast<std::size_t>(slot)] = v;
+    Value* f = frame_;
+    f[slot] = v;
     bool r = k();
-    (*f)[static_cast<std::size_t>(slot)] = Value();
+    f[slot] = Value();
     return r;
   }
 
@@ -358,7 +371,7 @@ class Evaluator {
   };
   static const Value* field_of(const Value& member, const Term& path) {
     const Value* x = &member;
-    for (std::size_t j = 1; x && j < path.items.size(); ++j) x = lookup(*x, path.items[j]->value);
+    for (std::size_t j = 1; x && j < path.items.size(); ++j) x = lookup_const(*x, *path.items[j]);
     return x;
   }
   // Appends one field to a composite join key; length-prefixed so no two tuples share a key.
@@ -841,35 +854,9 @@ class Evaluator {
         if (cur && cur->is_undefined()) return nullptr;
         return follow_path(cur, t, 1, tmp);
       }
-      case TermKind::Call: {
+      case TermKind::Call:
         if (t.op == CallOp::Print || t.op == CallOp::Template || t.op == CallOp::Walk) break;
-        check_stack(t.loc);
-        if (t.op >= CallOp::Equal && ov_.builtin_mocks.empty()) {
-          Value ta, tb;
-          const Value* a = eval_one(*t.items[0], ta);
-          if (!a) return nullptr;
-          const Value* b = eval_one(*t.items[1], tb);
-          if (!b) return nullptr;
-          bool r = compare_op(t.op, *a, *b);
-          tmp = Value::boolean(r);
-          return &tmp;
-        }
-        std::size_t n = t.items.size();
-        Value small[4];
-        std::vector<Value> big;
-        std::span<Value> args(small, n <= 4 ? n : 0);
-        if (n > 4) {
-          big.resize(n);
-          args = std::span<Value>(big);
-        }
-        for (std::size_t i = 0; i < n; ++i) {
-          Value atmp;
-          const Value* a = eval_one(*t.items[i], atmp);
-          if (!a) return nullptr;
-          args[i] = a == &atmp ? std::move(atmp) : *a;
-        }
-        return call_one(t, args, tmp) ? &tmp : nullptr;
-      }
+        return call_term_one(t, tmp);
       case TermKind::ArrayCompr:
       case TermKind::SetCompr:
       case TermKind::ObjectCompr:
@@ -884,6 +871,37 @@ class Evaluator {
       return true;
     });
     return got ? &tmp : nullptr;
+  }
+
+  // A single-valued call (eval_one_slow): its own function, so the argument buffer's set-up and
+  // the saved registers of this path do not weigh on every reference lookup.
+  __attribute__((noinline)) const Value* call_term_one(const Term& t, Value& tmp) {
+    check_stack(t.loc);
+    if (t.op >= CallOp::Equal && ov_.builtin_mocks.empty()) {
+      Value ta, tb;
+      const Value* a = eval_one(*t.items[0], ta);
+      if (!a) return nullptr;
+      const Value* b = eval_one(*t.items[1], tb);
+      if (!b) return nullptr;
+      bool r = compare_op(t.op, *a, *b);
+      tmp = Value::boolean(r);
+      return &tmp;
+    }
+    std::size_t n = t.items.size();
+    Value small[4];
+    std::vector<Value> big;
+    std::span<Value> args(small, n <= 4 ? n : 0);
+    if (n > 4) {
+      big.resize(n);
+      args = std::span<Value>(big);
+    }
+    for (std::size_t i = 0; i < n; ++i) {
+      Value atmp;
+      const Value* a = eval_one(*t.items[i], atmp);
+      if (!a) return nullptr;
+      args[i] = a == &atmp ? std::move(atmp) : *a;
+    }
+    return call_one(t, args, tmp) ? &tmp : nullptr;
   }
 
   // `data.a.b...` with constant keys (policy data read in every request, a rule's value), read
@@ -935,7 +953,7 @@ class Evaluator {
     for (; cur && i < t.items.size(); ++i) {
       const Term& e = *t.items[i];
       if (e.kind == TermKind::Scalar) {
-        cur = lookup(*cur, e.value);
+        cur = lookup_const(*cur, e);
       } else {
         Value ktmp;
         const Value* key = eval_one(e, ktmp);
@@ -1067,7 +1085,7 @@ class Evaluator {
     if (i == t.items.size()) return k(v);
     const Term& e = *t.items[i];
     if (e.kind == TermKind::Scalar) {
-      const Value* child = lookup(v, e.value);
+      const Value* child = lookup_const(v, e);
       if (!child) return false;
       return walk_value(*child, t, i + 1, k);
     }
@@ -1326,9 +1344,9 @@ class Evaluator {
 
   Value value_of_default(const Rule& d) {
     FrameLease fr_lease(*this, d.nslots);
-    std::vector<Value>& fr = *fr_lease.v;
-    std::vector<Value>* saved = frame_;
-    frame_ = &fr;
+    Value* fr = fr_lease.v;
+    Value* saved = frame_;
+    frame_ = fr;
     Value v = value_of(d.value.get());
     frame_ = saved;
     return v;
@@ -1338,9 +1356,9 @@ class Evaluator {
   void run_rule_tracking(const Rule& r, FnRef<bool(const Rule&)> out) {
     DepthGuard g(*this, r.loc);
     FrameLease fr_lease(*this, r.nslots);
-    std::vector<Value>& fr = *fr_lease.v;
-    std::vector<Value>* saved = frame_;
-    frame_ = &fr;
+    Value* fr = fr_lease.v;
+    Value* saved = frame_;
+    frame_ = fr;
     bool any = false;
     try {
       eval_body(*r.body, 0, [&] {
@@ -1350,13 +1368,13 @@ class Evaluator {
       for (std::size_t i = 0; !any && i < r.elses.size(); ++i) {
         const Rule& e = *r.elses[i];
         FrameLease efr_lease(*this, e.nslots);
-    std::vector<Value>& efr = *efr_lease.v;
-        frame_ = &efr;
+        Value* efr = efr_lease.v;
+        frame_ = efr;
         eval_body(*e.body, 0, [&] {
           any = true;
           return out(e);
         });
-        frame_ = &fr;
+        frame_ = fr;
       }
     } catch (...) {
       frame_ = saved;
@@ -1545,8 +1563,8 @@ class Evaluator {
   // Makes `f` the current frame for a scope.
   struct FrameSwap {
     Evaluator& e;
-    std::vector<Value>* saved;
-    FrameSwap(Evaluator& ev, std::vector<Value>* f) : e(ev), saved(ev.frame_) { ev.frame_ = f; }
+    Value* saved;
+    FrameSwap(Evaluator& ev, Value* f) : e(ev), saved(ev.frame_) { ev.frame_ = f; }
     ~FrameSwap() { e.frame_ = saved; }
     FrameSwap(const FrameSwap&) = delete;
     FrameSwap& operator=(const FrameSwap&) = delete;
@@ -1562,7 +1580,7 @@ class Evaluator {
       DepthGuard g(*this, r.loc);
       FrameLease fr(*this, r.nslots);
       FrameSwap swap(*this, fr.v);
-      std::vector<Value>& f = *fr.v;
+      Value* f = fr.v;
       for (std::size_t i = 0; i < args.size(); ++i) {
         const Term& p = *r.args[i];
         if (p.kind == TermKind::Scalar) {
@@ -1625,13 +1643,13 @@ class Evaluator {
 
   void run_function(const Rule& r, std::span<const Value> args, FnRef<bool(const Rule&)> out) {
     DepthGuard g(*this, r.loc);
-    std::vector<Value>* saved = frame_;
+    Value* saved = frame_;
     bool any = false;
     try {
       auto attempt = [&](const Rule& which) {
         FrameLease fr_lease(*this, which.nslots);
-    std::vector<Value>& fr = *fr_lease.v;
-        frame_ = &fr;
+        Value* fr = fr_lease.v;
+        frame_ = fr;
         unify_args(which, args, 0, [&] {
           return eval_body(*which.body, 0, [&] {
             any = true;
@@ -1753,8 +1771,24 @@ class Evaluator {
   const Policy::Impl& P;
   const EvalOptions& O;
   Overlay ov_;
-  std::vector<Value>* frame_ = nullptr;
-  std::vector<std::unique_ptr<std::vector<Value>>> pool_;
+  Value* frame_ = nullptr;
+  struct SlotChunk {
+    std::unique_ptr<Value[]> slots;
+    std::size_t size;
+  };
+  std::vector<SlotChunk> chunks_;  // the slot stack (FrameLease)
+  std::size_t chunk_ = 0, top_ = 0;  // its current chunk and first free slot there
+  void next_chunk(std::size_t n) {
+    static constexpr std::size_t kChunkSlots = 1024;
+    std::size_t next = chunks_.empty() ? 0 : chunk_ + 1;
+    while (next < chunks_.size() && chunks_[next].size < n) ++next;
+    if (next == chunks_.size()) {
+      std::size_t size = std::max(kChunkSlots, n);
+      chunks_.push_back({std::make_unique<Value[]>(size), size});
+    }
+    chunk_ = next;
+    top_ = 0;
+  }
   std::uint64_t steps_ = 0;
   const char* stack_base_ = nullptr;
   bool has_deadline_ = false;

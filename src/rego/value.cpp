@@ -170,7 +170,19 @@ const Value* Value::get(const Value& key) const {
 }
 
 const Value* Value::get(std::string_view key) const {
-  if (kind_ != Kind::Object) return nullptr;
+  std::size_t i = find_key(key);
+  return i == kNoKey ? nullptr : &object_entries()[i].second;
+}
+
+const Value* Value::get_searched(std::string_view key, std::uint32_t& hint) const {
+  std::size_t i = find_key(key);
+  if (i == kNoKey) return nullptr;
+  hint = static_cast<std::uint32_t>(i);
+  return &object_entries()[i].second;
+}
+
+std::size_t Value::find_key(std::string_view key) const {
+  if (kind_ != Kind::Object) return kNoKey;
   const auto& e = object_entries();
   // Small objects (most OCI and policy records): a length test and the last and first bytes
   // reject nearly every entry without a byte comparison (keys like f0..f11 differ at the end),
@@ -178,26 +190,25 @@ const Value* Value::get(std::string_view key) const {
   if (e.size() <= 16) {
     const std::size_t n = key.size();
     if (n == 0) {
-      for (const auto& entry : e)
-        if (entry.first.is_string() && entry.first.as_string().empty()) return &entry.second;
-      return nullptr;
+      for (std::size_t i = 0; i < e.size(); ++i)
+        if (e[i].first.is_string() && e[i].first.as_string().empty()) return i;
+      return kNoKey;
     }
     const char first = key[0], last = key[n - 1];
-    for (const auto& entry : e) {
-      if (!entry.first.is_string()) continue;
-      const std::string& s = entry.first.as_string();
-      if (s.size() == n && s[n - 1] == last && s[0] == first && std::memcmp(s.data(), key.data(), n) == 0)
-        return &entry.second;
+    for (std::size_t i = 0; i < e.size(); ++i) {
+      if (!e[i].first.is_string()) continue;
+      const std::string& s = e[i].first.as_string();
+      if (s.size() == n && s[n - 1] == last && s[0] == first && detail::same_bytes(s.data(), key.data(), n)) return i;
     }
-    return nullptr;
+    return kNoKey;
   }
   // String keys sort after null/bool/number keys and before composite keys.
   auto it = std::lower_bound(e.begin(), e.end(), key, [](const auto& entry, std::string_view k) {
     if (entry.first.kind() != Kind::String) return entry.first.kind() < Kind::String;
     return std::string_view(entry.first.as_string()) < k;
   });
-  if (it != e.end() && it->first.is_string() && it->first.as_string() == key) return &it->second;
-  return nullptr;
+  if (it != e.end() && it->first.is_string() && it->first.as_string() == key) return static_cast<std::size_t>(it - e.begin());
+  return kNoKey;
 }
 
 bool Value::set_contains(const Value& v) const {

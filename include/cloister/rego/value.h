@@ -46,6 +46,28 @@ void node_destroy(const Node* n) noexcept;
 
 class Value;
 namespace detail {
+// Equality of n bytes, inline for the short keys and strings policies compare all the time: two
+// overlapping word loads instead of a call into memcmp.
+inline bool same_bytes(const char* a, const char* b, std::size_t n) noexcept {
+  auto load8 = [](const char* p) {
+    std::uint64_t v;
+    std::memcpy(&v, p, 8);
+    return v;
+  };
+  auto load4 = [](const char* p) {
+    std::uint32_t v;
+    std::memcpy(&v, p, 4);
+    return v;
+  };
+  if (n >= 8) {
+    if (n > 16) return std::memcmp(a, b, n) == 0;
+    return load8(a) == load8(b) && load8(a + n - 8) == load8(b + n - 8);
+  }
+  if (n >= 4) return load4(a) == load4(b) && load4(a + n - 4) == load4(b + n - 4);
+  for (std::size_t i = 0; i < n; ++i)
+    if (a[i] != b[i]) return false;
+  return true;
+}
 // Defined here (not in value.cpp) so the accessors below inline: the evaluator reads strings and
 // collections on every step, and an out-of-line call per read showed up in callgrind profiles.
 extern const std::string kEmptyString;
@@ -55,10 +77,11 @@ extern const std::vector<std::pair<Value, Value>> kEmptyEntries;
 
 class Value {
  public:
-  Value() noexcept : kind_(Kind::Undefined), num_(NumRep::Int), i_(0) {}
-  Value(const Value& o) noexcept : kind_(o.kind_), num_(o.num_), i_(o.i_) { retain(); }
-  Value(Value&& o) noexcept : kind_(o.kind_), num_(o.num_), i_(o.i_) {
+  Value() noexcept : kind_(Kind::Undefined), num_(NumRep::Int), heap_(false), i_(0) {}
+  Value(const Value& o) noexcept : kind_(o.kind_), num_(o.num_), heap_(o.heap_), i_(o.i_) { retain(); }
+  Value(Value&& o) noexcept : kind_(o.kind_), num_(o.num_), heap_(o.heap_), i_(o.i_) {
     o.kind_ = Kind::Undefined;
+    o.heap_ = false;
     o.i_ = 0;
   }
   Value& operator=(const Value& o) noexcept {
@@ -67,6 +90,7 @@ class Value {
       release();
       kind_ = o.kind_;
       num_ = o.num_;
+      heap_ = o.heap_;
       i_ = o.i_;
     }
     return *this;
@@ -76,8 +100,10 @@ class Value {
       release();
       kind_ = o.kind_;
       num_ = o.num_;
+      heap_ = o.heap_;
       i_ = o.i_;
       o.kind_ = Kind::Undefined;
+      o.heap_ = false;
       o.i_ = 0;
     }
     return *this;
@@ -143,6 +169,10 @@ class Value {
   // Object lookup; nullptr when absent (or not an object).
   const Value* get(const Value& key) const;
   const Value* get(std::string_view key) const;
+  // The same, trying entry `hint` first and setting it to the key's index when found: callers
+  // that look one key up in many objects of one shape (a policy's `m.destination` over a
+  // request's mounts) keep the index and mostly skip the search.
+  inline const Value* get(std::string_view key, std::uint32_t& hint) const;
   bool set_contains(const Value& v) const;
 
   // Identity of the shared node (for caches); 0 for inline scalars.
@@ -154,9 +184,11 @@ class Value {
 
  private:
   enum class NumRep : std::uint8_t { Int, Big, Float };
-  bool is_heap() const noexcept {
-    return kind_ >= Kind::String || (kind_ == Kind::Number && num_ == NumRep::Big);
-  }
+  const Value* get_searched(std::string_view key, std::uint32_t& hint) const;
+  static constexpr std::size_t kNoKey = ~std::size_t{0};
+  std::size_t find_key(std::string_view key) const;  // entry index of string key, or kNoKey
+  // Strings, big integers and collections: a shared node (kept as a flag, tested on every copy).
+  bool is_heap() const noexcept { return heap_; }
   void retain() const noexcept {
     // The null test never fires for heap kinds; it keeps GCC 12 from a false -Wstringop-overflow.
     if (is_heap() && p_) p_->refs.fetch_add(1, std::memory_order_relaxed);
@@ -168,12 +200,14 @@ class Value {
     Value v;
     v.kind_ = k;
     v.num_ = r;
+    v.heap_ = true;
     v.p_ = n;
     return v;
   }
 
   Kind kind_;
   NumRep num_;
+  bool heap_;
   union {
     bool b_;
     std::int64_t i_;
@@ -220,6 +254,18 @@ inline const std::vector<Value>& Value::set_items() const {
   return kind_ == Kind::Set ? static_cast<const detail::SetNode*>(p_)->items : detail::kEmptyVec;
 }
 
+inline const Value* Value::get(std::string_view key, std::uint32_t& hint) const {
+  if (kind_ != Kind::Object) return nullptr;
+  const auto& e = object_entries();
+  if (hint < e.size()) {
+    const Value& k = e[hint].first;
+    if (k.kind_ == Kind::String) {
+      const std::string& s = k.as_string();
+      if (s.size() == key.size() && detail::same_bytes(s.data(), key.data(), key.size())) return &e[hint].second;
+    }
+  }
+  return get_searched(key, hint);
+}
 // Total order (OPA's ast.Compare): negative, zero or positive.
 int compare(const Value& a, const Value& b);
 // compare(a, b) == 0, decided without ordering: sizes and shared nodes settle most cases before
@@ -235,7 +281,7 @@ inline bool equal(const Value& a, const Value& b) {
     if (&x == &y || x.empty()) return true;
     // Policy strings of one length tend to share a prefix (VAR_12=..., /mnt/data3) and differ at
     // the end: testing the last byte first skips most memcmp calls.
-    return x.back() == y.back() && std::memcmp(x.data(), y.data(), x.size()) == 0;
+    return x.back() == y.back() && detail::same_bytes(x.data(), y.data(), x.size());
   }
   return equal_slow(a, b);
 }
