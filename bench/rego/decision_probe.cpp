@@ -1,9 +1,14 @@
 // A deterministic driver for instruction-count profiling (callgrind) of the benchmark decision:
 // compiles the Kata-shaped policy once, makes one warm-up decision (the policy's regex cache fills),
-// then N more (`rego_decision_probe N typical`: the common-size request). Run under `valgrind --tool=callgrind --toggle-collect='*probe_decisions*'` so only
-// the N warm decisions are counted; the steady-state cost per decision is the total divided by N.
+// then N more (`rego_decision_probe N typical`: the common-size request). Run under
+// `valgrind --tool=callgrind --toggle-collect='*probe_decisions*'` so only the N warm decisions
+// are counted; the steady-state cost per decision is the total divided by N.
+// `rego_decision_probe N POLICY.rego DATA.json INPUT.json QUERY` profiles any policy the same way
+// (the query's first value must be true).
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
+#include <sstream>
 #include <string_view>
 
 #include "cloister/rego/rego.h"
@@ -22,6 +27,13 @@ __attribute__((noinline)) int probe_decisions(const PreparedQuery& q, const Eval
   return allowed;
 }
 
+std::string slurp(const char* path) {
+  std::ifstream f(path, std::ios::binary);
+  std::ostringstream s;
+  s << f.rdbuf();
+  return s.str();
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -29,6 +41,11 @@ int main(int argc, char** argv) {
   // `typical` as the second argument: the common pod's container instead of the heavy request.
   bool typical = argc > 2 && std::string_view(argv[2]) == "typical";
   auto w = bench::make_kata_workload(typical ? bench::KataShape::typical() : bench::KataShape{});
+  std::string query = "data.agent_policy.CreateContainerRequest";
+  if (argc == 6) {
+    w = {slurp(argv[2]), slurp(argv[3]), slurp(argv[4])};
+    query = argv[5];
+  }
   auto data = parse_json(w.data);
   auto input = parse_json(w.input);
   if (!data || !input) return 2;
@@ -37,7 +54,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "%s\n", p.error().message().c_str());
     return 2;
   }
-  auto q = (*p)->prepare("data.agent_policy.CreateContainerRequest");
+  auto q = (*p)->prepare(query);
   if (!q) return 2;
   EvalOptions o;
   o.input = *input;

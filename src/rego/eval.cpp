@@ -1779,11 +1779,13 @@ class Evaluator {
   std::vector<SlotChunk> chunks_;  // the slot stack (FrameLease)
   std::size_t chunk_ = 0, top_ = 0;  // its current chunk and first free slot there
   void next_chunk(std::size_t n) {
-    static constexpr std::size_t kChunkSlots = 1024;
+    // Small first (an evaluation makes its own stack, and most need a few dozen slots), then
+    // doubling, so deep recursion makes few chunks.
+    static constexpr std::size_t kFirstChunkSlots = 64;
     std::size_t next = chunks_.empty() ? 0 : chunk_ + 1;
     while (next < chunks_.size() && chunks_[next].size < n) ++next;
     if (next == chunks_.size()) {
-      std::size_t size = std::max(kChunkSlots, n);
+      std::size_t size = std::max(chunks_.empty() ? kFirstChunkSlots : 2 * chunks_.back().size, n);
       chunks_.push_back({std::make_unique<Value[]>(size), size});
     }
     chunk_ = next;
