@@ -888,6 +888,18 @@ class Evaluator {
       return &tmp;
     }
     std::size_t n = t.items.size();
+    if (t.func && t.func->plain_function && n <= 4 && ov_.func_mocks.empty()) {
+      // A plain user function: arguments are borrowed where they are (frame slots, constants,
+      // the input), not copied into an argument array.
+      Value held[4];
+      const Value* args[4];
+      for (std::size_t i = 0; i < n; ++i) {
+        args[i] = eval_one(*t.items[i], held[i]);
+        if (!args[i]) return nullptr;
+      }
+      tmp = plain_function_result(t.func, std::span<const Value* const>(args, n));
+      return tmp.is_defined() ? &tmp : nullptr;
+    }
     Value small[4];
     std::vector<Value> big;
     std::span<Value> args(small, n <= 4 ? n : 0);
@@ -1541,15 +1553,16 @@ class Evaluator {
   }
 
   // The rules of function `n` that can match `args`, in source order (first-argument index).
+  // `first` is the first argument (nullptr for none).
   template <typename F>
-  void for_candidate_rules(const DataNode* n, std::span<const Value> args, F&& f) {
-    if (!n->indexed || args.empty()) {
+  void for_candidate_rules(const DataNode* n, const Value* first, F&& f) {
+    if (!n->indexed || !first) {
       for (const auto& r : n->rules)
         if (f(r)) return;
       return;
     }
     static const std::vector<std::size_t> kNone;
-    auto it = n->by_first.find(args[0]);
+    auto it = n->by_first.find(*first);
     const auto& hits = it == n->by_first.end() ? kNone : it->second;
     std::size_t a = 0, b = 0;
     while (a < hits.size() || b < n->any_first.size()) {
@@ -1573,9 +1586,11 @@ class Evaluator {
   // Plain functions (DataNode::plain_function, classified by the compiler): a body then needs
   // only its first solution, so each candidate rule binds its arguments into a fresh frame and
   // runs its body in a loop, without the continuation chain of the general path.
-  Value plain_function_result(const DataNode* n, std::span<const Value> args) {
+  // The arguments are borrowed: they stay put in the caller for the whole call.
+  Value plain_function_result(const DataNode* n, std::span<const Value* const> args) {
+    static const Value kTrue = Value::boolean(true);
     Value result;
-    for_candidate_rules(n, args, [&](const std::shared_ptr<Rule>& rp) {
+    for_candidate_rules(n, args.empty() ? nullptr : args[0], [&](const std::shared_ptr<Rule>& rp) {
       const Rule& r = *rp;
       DepthGuard g(*this, r.loc);
       FrameLease fr(*this, r.nslots);
@@ -1584,19 +1599,20 @@ class Evaluator {
       for (std::size_t i = 0; i < args.size(); ++i) {
         const Term& p = *r.args[i];
         if (p.kind == TermKind::Scalar) {
-          if (p.value != args[i]) return false;
+          if (p.value != *args[i]) return false;
           continue;
         }
         Value& cur = f[static_cast<std::size_t>(p.slot)];
-        if (cur.is_undefined()) cur = args[i];
-        else if (cur != args[i]) return false;  // f(x, x): the arguments must agree
+        if (cur.is_undefined()) cur = *args[i];
+        else if (cur != *args[i]) return false;  // f(x, x): the arguments must agree
       }
       if (!eval_body(*r.body, 0, [] { return true; })) return false;
-      const Value v = r.value ? r.value->value : Value::boolean(true);
-      if (result.is_defined() && result != v) {
+      const Value& v = r.value ? r.value->value : kTrue;
+      if (result.is_undefined()) {
+        result = v;
+      } else if (result != v) {
         raise("eval_conflict_error", "functions must not produce multiple outputs for same inputs", r.loc);
       }
-      result = v;
       return n->early_exit;
     });
     if (result.is_undefined() && n->default_rule) result = value_of_default(*n->default_rule);
@@ -1604,9 +1620,13 @@ class Evaluator {
   }
 
   Value function_result(const DataNode* n, std::span<const Value> args) {
-    if (n->plain_function) return plain_function_result(n, args);
+    if (n->plain_function) {
+      std::vector<const Value*> ptrs(args.size());
+      for (std::size_t i = 0; i < args.size(); ++i) ptrs[i] = &args[i];
+      return plain_function_result(n, ptrs);
+    }
     Value result;
-    for_candidate_rules(n, args, [&](const std::shared_ptr<Rule>& r) {
+    for_candidate_rules(n, args.empty() ? nullptr : &args[0], [&](const std::shared_ptr<Rule>& r) {
       run_function(*r, args, [&](const Rule& which) {
         return each_value(which.value.get(), [&](const Value& v) {
           if (result.is_defined() && result != v) {
