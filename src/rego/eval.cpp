@@ -120,6 +120,7 @@ class Evaluator {
       has_deadline_ = true;
       deadline_ = std::chrono::steady_clock::now() + o.limits.timeout;
     }
+    next_check_ = next_check_after(0);
     bctx_.now_ns = o.now_ns ? *o.now_ns
                             : std::chrono::duration_cast<std::chrono::nanoseconds>(
                                   std::chrono::system_clock::now().time_since_epoch())
@@ -155,17 +156,23 @@ class Evaluator {
     throw RegoFailure{std::move(code), std::move(msg), loc, true};
   }
 
-  // Once per expression: the common path is a counter and two compares, inlined; limits out of line.
+  // Once per expression: the common path is a counter and one compare, inlined; limits out of line.
+  // `next_check_` is the next step at which a limit needs looking at: one past the step limit, or
+  // the next clock reading when there is a deadline (every 1,024 steps).
   __attribute__((always_inline)) void tick(const Loc& loc) {
-    ++steps_;
     check_stack(loc);
-    if ((O.limits.max_steps && steps_ > O.limits.max_steps) || (has_deadline_ && (steps_ & 1023) == 0)) [[unlikely]] {
-      check_limits(loc);
-    }
+    if (++steps_ >= next_check_) [[unlikely]] check_limits(loc);
+  }
+  std::uint64_t next_check_after(std::uint64_t step) const {
+    constexpr std::uint64_t kNever = ~std::uint64_t{0};
+    std::uint64_t next = O.limits.max_steps && O.limits.max_steps < kNever ? O.limits.max_steps + 1 : kNever;
+    if (has_deadline_) next = std::min(next, step + 1024);
+    return next;
   }
   __attribute__((noinline)) void check_limits(const Loc& loc) {
     if (O.limits.max_steps && steps_ > O.limits.max_steps) raise("eval_limit_error", "evaluation step limit exceeded", loc);
     if (has_deadline_ && std::chrono::steady_clock::now() > deadline_) raise("eval_limit_error", "evaluation timed out", loc);
+    next_check_ = next_check_after(steps_);
   }
 
   struct DepthGuard {
@@ -830,6 +837,13 @@ class Evaluator {
       const Value& v = frame()[static_cast<std::size_t>(t.slot)];
       return v.is_undefined() ? nullptr : &v;
     }
+    if (t.kind == TermKind::Ref) {  // `x.a.b` on a local: the next most common operand
+      const Term& h = *t.items[0];
+      if (h.kind == TermKind::Var && h.slot >= 0) {
+        const Value& v = frame()[static_cast<std::size_t>(h.slot)];
+        return v.is_undefined() ? nullptr : follow_path(&v, t, 1, tmp);
+      }
+    }
     return eval_one_slow(t, tmp);
   }
 
@@ -962,8 +976,10 @@ class Evaluator {
   // keys are single-valued. The result points into `cur` or is moved into `tmp`.
   const Value* follow_path(const Value* cur, const Term& t, std::size_t i, Value& tmp) {
     bool owned = cur == &tmp;
-    for (; cur && i < t.items.size(); ++i) {
-      const Term& e = *t.items[i];
+    const TermP* it = t.items.data() + i;
+    const TermP* end = t.items.data() + t.items.size();
+    for (; cur && it != end; ++it) {
+      const Term& e = **it;
       if (e.kind == TermKind::Scalar) {
         cur = lookup_const(*cur, e);
       } else {
@@ -1812,6 +1828,7 @@ class Evaluator {
     top_ = 0;
   }
   std::uint64_t steps_ = 0;
+  std::uint64_t next_check_ = 0;  // see tick
   const char* stack_base_ = nullptr;
   bool has_deadline_ = false;
   std::chrono::steady_clock::time_point deadline_;

@@ -48,7 +48,7 @@ class Value;
 namespace detail {
 // Equality of n bytes, inline for the short keys and strings policies compare all the time: two
 // overlapping word loads instead of a call into memcmp.
-inline bool same_bytes(const char* a, const char* b, std::size_t n) noexcept {
+__attribute__((always_inline)) inline bool same_bytes(const char* a, const char* b, std::size_t n) noexcept {
   auto load8 = [](const char* p) {
     std::uint64_t v;
     std::memcpy(&v, p, 8);
