@@ -4,7 +4,8 @@
 // `valgrind --tool=callgrind --toggle-collect='*probe_decisions*'` so only the N warm decisions
 // are counted; the steady-state cost per decision is the total divided by N.
 // `rego_decision_probe N POLICY.rego DATA.json INPUT.json QUERY` profiles any policy the same way
-// (the query's first value must be true).
+// (the query's first value must be true). `rego_decision_probe dump [typical]` writes the
+// built-in workload to kata.rego, data.json and input.json in the current directory.
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -37,6 +38,14 @@ std::string slurp(const char* path) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc > 1 && std::string_view(argv[1]) == "dump") {
+    bool typical = argc > 2 && std::string_view(argv[2]) == "typical";
+    auto w = bench::make_kata_workload(typical ? bench::KataShape::typical() : bench::KataShape{});
+    std::ofstream("kata.rego") << w.policy;
+    std::ofstream("data.json") << w.data;
+    std::ofstream("input.json") << w.input;
+    return 0;
+  }
   int n = argc > 1 ? std::atoi(argv[1]) : 10;
   // `typical` as the second argument: the common pod's container instead of the heavy request.
   bool typical = argc > 2 && std::string_view(argv[2]) == "typical";

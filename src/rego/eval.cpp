@@ -200,7 +200,7 @@ class Evaluator {
       e.top_ += n;
     }
     ~FrameLease() {
-      for (std::size_t i = 0; i < n; ++i) v[i] = Value();
+      for (std::size_t i = 0; i < n; ++i) v[i].reset();
       e.chunk_ = chunk;
       e.top_ = top;
     }
@@ -219,7 +219,7 @@ class Evaluator {
     Value* f = frame_;
     f[slot] = v;
     bool r = k();
-    f[slot] = Value();
+    f[slot].reset();
     return r;
   }
 
@@ -491,7 +491,7 @@ class Evaluator {
       }
       ++pos;
       bool done = verdict == 1 && eval_body(b, i + 2, k);
-      frame()[slot] = Value();
+      frame()[slot].reset();
       return done;
     });
     if (s && !stopped) {

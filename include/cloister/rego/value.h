@@ -109,6 +109,13 @@ class Value {
     return *this;
   }
   ~Value() { release(); }
+  // Back to undefined (an unbound variable slot), dropping any node.
+  void reset() noexcept {
+    release();
+    kind_ = Kind::Undefined;
+    heap_ = false;
+    i_ = 0;
+  }
 
   // --- construction ---
   static Value undefined() { return Value(); }
