@@ -195,13 +195,13 @@ class Evaluator {
     std::size_t n, chunk, top;  // size, and the stack position to restore
     FrameLease(Evaluator& ev, int slots)
         : e(ev), n(static_cast<std::size_t>(slots)), chunk(ev.chunk_), top(ev.top_) {
-      if (e.chunks_.empty() || e.top_ + n > e.chunks_[e.chunk_].size) e.next_chunk(n);
-      v = e.chunks_[e.chunk_].slots.get() + e.top_;
+      if (e.top_ + n > e.cur_size_) e.next_chunk(n);
+      v = e.cur_slots_ + e.top_;
       e.top_ += n;
     }
     ~FrameLease() {
       for (std::size_t i = 0; i < n; ++i) v[i].reset();
-      e.chunk_ = chunk;
+      if (chunk != e.chunk_) e.use_chunk(chunk);
       e.top_ = top;
     }
     FrameLease(const FrameLease&) = delete;
@@ -1808,23 +1808,32 @@ class Evaluator {
   const EvalOptions& O;
   Overlay ov_;
   Value* frame_ = nullptr;
+  // The slot stack (FrameLease): chunk 0 lives in the evaluator (small decisions allocate
+  // nothing), later ones on the heap, each twice the size of the one before (deep recursion makes
+  // few chunks).
+  static constexpr std::size_t kInlineSlots = 32;
   struct SlotChunk {
     std::unique_ptr<Value[]> slots;
     std::size_t size;
   };
-  std::vector<SlotChunk> chunks_;  // the slot stack (FrameLease)
-  std::size_t chunk_ = 0, top_ = 0;  // its current chunk and first free slot there
+  Value inline_slots_[kInlineSlots];
+  std::vector<SlotChunk> chunks_;  // chunks 1, 2, ...
+  std::size_t chunk_ = 0, top_ = 0;  // the current chunk and its first free slot
+  Value* cur_slots_ = inline_slots_;
+  std::size_t cur_size_ = kInlineSlots;
+  void use_chunk(std::size_t c) {
+    chunk_ = c;
+    cur_slots_ = c == 0 ? inline_slots_ : chunks_[c - 1].slots.get();
+    cur_size_ = c == 0 ? kInlineSlots : chunks_[c - 1].size;
+  }
   void next_chunk(std::size_t n) {
-    // Small first (an evaluation makes its own stack, and most need a few dozen slots), then
-    // doubling, so deep recursion makes few chunks.
-    static constexpr std::size_t kFirstChunkSlots = 64;
-    std::size_t next = chunks_.empty() ? 0 : chunk_ + 1;
-    while (next < chunks_.size() && chunks_[next].size < n) ++next;
-    if (next == chunks_.size()) {
-      std::size_t size = std::max(chunks_.empty() ? kFirstChunkSlots : 2 * chunks_.back().size, n);
+    std::size_t next = chunk_ + 1;
+    while (next <= chunks_.size() && chunks_[next - 1].size < n) ++next;
+    if (next > chunks_.size()) {
+      std::size_t size = std::max(2 * (chunks_.empty() ? kInlineSlots : chunks_.back().size), n);
       chunks_.push_back({std::make_unique<Value[]>(size), size});
     }
-    chunk_ = next;
+    use_chunk(next);
     top_ = 0;
   }
   std::uint64_t steps_ = 0;

@@ -160,6 +160,26 @@ TEST(RegoEval, PrintIsGatheredForTheCaller) {
   EXPECT_EQ(r->prints[0], R"(hello [1, {"a": true}] <undefined>)");
 }
 
+// 300 nested calls with locals need far more frame slots than the evaluator's first chunk; values
+// bound in outer frames must survive the inner calls that lease and return deeper chunks.
+TEST(RegoEval, DeepCallChainsKeepOuterFrames) {
+  std::string src = "package t\nimport rego.v1\n";
+  constexpr int kDepth = 300;
+  for (int i = 0; i < kDepth; ++i) {
+    src += "f" + std::to_string(i) + "(x) := y if {\n  a := x + 1\n  b := f" + std::to_string(i + 1) +
+           "(a)\n  y := [a, b[0] + 0, x]\n  y[2] == x\n}\n";
+  }
+  src += "f" + std::to_string(kDepth) + "(x) := [x * 10]\n";
+  src += "p := f0(0)\n";
+  auto p = compile_ok(src);
+  ASSERT_NE(p, nullptr);
+  auto r = p->eval("data.t.p", {});
+  ASSERT_TRUE(r.has_value()) << r.error().message();
+  ASSERT_EQ(r->rows.size(), 1u);
+  // f0(0) = [1, f1(1)[0], 0] = [1, 2, 0]: each level's `a` and `x` were still bound after its callee returned.
+  EXPECT_EQ(r->rows[0].value, J("[1, 2, 0]"));
+}
+
 TEST(RegoEval, LimitsStopRunawayEvaluation) {
   auto p = compile_ok("package t\np := count([x | some a in numbers.range(1, 3000); some b in numbers.range(1, 3000); x := a * b])\n");
   EvalOptions o;
