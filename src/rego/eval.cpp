@@ -945,7 +945,7 @@ class Evaluator {
       if (e.kind != TermKind::Scalar) return false;
       auto it = n->children.find(e.value);
       n = it == n->children.end() ? nullptr : it->second.get();
-      base = base && base->is_object() ? base->get(e.value) : nullptr;
+      base = base && base->is_object() ? lookup_const(*base, e) : nullptr;
       if (!n && !base) {
         out = nullptr;
         return true;
