@@ -160,14 +160,16 @@ TEST(RegoEval, PrintIsGatheredForTheCaller) {
   EXPECT_EQ(r->prints[0], R"(hello [1, {"a": true}] <undefined>)");
 }
 
-// 300 nested calls with locals need far more frame slots than the evaluator's first chunk; values
-// bound in outer frames must survive the inner calls that lease and return deeper chunks.
+// 40 nested calls with a dozen locals each need far more frame slots than the evaluator's first
+// chunk; values bound in outer frames must survive the inner calls that lease and return deeper
+// chunks. (Shallow enough for the native stack limit under ASan.)
 TEST(RegoEval, DeepCallChainsKeepOuterFrames) {
   std::string src = "package t\nimport rego.v1\n";
-  constexpr int kDepth = 300;
+  constexpr int kDepth = 40;
   for (int i = 0; i < kDepth; ++i) {
-    src += "f" + std::to_string(i) + "(x) := y if {\n  a := x + 1\n  b := f" + std::to_string(i + 1) +
-           "(a)\n  y := [a, b[0] + 0, x]\n  y[2] == x\n}\n";
+    src += "f" + std::to_string(i) +
+           "(x) := y if {\n  [a, c1, c2, c3, c4, c5, c6, c7, c8, c9] := [x + 1, x, x, x, x, x, x, x, x, x]\n  b := f" +
+           std::to_string(i + 1) + "(a)\n  y := [a, b[0] + 0, x, c9]\n  y[2] == x\n}\n";
   }
   src += "f" + std::to_string(kDepth) + "(x) := [x * 10]\n";
   src += "p := f0(0)\n";
@@ -176,8 +178,8 @@ TEST(RegoEval, DeepCallChainsKeepOuterFrames) {
   auto r = p->eval("data.t.p", {});
   ASSERT_TRUE(r.has_value()) << r.error().message();
   ASSERT_EQ(r->rows.size(), 1u);
-  // f0(0) = [1, f1(1)[0], 0] = [1, 2, 0]: each level's `a` and `x` were still bound after its callee returned.
-  EXPECT_EQ(r->rows[0].value, J("[1, 2, 0]"));
+  // f0(0) = [1, f1(1)[0], 0, 0] = [1, 2, 0, 0]: each level's locals were still bound after its callee returned.
+  EXPECT_EQ(r->rows[0].value, J("[1, 2, 0, 0]"));
 }
 
 TEST(RegoEval, LimitsStopRunawayEvaluation) {
