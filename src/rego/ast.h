@@ -49,22 +49,11 @@ inline constexpr int kInputSlot = -2;
 inline constexpr int kDataSlot = -3;
 
 struct Term {
+  // Fields read on every evaluation step come first, in one cache line: a decision walks
+  // thousands of terms spread over the policy's AST, and the evaluator's data-cache misses were
+  // as costly as its instructions.
   TermKind kind = TermKind::Scalar;
-  Loc loc;
-  Value value;
-  std::string name;
-  int slot = kNoSlot;
-  bool wildcard = false;  // `_`
   CallOp op = CallOp::Other;
-  std::uint32_t depth = 0;  // operator nesting built by the parser (bounded, see ParseOptions)
-  std::vector<TermP> items;
-  TermP head, head2;
-  std::shared_ptr<Body> body;
-  // Resolved by the compiler:
-  const builtins::BuiltinDef* builtin = nullptr;  // Call to a builtin
-  DataNode* func = nullptr;                       // Call to a user function (data path)
-  std::vector<int> vars;                          // local slots occurring in this term (for unify)
-  bool ground = false;                            // no local vars, refs or calls: value is final
   // Contains a relation call (walk) outside comprehensions: may yield several values even with
   // every variable bound. Terms without it and without unbound variables yield at most one value
   // and are evaluated directly, without continuations.
@@ -73,6 +62,9 @@ struct Term {
   // into them and calls of deterministic builtins (no input, data, user functions or
   // comprehensions). The evaluator memoises such terms within one evaluation.
   bool pure = false;
+  bool ground = false;    // no local vars, refs or calls: value is final
+  bool wildcard = false;  // `_`
+  int slot = kNoSlot;
   // Where this constant key was last found in an object (see Value::get with a hint). Objects of
   // one shape keep a key at one index, so most lookups skip the search. Shared by concurrent
   // evaluations: a stale or racing value costs only that search.
@@ -82,6 +74,16 @@ struct Term {
     KeyHint(const KeyHint&) noexcept {}
     KeyHint& operator=(const KeyHint&) noexcept { return *this; }
   } hint;
+  Value value;
+  std::vector<TermP> items;
+  DataNode* func = nullptr;                       // Call to a user function (data path)
+  const builtins::BuiltinDef* builtin = nullptr;  // Call to a builtin
+  std::vector<int> vars;                          // local slots occurring in this term (for unify)
+  Loc loc;
+  std::uint32_t depth = 0;  // operator nesting built by the parser (bounded, see ParseOptions)
+  std::string name;
+  TermP head, head2;
+  std::shared_ptr<Body> body;
 };
 
 struct With {
@@ -107,10 +109,10 @@ struct Expr {
   bool query_level = false;   // top-level query expression: its value is reported
   bool single = false;        // binds nothing: evaluated as a test, without nesting the rest
   TermP term;                 // Term: the expression (Call for operators, eq, assign)
+  std::vector<With> withs;    // (read with `term` on every step: same cache line)
   std::vector<TermP> vars;    // SomeDecl
   TermP key, val, coll;       // SomeIn / Every (key optional)
   std::shared_ptr<Body> body; // Every
-  std::vector<With> withs;
   // Filled by the compiler's safety pass:
   std::vector<int> needs;
 };
@@ -124,21 +126,22 @@ struct Body {
 enum class RuleKind : std::uint8_t { Complete, MultiValue, Function };
 
 struct Rule {
-  Loc loc;
+  // What a call or rule evaluation reads first, in one cache line (see Term).
+  int nslots = 0;  // frame size (resolved by the compiler)
   RuleKind kind = RuleKind::Complete;
   bool is_default = false;
-  TermP ref;                   // head reference as written: Ref or Var
-  std::vector<TermP> args;     // functions
-  TermP key;                   // MultiValue: the element (contains x / v0 p[x])
-  TermP value;                 // value (null when implicit `true`)
   bool assign = false;         // := (vs =)
+  bool shares_head = false;    // parser copied head terms from a sibling (v0 multi-body, else)
+  std::vector<TermP> args;     // functions
   std::shared_ptr<Body> body;  // may be empty (constant rule)
+  TermP value;                 // value (null when implicit `true`)
   std::vector<std::shared_ptr<Rule>> elses;
-  bool shares_head = false;  // parser copied head terms from a sibling (v0 multi-body, else)
+  Loc loc;
+  TermP ref;                   // head reference as written: Ref or Var
+  TermP key;                   // MultiValue: the element (contains x / v0 p[x])
   // Resolved by the compiler:
   std::vector<Value> path;          // full data path of the ground prefix
   std::vector<TermP> suffix;        // non-ground head ref terms after the prefix
-  int nslots = 0;                   // frame size
   std::uint32_t module = 0;
   std::vector<std::string> slot_names;
 };
