@@ -15,13 +15,10 @@ namespace cloister::rego {
 
 // One node of the rule tree under `data`: a package segment, or the path of rules.
 struct DataNode {
+  // What a call reads first, in one cache line (see Term in ast.h).
   int id = 0;
-  std::vector<Value> path;
-  std::map<Value, std::unique_ptr<DataNode>, ValueLess> children;
-  std::vector<std::shared_ptr<Rule>> rules;  // rules whose ground head prefix is exactly this path
-  std::shared_ptr<Rule> default_rule;
-  bool is_function = false;
   int arity = -1;
+  bool is_function = false;
   // Every rule body (and else) yields the same constant: once one succeeds the value is known and
   // no conflict is possible, so evaluation stops there (OPA's early exit).
   bool early_exit = false;
@@ -31,6 +28,10 @@ struct DataNode {
   // Functions: rules whose first argument is a constant, by that constant (with the rules whose
   // first argument is not constant in `any_first`), so a call only tries the bodies that can match.
   bool indexed = false;
+  std::vector<std::shared_ptr<Rule>> rules;  // rules whose ground head prefix is exactly this path
+  std::shared_ptr<Rule> default_rule;
+  std::map<Value, std::unique_ptr<DataNode>, ValueLess> children;
+  std::vector<Value> path;
   std::map<Value, std::vector<std::size_t>, ValueLess> by_first;
   std::vector<std::size_t> any_first;
   bool has_rules() const { return !rules.empty() || default_rule; }
