@@ -258,6 +258,39 @@ startswith_ok(c) if c.image == data.allowed[_]
   EXPECT_EQ(ok.load(), 800);
 }
 
+// Constant keys remember where they were last found (Term::hint). Objects of different shapes —
+// the key at another index, absent, or in an object past the linear-scan size — must still be
+// looked up correctly, also when threads keep overwriting each other's hints.
+TEST(RegoEval, KeyHintsFollowObjectsOfManyShapes) {
+  auto p = compile_ok(R"(package t
+images contains c.image if some c in input.containers
+)");
+  auto q = p->prepare("data.t.images");
+  ASSERT_TRUE(q.has_value());
+  std::string big = "{";
+  for (int k = 0; k < 40; ++k) big += "\"k" + std::to_string(k) + "\":" + std::to_string(k) + ",";
+  big += "\"image\":\"big\"}";
+  // Keys of the same length as "image" sit where the hint points ("abcde", "imagx"): only the
+  // bytes tell them apart.
+  const std::string input = R"({"containers":[{"image":"a"},{"abcde":"no","image":"b"},{"imagx":"no"},)" + big +
+                            R"(,{"image":"c","z":0},{"a":1,"image":"d"}]})";
+  const Value want = Value::set(J(R"(["a","b","big","c","d"])").array_items());
+  std::vector<std::thread> threads;
+  std::atomic<int> ok{0};
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 100; ++i) {
+        EvalOptions o;
+        o.input = J(input);
+        auto r = q->eval(o);
+        if (r && r->rows.size() == 1 && r->rows[0].value == want) ++ok;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(ok.load(), 400);
+}
+
 TEST(RegoEval, QueryBindingsAreReported) {
   auto p = compile_ok("package t\nxs := [3, 1]\n");
   auto r = p->eval("some i; data.t.xs[i] = v");
