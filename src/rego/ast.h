@@ -101,8 +101,6 @@ struct Expr {
   TermP key, val, coll;       // SomeIn / Every (key optional)
   std::shared_ptr<Body> body; // Every
   std::vector<With> withs;
-  // Filled by the compiler's safety pass:
-  std::vector<int> needs;
 };
 
 struct Body {

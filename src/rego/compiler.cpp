@@ -988,7 +988,6 @@ class Resolver {
         for (int s : ios[i].binds) safe[static_cast<std::size_t>(s)] = true;
         pending[i].single = ios[i].binds.empty() && ios[i].lhs_out.empty() && ios[i].rhs_out.empty() &&
                             pending[i].kind != ExprKind::SomeIn;
-        pending[i].needs.assign(ios[i].needs.begin(), ios[i].needs.end());
         in_place = in_place && i == order.size();
         order.push_back(i);
         break;  // restart from the first pending expression to keep source order where possible
