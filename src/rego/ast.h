@@ -1,7 +1,10 @@
 // The Rego abstract syntax tree, shared by the parser, compiler and evaluator. Internal.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
+#include <initializer_list>
+#include <iterator>
 #include <memory>
 #include <string>
 #include <vector>
@@ -43,6 +46,84 @@ enum class TermKind : std::uint8_t {
 // evaluator (no argument copies) unless a `with` mocks them.
 enum class CallOp : std::uint8_t { Other, Eq, Assign, Print, Template, Walk, Equal, NotEqual, Member };
 
+// Term::vars: the local slots a term mentions. Nearly every term has a few (the Kata policy has
+// ~5,000 lists, most of one or two slots): they are stored inline, without the heap allocation a
+// std::vector makes for each; longer lists go to the heap. Read like a vector of int.
+class SlotList {
+ public:
+  static constexpr std::uint32_t kInline = 6;
+
+  SlotList() = default;
+  SlotList(std::initializer_list<int> xs) { assign(xs.begin(), xs.end()); }
+  SlotList(const SlotList& o) { assign(o.begin(), o.end()); }
+  SlotList(SlotList&& o) noexcept { take(o); }
+  SlotList& operator=(const SlotList& o) {
+    if (this != &o) assign(o.begin(), o.end());
+    return *this;
+  }
+  SlotList& operator=(SlotList&& o) noexcept {
+    if (this != &o) {
+      delete[] heap_;
+      heap_ = nullptr;
+      take(o);
+    }
+    return *this;
+  }
+  SlotList& operator=(std::initializer_list<int> xs) {
+    assign(xs.begin(), xs.end());
+    return *this;
+  }
+  ~SlotList() { delete[] heap_; }
+
+  // [first, last) must not point into this list.
+  template <typename It>
+  void assign(It first, It last) {
+    auto n = static_cast<std::uint32_t>(std::distance(first, last));
+    if (!heap_ && n <= kInline) {
+      std::copy(first, last, inline_);
+    } else {
+      if (n > cap_) {
+        int* h = new int[n];
+        delete[] heap_;
+        heap_ = h;
+        cap_ = n;
+      }
+      std::copy(first, last, heap_);
+    }
+    size_ = n;
+  }
+  void clear() noexcept { size_ = 0; }
+
+  const int* begin() const noexcept { return data(); }
+  const int* end() const noexcept { return data() + size_; }
+  std::size_t size() const noexcept { return size_; }
+  bool empty() const noexcept { return size_ == 0; }
+  int operator[](std::size_t i) const noexcept { return data()[i]; }
+
+ private:
+  int* data() noexcept { return heap_ ? heap_ : inline_; }
+  const int* data() const noexcept { return heap_ ? heap_ : inline_; }
+  // Leaves `o` empty; this list's heap block, if any, is already released.
+  void take(SlotList& o) noexcept {
+    size_ = o.size_;
+    if (o.heap_) {
+      heap_ = o.heap_;
+      cap_ = o.cap_;
+      o.heap_ = nullptr;
+      o.cap_ = kInline;
+    } else {
+      cap_ = kInline;
+      std::copy(o.inline_, o.inline_ + o.size_, inline_);
+    }
+    o.size_ = 0;
+  }
+
+  int inline_[kInline] = {};
+  std::uint32_t size_ = 0;
+  std::uint32_t cap_ = kInline;
+  int* heap_ = nullptr;
+};
+
 inline constexpr int kNoSlot = -1;
 inline constexpr int kInputSlot = -2;
 inline constexpr int kDataSlot = -3;
@@ -62,7 +143,7 @@ struct Term {
   // Resolved by the compiler:
   const builtins::BuiltinDef* builtin = nullptr;  // Call to a builtin
   DataNode* func = nullptr;                       // Call to a user function (data path)
-  std::vector<int> vars;                          // local slots occurring in this term (for unify)
+  SlotList vars;                                  // local slots occurring in this term (for unify)
   bool ground = false;                            // no local vars, refs or calls: value is final
   // Contains a relation call (walk) outside comprehensions: may yield several values even with
   // every variable bound. Terms without it and without unbound variables yield at most one value

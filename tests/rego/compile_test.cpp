@@ -1,4 +1,5 @@
 // Node storage of a compiled policy and its prepared queries: who owns what, and for how long.
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <set>
@@ -59,6 +60,51 @@ q := [f(v) | some v in p]
 
 // The policy's nodes live in its arena; a prepared query keeps the policy (and its own nodes)
 // alive after the last Policy handle is gone.
+// Term::vars: inline up to SlotList::kInline slots, on the heap beyond; copies and moves keep the
+// contents either way.
+TEST(RegoSlotList, InlineAndHeapListsCopyAndMove) {
+  std::vector<int> expect;
+  for (int n = 0; n <= static_cast<int>(SlotList::kInline) + 3; ++n) {
+    expect.resize(static_cast<std::size_t>(n));
+    for (int i = 0; i < n; ++i) expect[static_cast<std::size_t>(i)] = 10 * i + 1;
+    SlotList a;
+    a.assign(expect.begin(), expect.end());
+    auto same = [&](const SlotList& l) {
+      ASSERT_EQ(l.size(), expect.size());
+      EXPECT_EQ(l.empty(), expect.empty());
+      EXPECT_TRUE(std::equal(l.begin(), l.end(), expect.begin()));
+      for (std::size_t i = 0; i < l.size(); ++i) EXPECT_EQ(l[i], expect[i]);
+    };
+    same(a);
+    SlotList copy(a);
+    same(copy);
+    same(a);
+    SlotList assigned = {7, 8};
+    assigned = a;
+    same(assigned);
+    SlotList moved(std::move(copy));
+    same(moved);
+    EXPECT_TRUE(copy.empty());  // NOLINT(bugprone-use-after-move): moved-from lists are empty
+    SlotList move_assigned;
+    move_assigned.assign(expect.begin(), expect.end());
+    move_assigned = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11};  // to the heap
+    move_assigned = std::move(moved);
+    same(move_assigned);
+    move_assigned.clear();
+    EXPECT_TRUE(move_assigned.empty());
+    move_assigned = {3};
+    ASSERT_EQ(move_assigned.size(), 1u);
+    EXPECT_EQ(move_assigned[0], 3);
+  }
+  // Terms copy their lists.
+  Term t;
+  t.vars = {4, 5};
+  Term u = t;
+  t.vars = {9};
+  ASSERT_EQ(u.vars.size(), 2u);
+  EXPECT_EQ(u.vars[1], 5);
+}
+
 TEST(RegoCompile, PreparedQueryOutlivesThePolicyHandle) {
   PreparedQuery q = [] {
     auto p = Policy::compile({{"t.rego", kPolicy}});
