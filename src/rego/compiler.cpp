@@ -12,9 +12,6 @@
 
 namespace cloister::rego {
 
-// Name tests compare against string_view literals: the length check rejects most names without a
-// strlen or memcmp (the resolver makes ~20,000 of them on the Kata policy).
-using std::string_view_literals::operator""sv;
 
 std::string Policy::Impl::where(const Loc& l) const {
   std::string f = l.file < files.size() ? files[l.file] : std::string("query");
@@ -24,8 +21,8 @@ std::string Policy::Impl::where(const Loc& l) const {
 Error Policy::Impl::to_error(const RegoFailure& f) const {
   std::string msg = (f.has_loc ? where(f.loc) + ": " : std::string()) + f.code + ": " + f.message;
   Errc ec = Errc::invalid_argument;
-  if (f.code == "rego_parse_error"sv) ec = Errc::parse;
-  else if (f.code == "eval_limit_error"sv) ec = Errc::limit_exceeded;
+  if (f.code == "rego_parse_error"_lit) ec = Errc::parse;
+  else if (f.code == "eval_limit_error"_lit) ec = Errc::limit_exceeded;
   else if (f.code.rfind("eval_", 0) == 0) ec = Errc::failed_precondition;
   return Error(ec, msg);
 }
@@ -155,10 +152,10 @@ class Resolver {
   // A name that is not a local: the roots, imports, rules of the package.
   // Whether `name` resolves outside the locals, without building the reference.
   bool is_global(std::string_view name) const {
-    if (name == "input"sv || name == "data"sv) return true;
+    if (name == "input"_lit || name == "data"_lit) return true;
     if (!mod_) return false;
     for (const auto& imp : mod_->imports) {
-      if (imp.path[0] != "data"sv && imp.path[0] != "input"sv) continue;
+      if (imp.path[0] != "data"_lit && imp.path[0] != "input"_lit) continue;
       if ((imp.alias.empty() ? imp.path.back() : imp.alias) == name) return true;
     }
     return pkg_rules_ && pkg_rules_->find(name) != pkg_rules_->end();
@@ -167,11 +164,11 @@ class Resolver {
   // The path under `data` that a global name stands for when global() would make a data
   // reference of it (an import of data.x..., a rule of the package), without building the terms.
   bool global_data_path(std::string_view name, std::vector<Value>& path) const {
-    if (!mod_ || name == "input"sv || name == "data"sv) return false;
+    if (!mod_ || name == "input"_lit || name == "data"_lit) return false;
     for (const auto& imp : mod_->imports) {
-      if (imp.path[0] != "data"sv && imp.path[0] != "input"sv) continue;
+      if (imp.path[0] != "data"_lit && imp.path[0] != "input"_lit) continue;
       if ((imp.alias.empty() ? imp.path.back() : imp.alias) != name) continue;
-      if (imp.path.size() == 1 || imp.path[0] != "data"sv) return false;
+      if (imp.path.size() == 1 || imp.path[0] != "data"_lit) return false;
       path.insert(path.end(), imp.raw.begin() + 1, imp.raw.end());
       return true;
     }
@@ -184,17 +181,17 @@ class Resolver {
   }
 
   TermP global(std::string_view name, const Loc& loc) {
-    if (name == "input"sv || name == "data"sv) {
+    if (name == "input"_lit || name == "data"_lit) {
       auto t = make_node<Term>(arena_);
       t->kind = TermKind::Var;
       t->name = std::string(name);
       t->loc = loc;
-      t->slot = name == "input"sv ? kInputSlot : kDataSlot;
+      t->slot = name == "input"_lit ? kInputSlot : kDataSlot;
       return t;
     }
     if (mod_) {
       for (const auto& imp : mod_->imports) {
-        if (imp.path[0] != "data"sv && imp.path[0] != "input"sv) continue;
+        if (imp.path[0] != "data"_lit && imp.path[0] != "input"_lit) continue;
         const std::string& alias = imp.alias.empty() ? imp.path.back() : imp.alias;
         if (alias != name) continue;
         if (imp.path.size() == 1) return global(imp.path[0], loc);
@@ -287,7 +284,7 @@ class Resolver {
   }
 
   static bool is_assign(const Term& t) {
-    return t.kind == TermKind::Call && t.name == "assign"sv && t.items.size() == 2;
+    return t.kind == TermKind::Call && t.name == "assign"_lit && t.items.size() == 2;
   }
 
   // OPA evaluates references with variables in call arguments before the call: f(xs[i]) becomes
@@ -299,9 +296,9 @@ class Resolver {
   }
   void extract_refs(TermP& t, std::vector<Expr>& pre, const Loc& loc) {
     if (t->kind == TermKind::Call) {
-      if (t->name == "print"sv || t->name == "internal.template_string"sv) return;
+      if (t->name == "print"_lit || t->name == "internal.template_string"_lit) return;
       for (auto& a : t->items) {
-        if (a->kind == TermKind::Ref && has_var_path(*a) && t->name != "eq"sv && t->name != "assign"sv) {
+        if (a->kind == TermKind::Ref && has_var_path(*a) && t->name != "eq"_lit && t->name != "assign"_lit) {
           std::string name = "$r" + std::to_string(fresh_++);
           auto v1 = make_node<Term>(arena_);
           v1->kind = TermKind::Var;
@@ -489,7 +486,7 @@ class Resolver {
       fail("rego_compile_error", "with keyword target must reference existing input, data, or a function", w.loc);
     }
     const std::string& root = names[0];
-    if (root == "input"sv) {
+    if (root == "input"_lit) {
       w.is_input = true;
       w.path = rest;
       return;
@@ -500,7 +497,7 @@ class Resolver {
       if (r.is_string()) dotted += "." + r.as_string();
       else all_str = false;
     }
-    if (root == "data"sv) {
+    if (root == "data"_lit) {
       DataNode* n = find_node(rest);
       if (n && n->is_function) {
         w.func = n;
@@ -537,7 +534,7 @@ class Resolver {
         w.builtin = b;
         return;
       }
-      if (dotted == "print"sv || dotted == "walk"sv) {
+      if (dotted == "print"_lit || dotted == "walk"_lit) {
         fail("rego_compile_error", "with keyword cannot replace " + dotted, w.loc);
       }
     }
@@ -702,13 +699,13 @@ class Resolver {
 
   void resolve_call(TermP& t, Scope& s) {
     const std::string& name = t->name;
-    t->op = name == "eq"sv                           ? CallOp::Eq
-            : name == "assign"sv                     ? CallOp::Assign
-            : name == "print"sv                      ? CallOp::Print
-            : name == "internal.template_string"sv   ? CallOp::Template
-            : name == "walk"sv                       ? CallOp::Walk
+    t->op = name == "eq"_lit                           ? CallOp::Eq
+            : name == "assign"_lit                     ? CallOp::Assign
+            : name == "print"_lit                      ? CallOp::Print
+            : name == "internal.template_string"_lit   ? CallOp::Template
+            : name == "walk"_lit                       ? CallOp::Walk
                                                    : CallOp::Other;
-    if (name == "eq"sv || name == "assign"sv) {
+    if (name == "eq"_lit || name == "assign"_lit) {
       for (auto& i : t->items) resolve(i, s);
       collect_vars(t);
       return;
@@ -721,7 +718,7 @@ class Resolver {
       fail("rego_type_error", "undefined function " + name, t->loc);
     }
     std::vector<Value> path;
-    bool user = first == "data"sv || global_data_path(first, path);
+    bool user = first == "data"_lit || global_data_path(first, path);
     if (user && dot != std::string_view::npos) {
       // The segments after the first.
       for (std::size_t b = dot + 1;;) {
@@ -745,12 +742,12 @@ class Resolver {
       }
     }
     if (!t->func) {
-      if (name == "print"sv || name == "internal.template_string"sv) {
+      if (name == "print"_lit || name == "internal.template_string"_lit) {
         for (auto& i : t->items) resolve(i, s);
         collect_vars(t);
         return;
       }
-      if (name == "walk"sv) {
+      if (name == "walk"_lit) {
         arity = 1;
       } else {
         const auto* b = builtins::Registry::standard().find(name);
@@ -758,9 +755,9 @@ class Resolver {
         if (b->unsupported) fail("rego_type_error", "unsupported builtin " + name + ": " + b->unsupported, t->loc);
         t->builtin = b;
         arity = b->arity;
-        if (name == "equal"sv) t->op = CallOp::Equal;
-        else if (name == "neq"sv) t->op = CallOp::NotEqual;
-        else if (name == "internal.member_2"sv) t->op = CallOp::Member;
+        if (name == "equal"_lit) t->op = CallOp::Equal;
+        else if (name == "neq"_lit) t->op = CallOp::NotEqual;
+        else if (name == "internal.member_2"_lit) t->op = CallOp::Member;
       }
     }
     if (arity >= 0 && static_cast<int>(nargs) == arity + 1) {
@@ -856,7 +853,7 @@ class Resolver {
         for (std::size_t i = 0; i < t.items.size(); ++i) collect(*t.items[i], i % 2 == 1 && out_mode, needs, binds);
         return;
       case TermKind::Call:
-        if (t.name == "eq"sv) {
+        if (t.name == "eq"_lit) {
           for (const auto& i : t.items) collect(*i, true, needs, binds);
           return;
         }
@@ -893,10 +890,10 @@ class Resolver {
       }
       case ExprKind::Term: {
         const Term& t = *e.term;
-        if (t.kind == TermKind::Call && (t.name == "eq"sv || t.name == "assign"sv)) {
+        if (t.kind == TermKind::Call && (t.name == "eq"_lit || t.name == "assign"_lit)) {
           const Term& a = *t.items[0];
           const Term& b = *t.items[1];
-          if (t.name == "assign"sv) {
+          if (t.name == "assign"_lit) {
             collect(a, true, io.needs, io.lhs_out);
             collect(b, false, io.needs, io.rhs_out);
             io.binds = io.lhs_out;

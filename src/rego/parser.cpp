@@ -7,9 +7,6 @@
 
 namespace cloister::rego {
 
-// Name tests compare against string_view literals: the length check rejects most names without a
-// strlen or memcmp (the resolver makes ~20,000 of them on the Kata policy).
-using std::string_view_literals::operator""sv;
 namespace {
 
 enum class Tok : std::uint8_t {
@@ -29,19 +26,19 @@ enum class Word : std::uint8_t {
 Word classify_word(std::string_view w) {
   switch (w.size()) {
     case 1: return w[0] == '_' ? Word::Underscore : Word::None;
-    case 2: return w == "in"sv ? Word::In : w == "if"sv ? Word::If : w == "as"sv ? Word::As : Word::None;
-    case 3: return w == "not"sv ? Word::Not : w == "set"sv ? Word::Set : Word::None;
+    case 2: return w == "in"_lit ? Word::In : w == "if"_lit ? Word::If : w == "as"_lit ? Word::As : Word::None;
+    case 3: return w == "not"_lit ? Word::Not : w == "set"_lit ? Word::Set : Word::None;
     case 4:
-      return w == "with"sv   ? Word::With
-             : w == "some"sv ? Word::Some
-             : w == "else"sv ? Word::Else
-             : w == "true"sv ? Word::True
-             : w == "null"sv ? Word::Null
+      return w == "with"_lit   ? Word::With
+             : w == "some"_lit ? Word::Some
+             : w == "else"_lit ? Word::Else
+             : w == "true"_lit ? Word::True
+             : w == "null"_lit ? Word::Null
                              : Word::None;
-    case 5: return w == "every"sv ? Word::Every : w == "false"sv ? Word::False : Word::None;
-    case 6: return w == "import"sv ? Word::Import : Word::None;
-    case 7: return w == "default"sv ? Word::Default : w == "package"sv ? Word::Package : Word::None;
-    case 8: return w == "contains"sv ? Word::Contains : Word::None;
+    case 5: return w == "every"_lit ? Word::Every : w == "false"_lit ? Word::False : Word::None;
+    case 6: return w == "import"_lit ? Word::Import : Word::None;
+    case 7: return w == "default"_lit ? Word::Default : w == "package"_lit ? Word::Package : Word::None;
+    case 8: return w == "contains"_lit ? Word::Contains : Word::None;
     default: return Word::None;
   }
 }
@@ -324,10 +321,10 @@ class Parser {
       for (auto& p : pkg) m.package.push_back(p);
       while (is_word(Word::Import)) m.imports.push_back(import());
       for (const auto& imp : m.imports) {
-        if (imp.path.size() == 2 && imp.path[0] == "rego"sv && imp.path[1] == "v1"sv) {
+        if (imp.path.size() == 2 && imp.path[0] == "rego"_lit && imp.path[1] == "v1"_lit) {
           enable_all_keywords();
           m.v1 = true;
-        } else if (imp.path.size() >= 2 && imp.path[0] == "future"sv && imp.path[1] == "keywords"sv) {
+        } else if (imp.path.size() >= 2 && imp.path[0] == "future"_lit && imp.path[1] == "keywords"_lit) {
           if (imp.path.size() == 2) enable_all_keywords();
           else keyword_enable(imp.path[2]);
         }
@@ -453,10 +450,10 @@ class Parser {
     }
   }
   void keyword_enable(std::string_view w) {
-    if (w == "in"sv) kw_[0] = true;
-    if (w == "contains"sv) kw_[1] = true;
-    if (w == "if"sv) kw_[2] = true;
-    if (w == "every"sv) kw_[3] = true;
+    if (w == "in"_lit) kw_[0] = true;
+    if (w == "contains"_lit) kw_[1] = true;
+    if (w == "if"_lit) kw_[2] = true;
+    if (w == "every"_lit) kw_[3] = true;
   }
   // A keyword directly followed by '.', '[' or '(' is a name in a reference (`contains(...)`,
   // `as.foo`), as OPA allows.
@@ -567,7 +564,7 @@ class Parser {
       imp.alias = std::string(advance().text);
     }
     const std::string& root = imp.path[0];
-    if (root != "data"sv && root != "input"sv && root != "future"sv && root != "rego"sv) {
+    if (root != "data"_lit && root != "input"_lit && root != "future"_lit && root != "rego"_lit) {
       throw ParseFail{imp.loc, 0, "invalid path " + root + ": path must begin with input or data"};
     }
     return imp;
