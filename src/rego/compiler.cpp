@@ -1,6 +1,7 @@
 // Compiler: modules -> rule tree under `data`, name resolution (locals, rules, imports, builtins),
 // safety analysis with OPA-style expression reordering, recursion detection.
 #include <algorithm>
+#include <cstdint>
 #include <functional>
 #include <set>
 #include <unordered_map>
@@ -81,13 +82,19 @@ std::string path_string(const std::vector<Value>& path) {
 // ------------------------------------------------------------------ per-rule resolution
 
 // Rules of one package by name, each with its name as a string value (made once, shared by every
-// reference to the rule).
+// reference to the rule) and the rule tree node data.<package>.<name>.
 // Hashed: every name that is not a local is looked up here (a tree costs ~8 string compares).
 struct NameHash {
   using is_transparent = void;
   std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
 };
-using RuleNames = std::unordered_map<std::string, Value, NameHash, std::equal_to<>>;
+struct RuleName {
+  Value name;
+  // Set when the first rule of that name is placed: rules and calls then start from it rather than
+  // walking the package's children (a Value compare per level of a ~300-entry map).
+  DataNode* node = nullptr;
+};
+using RuleNames = std::unordered_map<std::string, RuleName, NameHash, std::equal_to<>>;
 
 struct Scope {
   Scope* parent = nullptr;
@@ -163,7 +170,8 @@ class Resolver {
 
   // The path under `data` that a global name stands for when global() would make a data
   // reference of it (an import of data.x..., a rule of the package), without building the terms.
-  bool global_data_path(std::string_view name, std::vector<Value>& path) const {
+  // `node`, when given, receives the node of `path` if it is known without a walk (else null).
+  bool global_data_path(std::string_view name, std::vector<Value>& path, DataNode** node = nullptr) const {
     if (!mod_ || name == "input"_lit || name == "data"_lit) return false;
     for (const auto& imp : mod_->imports) {
       if (imp.path[0] != "data"_lit && imp.path[0] != "input"_lit) continue;
@@ -176,7 +184,8 @@ class Resolver {
     auto it = pkg_rules_->find(name);
     if (it == pkg_rules_->end()) return false;
     path.insert(path.end(), mod_->package.begin(), mod_->package.end());
-    path.push_back(it->second);
+    path.push_back(it->second.name);
+    if (node) *node = it->second.node;
     return true;
   }
 
@@ -225,7 +234,7 @@ class Resolver {
         }
         auto s = make_node<Term>(arena_);
         s->kind = TermKind::Scalar;
-        s->value = rule->second;
+        s->value = rule->second.name;
         s->ground = true;
         r->items.push_back(s);
         return r;
@@ -541,9 +550,11 @@ class Resolver {
     fail("rego_compile_error", "with keyword target must reference existing input, data, or a function", w.loc);
   }
 
-  DataNode* find_node(const std::vector<Value>& path) {
-    DataNode* n = p_.root.get();
-    for (const auto& seg : path) {
+  // The node of `path`; with `from`, that of path[0, start) is `from`.
+  DataNode* find_node(const std::vector<Value>& path, DataNode* from = nullptr, std::size_t start = 0) {
+    DataNode* n = from ? from : p_.root.get();
+    for (std::size_t i = from ? start : 0; i < path.size(); ++i) {
+      const Value& seg = path[i];
       auto it = n->children.find(seg);
       if (it == n->children.end()) return nullptr;
       n = it->second.get();
@@ -718,7 +729,9 @@ class Resolver {
       fail("rego_type_error", "undefined function " + name, t->loc);
     }
     std::vector<Value> path;
-    bool user = first == "data"_lit || global_data_path(first, path);
+    DataNode* from = nullptr;  // the node of path[0, depth) when known
+    bool user = first == "data"_lit || global_data_path(first, path, &from);
+    const std::size_t depth = from ? path.size() : 0;
     if (user && dot != std::string_view::npos) {
       // The segments after the first.
       for (std::size_t b = dot + 1;;) {
@@ -731,7 +744,7 @@ class Resolver {
     std::size_t nargs = t->items.size();
     int arity = -2;
     if (user) {
-      DataNode* n = find_node(path);
+      DataNode* n = find_node(path, from, depth);
       if (!n || !n->is_function) {
         if (!builtins::Registry::standard().find(name)) {
           fail("rego_type_error", "undefined function " + path_string(path), t->loc);
@@ -1177,12 +1190,14 @@ void compile_rule(Policy::Impl& p, Resolver& res, Rule& r) {
   r.slot_names = res.slot_names();
 }
 
-// `from` is the node of path[0, start) (a rule's package, found once per module).
+// The node of path[0, end) (all of it by default), made if missing. `from` is the node of
+// path[0, start) (a rule's package or package + name, found once).
 DataNode* ensure_node(Policy::Impl& p, const std::vector<Value>& path, DataNode* from = nullptr,
-                      std::size_t start = 0) {
+                      std::size_t start = 0, std::size_t end = SIZE_MAX) {
   DataNode* n = from ? from : p.root.get();
+  end = std::min(end, path.size());
   // Every rule calls this with its full path; the prefix is copied only when a node is created.
-  for (std::size_t i = from ? start : 0; i < path.size(); ++i) {
+  for (std::size_t i = from ? start : 0; i < end; ++i) {
     auto& c = n->children[path[i]];
     if (!c) {
       c = std::make_unique<DataNode>();
@@ -1323,21 +1338,24 @@ Result<std::shared_ptr<const Policy>> Policy::compile(const std::vector<ModuleSo
       auto& names = pkg_rules[package_key(m.package)];
       for (auto& r : m.rules) {
         const std::string& name = r->ref->kind == TermKind::Var ? r->ref->name : r->ref->items[0]->name;
-        if (auto [it, fresh] = names.try_emplace(name); fresh) it->second = Value::string(name);
+        if (auto [it, fresh] = names.try_emplace(name); fresh) it->second.name = Value::string(name);
       }
     }
     for (std::uint32_t mi = 0; mi < p->modules.size(); ++mi) {
       auto& m = p->modules[mi];
       // An empty package is still a defined (empty) document.
       DataNode* pkg_node = ensure_node(*p, m.package);
-      const RuleNames& names = pkg_rules[package_key(m.package)];
+      RuleNames& names = pkg_rules[package_key(m.package)];
       for (auto& r : m.rules) {
         // Head terms shared with a sibling would be resolved twice with different slots.
         if (r->shares_head) r = clone_rule(&p->arena, *r);
         for (auto& e : r->elses) e = clone_rule(&p->arena, *e);
         r->module = mi;
-        split_head(*r, m.package, names.find(r->ref->kind == TermKind::Var ? r->ref->name : r->ref->items[0]->name)->second);
-        DataNode* n = ensure_node(*p, r->path, pkg_node, m.package.size());
+        RuleName& rn = names.find(r->ref->kind == TermKind::Var ? r->ref->name : r->ref->items[0]->name)->second;
+        split_head(*r, m.package, rn.name);
+        const std::size_t below = m.package.size() + 1;  // r->path[0, below) is package + name
+        if (!rn.node) rn.node = ensure_node(*p, r->path, pkg_node, m.package.size(), below);
+        DataNode* n = ensure_node(*p, r->path, rn.node, below);
         if (r->kind == RuleKind::Function) {
           if (!n->rules.empty() && !n->is_function) fail("rego_type_error", "conflicting rules " + path_string(r->path) + " found", r->loc);
           int arity = static_cast<int>(r->args.size());
