@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "arena.h"
 #include "cloister/rego/value.h"
 
 namespace cloister::rego {
@@ -28,6 +29,7 @@ struct Loc {
 struct Body;
 struct Term;
 using TermP = std::shared_ptr<Term>;
+using TermList = std::vector<TermP, NodeAllocator<TermP>>;
 struct DataNode;
 
 enum class TermKind : std::uint8_t {
@@ -151,7 +153,7 @@ struct Term {
   bool wildcard = false;  // `_`
   CallOp op = CallOp::Other;
   std::uint32_t depth = 0;  // operator nesting built by the parser (bounded, see ParseOptions)
-  std::vector<TermP> items;
+  TermList items;
   TermP head, head2;
   std::shared_ptr<Body> body;
   // Resolved by the compiler:
@@ -167,6 +169,8 @@ struct Term {
   // into them and calls of deterministic builtins (no input, data, user functions or
   // comprehensions). The evaluator memoises such terms within one evaluation.
   bool pure = false;
+
+  void use_arena(NodeArena* a) { items = TermList(NodeAllocator<TermP>(a)); }  // see make_node
 };
 
 struct With {
@@ -198,10 +202,14 @@ struct Expr {
   std::vector<With> withs;
 };
 
+using ExprList = std::vector<Expr, NodeAllocator<Expr>>;
+
 struct Body {
-  std::vector<Expr> exprs;
+  ExprList exprs;
   Loc loc;
   int scope = 0;  // compiler scope id
+
+  void use_arena(NodeArena* a) { exprs = ExprList(NodeAllocator<Expr>(a)); }  // see make_node
 };
 
 enum class RuleKind : std::uint8_t { Complete, MultiValue, Function };

@@ -335,7 +335,7 @@ class Resolver {
   }
   void extract_body_refs(Body& b) {
     // Most bodies have nothing to extract: rebuild the list only from the first expression that does.
-    std::vector<Expr> out;
+    ExprList out(b.exprs.get_allocator());
     bool rebuilt = false;
     for (std::size_t i = 0; i < b.exprs.size(); ++i) {
       Expr& e = b.exprs[i];
@@ -587,8 +587,10 @@ class Resolver {
         if (t->items[0]->kind == TermKind::Ref) {
           // Splice an import/rule expansion: alias.x -> data.pkg.alias.x
           auto head = t->items[0];
-          std::vector<TermP> items = head->items;
-          for (std::size_t i = 1; i < t->items.size(); ++i) items.push_back(t->items[i]);
+          TermList items(t->items.get_allocator());
+          items.reserve(head->items.size() + t->items.size() - 1);
+          items.insert(items.end(), head->items.begin(), head->items.end());
+          items.insert(items.end(), t->items.begin() + 1, t->items.end());
           t->items = std::move(items);
         }
         for (std::size_t i = 1; i < t->items.size(); ++i) resolve(t->items[i], s);
@@ -966,7 +968,7 @@ class Resolver {
     safe.resize(static_cast<std::size_t>(nslots()), false);
     // Expressions stay where they are while the order is chosen; they are moved only if it differs
     // from the source order (rarely: most bodies are written in dependency order).
-    std::vector<Expr>& pending = b.exprs;
+    ExprList& pending = b.exprs;
     // The per-expression buffers are the resolver's, reused by every body of every rule it
     // compiles (nested bodies are scheduled only after this body's order is fixed).
     std::vector<Io>& ios = io_pool_;
@@ -1018,7 +1020,7 @@ class Resolver {
       }
     }
     if (!in_place) {
-      std::vector<Expr> out;
+      ExprList out(pending.get_allocator());
       out.reserve(pending.size());
       for (std::size_t i : order) out.push_back(std::move(pending[i]));
       b.exprs = std::move(out);

@@ -506,7 +506,9 @@ class Parser {
     r->value = std::move(v);
     return r;
   }
-  TermP call(std::string name, std::vector<TermP> args, Loc l) {
+  // A list for a node's items, in the arena when there is one (see make_node).
+  TermList term_list() const { return TermList(NodeAllocator<TermP>(opts_.arena)); }
+  TermP call(std::string name, TermList args, Loc l) {
     // Operator chains (a - b - c ...) nest without parser recursion, but everything after the
     // parser recurses on term depth: bound it here like bracket nesting.
     std::uint32_t depth = 0;
@@ -519,6 +521,12 @@ class Parser {
     r->name = std::move(name);
     r->items = std::move(args);
     return r;
+  }
+  // Operators: `call(op, {lhs, rhs}, loc)`.
+  TermP call(std::string name, std::initializer_list<TermP> args, Loc l) {
+    TermList items = term_list();
+    items.assign(args);
+    return call(std::move(name), std::move(items), l);
   }
 
   // ---------------------------------------------------------------- module level
@@ -1016,7 +1024,7 @@ class Parser {
   TermP template_term(const Token& t) {
     std::string_view body = t.text.substr(2, t.text.size() - 3);
     char q = t.text[1];
-    std::vector<TermP> parts;
+    TermList parts = term_list();
     std::string lit;
     auto flush = [&] {
       if (lit.empty()) return;
@@ -1078,7 +1086,7 @@ class Parser {
         std::string name;
         if (!ref_name(term, name)) error(t, "invalid call target");
         advance();
-        std::vector<TermP> args;
+        TermList args = term_list();
         args.reserve(4);
         {
           NlIgnore nl(*this, true);

@@ -60,6 +60,30 @@ q := [f(v) | some v in p]
 
 // The policy's nodes live in its arena; a prepared query keeps the policy (and its own nodes)
 // alive after the last Policy handle is gone.
+// Lists inside nodes: a new node made in an arena keeps its items (expressions) there; copies and
+// nodes made without an arena use the heap.
+TEST(RegoNodeArena, NewNodesKeepTheirListsInTheArena) {
+  NodeArena arena;
+  auto t = make_node<Term>(&arena);
+  EXPECT_EQ(t->items.get_allocator().arena(), &arena);
+  for (int i = 0; i < 100; ++i) t->items.push_back(make_node<Term>(&arena));  // grows in the arena
+  ASSERT_EQ(t->items.size(), 100u);
+  auto copy = make_node<Term>(&arena, *t);
+  EXPECT_EQ(copy->items.get_allocator().arena(), nullptr);
+  EXPECT_EQ(copy->items.size(), 100u);
+  EXPECT_EQ(copy->items[99], t->items[99]);
+  Term plain = *t;
+  EXPECT_EQ(plain.items.get_allocator().arena(), nullptr);
+  TermList moved = std::move(t->items);
+  EXPECT_EQ(moved.get_allocator().arena(), &arena);
+  EXPECT_EQ(moved.size(), 100u);
+  auto b = make_node<Body>(&arena);
+  EXPECT_EQ(b->exprs.get_allocator().arena(), &arena);
+  b->exprs.resize(10);
+  EXPECT_EQ(make_node<Body>(nullptr)->exprs.get_allocator().arena(), nullptr);
+  EXPECT_EQ(make_node<Term>(nullptr)->items.get_allocator().arena(), nullptr);
+}
+
 // Term::vars: inline up to SlotList::kInline slots, on the heap beyond; copies and moves keep the
 // contents either way.
 TEST(RegoSlotList, InlineAndHeapListsCopyAndMove) {
