@@ -231,7 +231,6 @@ struct Rule {
   std::vector<TermP> suffix;        // non-ground head ref terms after the prefix
   int nslots = 0;                   // frame size
   std::uint32_t module = 0;
-  std::vector<std::string> slot_names;
 };
 
 struct Import {

@@ -129,12 +129,6 @@ class Resolver {
   }
 
   int nslots() const { return static_cast<int>(slots_.size()); }
-  std::vector<std::string> slot_names() const {
-    std::vector<std::string> out;
-    out.reserve(slots_.size());
-    for (const auto& sl : slots_) out.push_back(sl.name);
-    return out;
-  }
 
   int new_slot(Scope& s, const std::string& name, bool wild) {
     int slot = nslots();
@@ -1189,7 +1183,6 @@ void compile_rule(Policy::Impl& p, Resolver& res, Rule& r) {
     res.schedule_nested(*r.value, safe);
   }
   r.nslots = res.nslots();
-  r.slot_names = res.slot_names();
 }
 
 // The node of path[0, end) (all of it by default), made if missing. `from` is the node of
