@@ -219,7 +219,7 @@ struct Rule {
   RuleKind kind = RuleKind::Complete;
   bool is_default = false;
   TermP ref;                   // head reference as written: Ref or Var
-  std::vector<TermP> args;     // functions
+  TermList args;               // functions
   TermP key;                   // MultiValue: the element (contains x / v0 p[x])
   TermP value;                 // value (null when implicit `true`)
   bool assign = false;         // := (vs =)
@@ -231,6 +231,8 @@ struct Rule {
   std::vector<TermP> suffix;        // non-ground head ref terms after the prefix
   int nslots = 0;                   // frame size
   std::uint32_t module = 0;
+
+  void use_arena(NodeArena* a) { args = TermList(NodeAllocator<TermP>(a)); }  // see make_node
 };
 
 struct Import {
