@@ -84,17 +84,14 @@ std::string path_string(const std::vector<Value>& path) {
 // Rules of one package by name, each with its name as a string value (made once, shared by every
 // reference to the rule) and the rule tree node data.<package>.<name>.
 // Hashed: every name that is not a local is looked up here (a tree costs ~8 string compares).
-struct NameHash {
-  using is_transparent = void;
-  std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
-};
 struct RuleName {
   Value name;
   // Set when the first rule of that name is placed: rules and calls then start from it rather than
   // walking the package's children (a Value compare per level of a ~300-entry map).
   DataNode* node = nullptr;
 };
-using RuleNames = std::unordered_map<std::string, RuleName, NameHash, std::equal_to<>>;
+// Keyed by the text of `name` itself.
+using RuleNames = NameTable<RuleName>;
 
 struct Scope {
   Scope* parent = nullptr;
@@ -159,7 +156,7 @@ class Resolver {
       if (imp.path[0] != "data"_lit && imp.path[0] != "input"_lit) continue;
       if ((imp.alias.empty() ? imp.path.back() : imp.alias) == name) return true;
     }
-    return pkg_rules_ && pkg_rules_->find(name) != pkg_rules_->end();
+    return pkg_rules_ && pkg_rules_->find(name);
   }
 
   // The path under `data` that a global name stands for when global() would make a data
@@ -175,11 +172,11 @@ class Resolver {
       return true;
     }
     if (!pkg_rules_) return false;
-    auto it = pkg_rules_->find(name);
-    if (it == pkg_rules_->end()) return false;
+    const RuleName* rule = pkg_rules_->find(name);
+    if (!rule) return false;
     path.insert(path.end(), mod_->package.begin(), mod_->package.end());
-    path.push_back(it->second.name);
-    if (node) *node = it->second.node;
+    path.push_back(rule->name);
+    if (node) *node = rule->node;
     return true;
   }
 
@@ -212,8 +209,8 @@ class Resolver {
         }
         return r;
       }
-      auto rule = pkg_rules_ ? pkg_rules_->find(name) : RuleNames::const_iterator();
-      if (pkg_rules_ && rule != pkg_rules_->end()) {
+      const RuleName* rule = pkg_rules_ ? pkg_rules_->find(name) : nullptr;
+      if (rule) {
         auto r = make_node<Term>(arena_);
         r->items.reserve(mod_->package.size() + 2);
         r->kind = TermKind::Ref;
@@ -228,7 +225,7 @@ class Resolver {
         }
         auto s = make_node<Term>(arena_);
         s->kind = TermKind::Scalar;
-        s->value = rule->second.name;
+        s->value = rule->name;
         s->ground = true;
         r->items.push_back(s);
         return r;
@@ -1333,7 +1330,10 @@ Result<std::shared_ptr<const Policy>> Policy::compile(const std::vector<ModuleSo
       auto& names = pkg_rules[package_key(m.package)];
       for (auto& r : m.rules) {
         const std::string& name = r->ref->kind == TermKind::Var ? r->ref->name : r->ref->items[0]->name;
-        if (auto [it, fresh] = names.try_emplace(name); fresh) it->second.name = Value::string(name);
+        if (auto [rn, fresh] = names.try_emplace(name); fresh) {
+          rn->name = Value::string(name);
+          names.rekey(name, rn->name.as_string());  // the rule's term may go (clone_rule); the value stays
+        }
       }
     }
     for (std::uint32_t mi = 0; mi < p->modules.size(); ++mi) {
@@ -1346,7 +1346,7 @@ Result<std::shared_ptr<const Policy>> Policy::compile(const std::vector<ModuleSo
         if (r->shares_head) r = clone_rule(&p->arena, *r);
         for (auto& e : r->elses) e = clone_rule(&p->arena, *e);
         r->module = mi;
-        RuleName& rn = names.find(r->ref->kind == TermKind::Var ? r->ref->name : r->ref->items[0]->name)->second;
+        RuleName& rn = *names.find(r->ref->kind == TermKind::Var ? r->ref->name : r->ref->items[0]->name);
         split_head(*r, m.package, rn.name);
         const std::size_t below = m.package.size() + 1;  // r->path[0, below) is package + name
         if (!rn.node) rn.node = ensure_node(*p, r->path, pkg_node, m.package.size(), below);

@@ -908,9 +908,9 @@ class Parser {
   // One string value per distinct text: field names and literals repeat all over a policy
   // (`p.OCI.Process`, `i.Extra.f0`), and values are immutable, so the terms share them.
   Value intern(std::string_view text) {
-    auto [it, fresh] = interned_.try_emplace(text);
-    if (fresh) it->second = Value::string(std::string(text));
-    return it->second;
+    auto [v, fresh] = interned_.try_emplace(text);
+    if (fresh) *v = Value::string(std::string(text));
+    return *v;
   }
 
   Value string_value(const Token& t) {
@@ -1237,7 +1237,7 @@ class Parser {
   std::string_view text_;
   ParseOptions opts_;
   std::vector<Token> toks_;
-  std::unordered_map<std::string_view, Value> interned_;  // views into text_
+  NameTable<Value> interned_;  // views into text_
   std::size_t pos_ = 0;
   bool kw_[4] = {false, false, false, false};
   bool v1_ = true;

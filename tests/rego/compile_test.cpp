@@ -3,6 +3,7 @@
 #include <array>
 #include <cstdint>
 #include <set>
+#include <string>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -82,6 +83,41 @@ TEST(RegoNodeArena, NewNodesKeepTheirListsInTheArena) {
   b->exprs.resize(10);
   EXPECT_EQ(make_node<Body>(nullptr)->exprs.get_allocator().arena(), nullptr);
   EXPECT_EQ(make_node<Term>(nullptr)->items.get_allocator().arena(), nullptr);
+}
+
+// The parser's interned strings and the compiler's rule names: entries made once, found again by
+// equal text from anywhere, across growth.
+TEST(RegoNameTable, FindsWhatItMadeAcrossGrowth) {
+  NameTable<int> t;
+  EXPECT_EQ(t.find("x"), nullptr);
+  std::vector<std::string> keys;
+  for (int i = 0; i < 1000; ++i) keys.push_back(std::string(static_cast<std::size_t>(i % 37), 'a') + std::to_string(i));
+  for (int i = 0; i < 1000; ++i) {
+    auto [v, fresh] = t.try_emplace(keys[static_cast<std::size_t>(i)]);
+    ASSERT_TRUE(fresh);
+    EXPECT_EQ(*v, 0);
+    *v = i + 1;
+  }
+  EXPECT_EQ(t.size(), 1000u);
+  for (int i = 0; i < 1000; ++i) {
+    std::string copy = keys[static_cast<std::size_t>(i)];  // other storage, same text
+    const int* v = t.find(copy);
+    ASSERT_NE(v, nullptr);
+    EXPECT_EQ(*v, i + 1);
+    auto [again, fresh] = t.try_emplace(copy);
+    EXPECT_FALSE(fresh);
+    EXPECT_EQ(*again, i + 1);
+  }
+  EXPECT_EQ(t.find("a1x"), nullptr);
+  EXPECT_EQ(t.find(""), nullptr);
+  *t.try_emplace("").first = 7;
+  EXPECT_EQ(*t.find(""), 7);
+  // Re-pointed keys still find their entry.
+  std::string moved = keys[5];
+  t.rekey(keys[5], moved);
+  keys[5].assign("changed");
+  ASSERT_NE(t.find(moved), nullptr);
+  EXPECT_EQ(*t.find(moved), 6);
 }
 
 // Term::vars: inline up to SlotList::kInline slots, on the heap beyond; copies and moves keep the
