@@ -184,7 +184,7 @@ class Resolver {
     if (name == "input"_lit || name == "data"_lit) {
       auto t = make_node<Term>(arena_);
       t->kind = TermKind::Var;
-      t->name = std::string(name);
+      t->name.append(name);
       t->loc = loc;
       t->slot = name == "input"_lit ? kInputSlot : kDataSlot;
       return t;

@@ -494,7 +494,7 @@ class Parser {
   std::shared_ptr<T> node(A&&... args) {
     return make_node<T>(opts_.arena, std::forward<A>(args)...);
   }
-  TermP mk(TermKind k, const Token& t) {
+  [[gnu::always_inline]] TermP mk(TermKind k, const Token& t) {  // hot; GCC at times left it a call
     auto r = node<Term>();
     r->kind = k;
     r->loc = loc(t);
@@ -669,7 +669,7 @@ class Parser {
   TermP head_ref() {
     const Token& t = advance();
     auto v = mk(TermKind::Var, t);
-    v->name = std::string(t.text);
+    v->name.append(t.text);  // empty: cheaper than assign or a temporary
     TermP ref;
     while (true) {
       if (cur().t == Tok::Dot && !cur().ws_before) {
@@ -966,7 +966,7 @@ class Parser {
         if (ref_follows() && t.word != Word::Set) {
           advance();
           term = mk(TermKind::Var, t);
-          term->name = std::string(t.text);
+          term->name.append(t.text);  // empty: cheaper than assign or a temporary
         } else if (t.word == Word::True || t.word == Word::False) {
           advance();
           term = scalar(Value::boolean(t.word == Word::True), t);
@@ -986,7 +986,7 @@ class Parser {
           }
           advance();
           term = mk(TermKind::Var, t);
-          term->name = std::string(t.text);
+          term->name.append(t.text);  // empty: cheaper than assign or a temporary
           term->wildcard = t.word == Word::Underscore;
         }
         break;
