@@ -63,6 +63,11 @@ consteval NameLit operator""_lit(const char* text, std::size_t size) { return {t
   return name.size() == lit.size && std::memcmp(name.data(), lit.text, lit.size) == 0;
 }
 
+// Equal texts, without the call std::operator== on string_views stayed here.
+[[gnu::always_inline]] inline bool same_text(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
 // A hash table from names to V, for the parser's interned strings and the compiler's rule names
 // (~7,000 lookups for the Kata policy). std::unordered_map spent ~150 instructions a lookup there
 // (a general-purpose string hash, a bucket division, a node per entry); this one hashes 8 bytes
@@ -126,11 +131,8 @@ class NameTable {
   std::size_t probe(std::string_view key, std::uint64_t h) const {
     const std::size_t mask = slots_.size() - 1;
     std::size_t i = h & mask;
-    while (slots_[i].used && !(slots_[i].hash == h && same(slots_[i].key, key))) i = (i + 1) & mask;
+    while (slots_[i].used && !(slots_[i].hash == h && same_text(slots_[i].key, key))) i = (i + 1) & mask;
     return i;
-  }
-  static bool same(std::string_view a, std::string_view b) noexcept {
-    return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size()) == 0;
   }
   void grow() {
     std::vector<Slot> old = std::move(slots_);

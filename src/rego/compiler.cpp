@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cstdint>
 #include <functional>
-#include <set>
 #include <unordered_map>
 
 #include "builtins/builtin.h"
@@ -97,16 +96,17 @@ struct Scope {
   Scope* parent = nullptr;
   int id = 0;
   // Locals declared here, in declaration order. Scopes hold a handful of names: a scan is cheaper
-  // than a hash table's allocations and hashing.
-  std::vector<std::pair<std::string, int>> names;
+  // than a hash table's allocations and hashing. The names are views of the declaring terms' names
+  // (or of literals): the terms outlive the scopes, which last one rule's (query's) resolution.
+  std::vector<std::pair<std::string_view, int>> names;
   int find(std::string_view name) const {
     for (const auto& [n, slot] : names)
-      if (n == name) return slot;
+      if (same_text(n, name)) return slot;
     return kNoSlot;
   }
-  void set(const std::string& name, int slot) {
+  void set(std::string_view name, int slot) {
     for (auto& [n, sl] : names) {
-      if (n == name) {
+      if (same_text(n, name)) {
         sl = slot;
         return;
       }
@@ -127,7 +127,7 @@ class Resolver {
 
   int nslots() const { return static_cast<int>(slots_.size()); }
 
-  int new_slot(Scope& s, const std::string& name, bool wild) {
+  int new_slot(Scope& s, std::string_view name, bool wild) {
     int slot = nslots();
     slots_.push_back(Slot{name, s.id, wild});
     if (!wild) s.set(name, slot);
@@ -236,10 +236,10 @@ class Resolver {
 
   // Phase A: declarations and implicit locals of one body level (nested bodies excluded).
   // Names a body declares explicitly (some, :=, some ... in): visible only after the declaration.
-  static void pattern_names(const TermP& t, std::set<std::string>& out) {
+  static void pattern_names(const TermP& t, std::vector<std::string_view>& out) {
     if (!t) return;
     if (t->kind == TermKind::Var) {
-      if (!t->wildcard) out.insert(t->name);
+      if (!t->wildcard) out.push_back(t->name);
     } else if (t->kind == TermKind::Array || t->kind == TermKind::Set) {
       for (const auto& i : t->items) pattern_names(i, out);
     } else if (t->kind == TermKind::Object) {
@@ -249,7 +249,10 @@ class Resolver {
 
   // Phase A: implicit locals of one body level (nested bodies excluded).
   void declare_level(Body& b, Scope& s) {
-    std::set<std::string> declared;
+    // The resolver's buffer: declare_level does not nest (implicit() stays on this level). A few
+    // names a body: scanned, not a std::set of string copies.
+    std::vector<std::string_view>& declared = declared_;
+    declared.clear();
     for (auto& e : b.exprs) {
       if (e.kind == ExprKind::SomeDecl) {
         for (auto& v : e.vars) pattern_names(v, declared);
@@ -260,7 +263,7 @@ class Resolver {
         pattern_names(e.term->items[0], declared);
       }
     }
-    skip_ = &declared;
+    skip_ = declared.empty() ? nullptr : &declared;
     for (auto& e : b.exprs) {
       switch (e.kind) {
         case ExprKind::SomeDecl: break;
@@ -402,7 +405,9 @@ class Resolver {
           t->slot = new_slot(s, "_", true);
           return;
         }
-        if (skip_ && skip_->count(t->name)) return;
+        if (skip_ && std::any_of(skip_->begin(), skip_->end(), [&](std::string_view d) { return same_text(d, t->name); })) {
+          return;
+        }
         if (lookup(&s, t->name) != kNoSlot) return;
         if (is_global(t->name)) return;
         new_slot(s, t->name, false);
@@ -1002,7 +1007,7 @@ class Resolver {
           all.insert(all.end(), ios[i].lhs_out.begin(), ios[i].lhs_out.end());
           for (int s : all) {
             if (!safe[static_cast<std::size_t>(s)]) {
-              fail("rego_unsafe_var_error", "var " + slots_[static_cast<std::size_t>(s)].name + " is unsafe",
+              fail("rego_unsafe_var_error", "var " + std::string(slots_[static_cast<std::size_t>(s)].name) + " is unsafe",
                    pending[i].loc);
             }
           }
@@ -1069,7 +1074,7 @@ class Resolver {
     for (int s : needs) {
       if (static_cast<std::size_t>(s) >= slots_.size()) fail("rego_compile_error", "invalid variable", t.loc);
       if (static_cast<std::size_t>(s) >= safe.size() || !safe[static_cast<std::size_t>(s)]) {
-        fail("rego_unsafe_var_error", "var " + slots_[static_cast<std::size_t>(s)].name + " is unsafe", t.loc);
+        fail("rego_unsafe_var_error", "var " + std::string(slots_[static_cast<std::size_t>(s)].name) + " is unsafe", t.loc);
       }
     }
   }
@@ -1077,14 +1082,15 @@ class Resolver {
   std::vector<std::unique_ptr<Scope>> scopes_;
 
  private:
-  const std::set<std::string>* skip_ = nullptr;
+  const std::vector<std::string_view>* skip_ = nullptr;  // declare_level: names it declares
+  std::vector<std::string_view> declared_;
   int fresh_ = 0;
   Policy::Impl& p_;
   NodeArena* arena_;
   const Module* mod_;
   const RuleNames* pkg_rules_;
   struct Slot {
-    std::string name;
+    std::string_view name;  // as in Scope::names
     int scope;  // declaring scope id
     bool wild;  // `_`
   };
