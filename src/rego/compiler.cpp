@@ -88,6 +88,7 @@ struct RuleName {
   // Set when the first rule of that name is placed: rules and calls then start from it rather than
   // walking the package's children (a Value compare per level of a ~300-entry map).
   DataNode* node = nullptr;
+  std::size_t rules = 0;  // rules of that name: their node's list is sized once
 };
 // Keyed by the text of `name` itself.
 using RuleNames = NameTable<RuleName>;
@@ -1279,13 +1280,13 @@ void check_recursion(const Policy::Impl& p) {
     std::sort(d.begin(), d.end());
     d.erase(std::unique(d.begin(), d.end()), d.end());
   }
-  std::unordered_map<DataNode*, int> color;
+  std::vector<int> color(p.nodes.size(), 0);  // by DataNode::id
   std::vector<DataNode*> stack;
   std::function<void(DataNode*)> dfs = [&](DataNode* n) {
-    color[n] = 1;
+    color[static_cast<std::size_t>(n->id)] = 1;
     stack.push_back(n);
     for (DataNode* m : graph[n]) {
-      if (color[m] == 1) {
+      if (color[static_cast<std::size_t>(m->id)] == 1) {
         std::string chain;
         auto it = std::find(stack.begin(), stack.end(), m);
         for (; it != stack.end(); ++it) chain += path_string((*it)->path) + " -> ";
@@ -1293,13 +1294,13 @@ void check_recursion(const Policy::Impl& p) {
         const Loc& l = m->rules.empty() ? m->default_rule->loc : m->rules[0]->loc;
         fail("rego_recursion_error", "rule " + path_string(m->path) + " is recursive: " + chain, l);
       }
-      if (color[m] == 0) dfs(m);
+      if (color[static_cast<std::size_t>(m->id)] == 0) dfs(m);
     }
     stack.pop_back();
-    color[n] = 2;
+    color[static_cast<std::size_t>(n->id)] = 2;
   };
   for (auto& [n, d] : graph)
-    if (color[n] == 0) dfs(n);
+    if (color[static_cast<std::size_t>(n->id)] == 0) dfs(n);
 }
 
 }  // namespace
@@ -1336,10 +1337,12 @@ Result<std::shared_ptr<const Policy>> Policy::compile(const std::vector<ModuleSo
       auto& names = pkg_rules[package_key(m.package)];
       for (auto& r : m.rules) {
         const std::string& name = r->ref->kind == TermKind::Var ? r->ref->name : r->ref->items[0]->name;
-        if (auto [rn, fresh] = names.try_emplace(name); fresh) {
+        auto [rn, fresh] = names.try_emplace(name);
+        if (fresh) {
           rn->name = Value::string(name);
           names.rekey(name, rn->name.as_string());  // the rule's term may go (clone_rule); the value stays
         }
+        ++rn->rules;
       }
     }
     for (std::uint32_t mi = 0; mi < p->modules.size(); ++mi) {
@@ -1355,7 +1358,10 @@ Result<std::shared_ptr<const Policy>> Policy::compile(const std::vector<ModuleSo
         RuleName& rn = *names.find(r->ref->kind == TermKind::Var ? r->ref->name : r->ref->items[0]->name);
         split_head(*r, m.package, rn.name);
         const std::size_t below = m.package.size() + 1;  // r->path[0, below) is package + name
-        if (!rn.node) rn.node = ensure_node(*p, r->path, pkg_node, m.package.size(), below);
+        if (!rn.node) {
+          rn.node = ensure_node(*p, r->path, pkg_node, m.package.size(), below);
+          rn.node->rules.reserve(rn.rules);
+        }
         DataNode* n = ensure_node(*p, r->path, rn.node, below);
         if (r->kind == RuleKind::Function) {
           if (!n->rules.empty() && !n->is_function) fail("rego_type_error", "conflicting rules " + path_string(r->path) + " found", r->loc);

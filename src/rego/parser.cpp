@@ -734,6 +734,7 @@ class Parser {
   std::shared_ptr<Body> block() {
     DepthGuard g(*this, cur());
     auto b = node<Body>();
+    b->exprs.reserve(4);  // most bodies: one allocation, and no expression moved by regrowth
     b->loc = loc(cur());
     expect(Tok::LBrace, "{");
     NlIgnore nl(*this, false);
