@@ -674,9 +674,20 @@ class Resolver {
         break;
       default: break;
     }
-    std::sort(scratch_.begin(), scratch_.end());
-    scratch_.erase(std::unique(scratch_.begin(), scratch_.end()), scratch_.end());
-    t->vars.assign(scratch_.begin(), scratch_.end());
+    // Sorted and deduplicated in place by insertion: the lists are a few slots, where this costs
+    // less than std::sort and std::unique.
+    int* a = scratch_.data();
+    std::size_t out = 0;
+    for (std::size_t i = 0; i < scratch_.size(); ++i) {
+      const int v = a[i];  // i >= out: not yet overwritten
+      std::size_t j = out;
+      while (j > 0 && a[j - 1] > v) --j;
+      if (j > 0 && a[j - 1] == v) continue;
+      for (std::size_t k = out; k > j; --k) a[k] = a[k - 1];
+      a[j] = v;
+      ++out;
+    }
+    t->vars.assign(a, a + out);
     t->pure = pure_term(*t);
   }
 

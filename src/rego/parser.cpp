@@ -842,67 +842,47 @@ class Parser {
   }
 
   // ---------------------------------------------------------------- terms
-  TermP infix_in(bool no_bar) {
-    auto lhs = infix_or(no_bar);
-    while (is_kw(Word::In) && !separated()) {
-      Token t = advance();
-      auto rhs = infix_or(no_bar);
-      lhs = call("internal.member_2", {lhs, rhs}, loc(t));
-    }
-    return lhs;
-  }
-  TermP infix_or(bool no_bar) {
-    auto lhs = infix_and(no_bar);
-    while (!no_bar && cur().t == Tok::Bar && !separated()) {
-      advance();
-      lhs = call("or", {lhs, infix_and(no_bar)}, lhs->loc);
-    }
-    return lhs;
-  }
-  TermP infix_and(bool no_bar) {
-    auto lhs = infix_rel(no_bar);
-    while (cur().t == Tok::Amp && !separated()) {
-      advance();
-      lhs = call("and", {lhs, infix_rel(no_bar)}, lhs->loc);
-    }
-    return lhs;
-  }
-  TermP infix_rel(bool no_bar) {
-    auto lhs = infix_arith(no_bar);
-    while (!separated()) {
-      const char* op = nullptr;
-      switch (cur().t) {
-        case Tok::Eq: op = "equal"; break;
-        case Tok::Neq: op = "neq"; break;
-        case Tok::Lt: op = "lt"; break;
-        case Tok::Le: op = "lte"; break;
-        case Tok::Gt: op = "gt"; break;
-        case Tok::Ge: op = "gte"; break;
-        default: break;
-      }
-      if (!op) break;
-      advance();
-      lhs = call(op, {lhs, infix_arith(no_bar)}, lhs->loc);
-    }
-    return lhs;
-  }
-  TermP infix_arith(bool no_bar) {
-    auto lhs = infix_factor(no_bar);
-    while (!separated() && (cur().t == Tok::Plus || cur().t == Tok::Minus)) {
-      const char* op = cur().t == Tok::Plus ? "plus" : "minus";
-      advance();
-      lhs = call(op, {lhs, infix_factor(no_bar)}, lhs->loc);
-    }
-    return lhs;
-  }
-  TermP infix_factor(bool no_bar) {
+  // Binary operators by precedence climbing, loosest first: `in`, `|`, `&`, comparisons, `+ -`,
+  // `* / %`; all left-associative. One loop instead of a function per level: every operand went
+  // through six nested calls before (the parser's largest share of calls).
+  enum Level : int { kIn, kOr, kAnd, kRel, kArith, kFactor };
+  TermP infix_in(bool no_bar) { return binary(kIn, no_bar); }
+  TermP infix_or(bool no_bar) { return binary(kOr, no_bar); }
+  // Operators binding at least as tightly as `min`; `no_bar`: `|` ends the term (comprehensions).
+  TermP binary(int min, bool no_bar) {
     auto lhs = primary();
-    while (!separated() && (cur().t == Tok::Star || cur().t == Tok::Slash || cur().t == Tok::Percent)) {
-      const char* op = cur().t == Tok::Star ? "mul" : (cur().t == Tok::Slash ? "div" : "rem");
-      advance();
-      lhs = call(op, {lhs, primary()}, lhs->loc);
+    while (!separated()) {
+      int level;
+      const char* op;
+      switch (cur().t) {
+        case Tok::Star: level = kFactor, op = "mul"; break;
+        case Tok::Slash: level = kFactor, op = "div"; break;
+        case Tok::Percent: level = kFactor, op = "rem"; break;
+        case Tok::Plus: level = kArith, op = "plus"; break;
+        case Tok::Minus: level = kArith, op = "minus"; break;
+        case Tok::Eq: level = kRel, op = "equal"; break;
+        case Tok::Neq: level = kRel, op = "neq"; break;
+        case Tok::Lt: level = kRel, op = "lt"; break;
+        case Tok::Le: level = kRel, op = "lte"; break;
+        case Tok::Gt: level = kRel, op = "gt"; break;
+        case Tok::Ge: level = kRel, op = "gte"; break;
+        case Tok::Amp: level = kAnd, op = "and"; break;
+        case Tok::Bar:
+          if (no_bar) return lhs;
+          level = kOr, op = "or";
+          break;
+        case Tok::Ident:
+          if (!is_kw(Word::In)) return lhs;
+          level = kIn, op = "internal.member_2";
+          break;
+        default: return lhs;
+      }
+      if (level < min) break;
+      Token t = advance();
+      auto rhs = binary(level + 1, no_bar);
+      // `in` is located at the keyword, the other operators at their left operand.
+      lhs = call(op, {lhs, rhs}, level == kIn ? loc(t) : lhs->loc);
     }
-    (void)no_bar;
     return lhs;
   }
 
