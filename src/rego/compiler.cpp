@@ -134,6 +134,20 @@ class Resolver {
     if (!wild) s.set(name, slot);
     return slot;
   }
+  // A rule's outermost scope and its bound-slot set: the resolver's own, reused by every rule of
+  // the module, so their buffers are allocated once rather than per rule.
+  Scope& rule_scope() {
+    rule_scope_.names.clear();
+    Scope fresh = child(nullptr);
+    rule_scope_.parent = fresh.parent;
+    rule_scope_.id = fresh.id;
+    return rule_scope_;
+  }
+  std::vector<bool>& rule_safe() {
+    rule_safe_.assign(static_cast<std::size_t>(nslots()), false);
+    return rule_safe_;
+  }
+
   Scope child(Scope* parent) {
     Scope s;
     s.parent = parent;
@@ -1092,6 +1106,8 @@ class Resolver {
   }
 
   std::vector<std::unique_ptr<Scope>> scopes_;
+  Scope rule_scope_;
+  std::vector<bool> rule_safe_;
 
  private:
   const std::vector<std::string_view>* skip_ = nullptr;  // declare_level: names it declares
@@ -1171,7 +1187,7 @@ void hoist_function_args(NodeArena* arena, Rule& r) {
 void compile_rule(Policy::Impl& p, Resolver& res, Rule& r) {
   if (r.kind == RuleKind::Function) hoist_function_args(&p.arena, r);
   res.start_rule();
-  Scope top = res.child(nullptr);
+  Scope& top = res.rule_scope();
   // Function arguments are patterns bound on entry.
   for (auto& a : r.args) {
     res.declare_pattern(a, top, true);
@@ -1181,7 +1197,7 @@ void compile_rule(Policy::Impl& p, Resolver& res, Rule& r) {
   for (auto& s : r.suffix) res.resolve(s, top);
   if (r.key) res.resolve(r.key, top);
   if (r.value) res.resolve(r.value, top);
-  std::vector<bool> safe(static_cast<std::size_t>(res.nslots()), false);
+  std::vector<bool>& safe = res.rule_safe();
   for (auto& a : r.args) res.mark_bound(*a, safe);
   res.schedule(*r.body, safe);
   safe.resize(static_cast<std::size_t>(res.nslots()), false);
