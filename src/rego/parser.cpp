@@ -411,6 +411,7 @@ class Parser {
       err.loc.file = file_index_;
       throw err;
     }
+    eof_ = toks_.size() - 1;
   }
   tl::unexpected<Error> fail(const ParseFail& f) {
     std::string msg = std::string(file_) + ":" + std::to_string(f.loc.line) + ":" + std::to_string(f.loc.col) +
@@ -434,8 +435,8 @@ class Parser {
   }
   Loc loc(const Token& t) const { return Loc{file_index_, t.line, t.col}; }
   const Token& cur() const { return toks_[pos_]; }
-  const Token& peek(std::size_t n = 1) const { return toks_[std::min(pos_ + n, toks_.size() - 1)]; }
-  const Token& advance() { return toks_[pos_ < toks_.size() - 1 ? pos_++ : pos_]; }
+  const Token& peek(std::size_t n = 1) const { return toks_[std::min(pos_ + n, eof_)]; }
+  const Token& advance() { return toks_[pos_ < eof_ ? pos_++ : pos_]; }
   bool is_word(Word w) const { return cur().t == Tok::Ident && cur().word == w; }
   bool is_kw(Word w) const { return is_word(w) && keyword_on(w) && !ref_follows(); }
   // The four future keywords, switched on by v1 or by imports (no allocation: checked per token).
@@ -1220,6 +1221,7 @@ class Parser {
   std::vector<Token> toks_;
   NameTable<Value> interned_;  // views into text_
   std::size_t pos_ = 0;
+  std::size_t eof_ = 0;  // index of the Eof token, where the parser stays
   bool kw_[4] = {false, false, false, false};
   bool v1_ = true;
   int nl_ignore_ = 0;
