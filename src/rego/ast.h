@@ -72,7 +72,7 @@ consteval NameLit operator""_lit(const char* text, std::size_t size) { return {t
 // (~7,000 lookups for the Kata policy). std::unordered_map spent ~150 instructions a lookup there
 // (a general-purpose string hash, a bucket division, a node per entry); this one hashes 8 bytes
 // at a time and probes a flat power-of-two array. Keys are views: what they point to must outlive
-// the table (or be re-pointed with set_key to storage that does).
+// the table (or be re-pointed with rekey to storage that does).
 template <typename V>
 class NameTable {
  public:
