@@ -1,12 +1,19 @@
 // The Rego abstract syntax tree, shared by the parser, compiler and evaluator. Internal.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
+#include <cstring>
+#include <initializer_list>
+#include <iterator>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
+#include "arena.h"
 #include "cloister/rego/value.h"
 
 namespace cloister::rego {
@@ -24,6 +31,7 @@ struct Loc {
 struct Body;
 struct Term;
 using TermP = std::shared_ptr<Term>;
+using TermList = std::vector<TermP, NodeAllocator<TermP>>;
 struct DataNode;
 
 enum class TermKind : std::uint8_t {
@@ -43,6 +51,183 @@ enum class TermKind : std::uint8_t {
 // Equal, NotEqual and Member are the builtins `==`, `!=` and `in`, compared in place by the
 // evaluator (no argument copies) unless a `with` mocks them.
 enum class CallOp : std::uint8_t { Other, Eq, Assign, Print, Template, Walk, Equal, NotEqual, Member };
+
+// Name tests against literals (`name == "eq"_lit`): the resolver and the lexer make ~30,000 of
+// them on the Kata policy. std::operator== on string_view stayed an out-of-line call there; this
+// one inlines to a length test and a memcmp of constant size, which the compiler expands.
+struct NameLit {
+  const char* text;
+  std::size_t size;
+};
+consteval NameLit operator""_lit(const char* text, std::size_t size) { return {text, size}; }
+[[gnu::always_inline]] inline bool operator==(std::string_view name, NameLit lit) {
+  return name.size() == lit.size && std::memcmp(name.data(), lit.text, lit.size) == 0;
+}
+
+// Equal texts, without the call std::operator== on string_views stayed here.
+[[gnu::always_inline]] inline bool same_text(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+// A hash table from names to V, for the parser's interned strings and the compiler's rule names
+// (~7,000 lookups for the Kata policy). std::unordered_map spent ~150 instructions a lookup there
+// (a general-purpose string hash, a bucket division, a node per entry); this one hashes 8 bytes
+// at a time and probes a flat power-of-two array. Keys are views: what they point to must outlive
+// the table (or be re-pointed with set_key to storage that does).
+template <typename V>
+class NameTable {
+ public:
+  // The entry of `key`, made (value-initialised) if missing; `fresh` says whether it was. The
+  // pointer is valid until the next try_emplace.
+  std::pair<V*, bool> try_emplace(std::string_view key) {
+    if (2 * (size_ + 1) > slots_.size()) grow();
+    const std::uint64_t h = hash(key);
+    Slot& sl = slots_[probe(key, h)];
+    if (sl.used) return {&sl.value, false};
+    sl.used = true;
+    sl.hash = h;
+    sl.key = key;
+    ++size_;
+    return {&sl.value, true};
+  }
+  const V* find(std::string_view key) const {
+    if (slots_.empty()) return nullptr;
+    const Slot& sl = slots_[probe(key, hash(key))];
+    return sl.used ? &sl.value : nullptr;
+  }
+  V* find(std::string_view key) { return const_cast<V*>(std::as_const(*this).find(key)); }
+  // Points the key of an entry at equal text elsewhere, which outlives the table.
+  void rekey(std::string_view key, std::string_view same_text) {
+    if (slots_.empty()) return;
+    Slot& sl = slots_[probe(key, hash(key))];
+    if (sl.used) sl.key = same_text;
+  }
+  std::size_t size() const noexcept { return size_; }
+
+  static std::uint64_t hash(std::string_view s) noexcept {
+    constexpr std::uint64_t kMul = 0x9e3779b97f4a7c15ull;
+    std::uint64_t h = s.size() * kMul;
+    const char* p = s.data();
+    std::size_t n = s.size();
+    for (; n >= 8; p += 8, n -= 8) {
+      std::uint64_t w;
+      std::memcpy(&w, p, 8);
+      h = (h ^ w) * kMul;
+      h ^= h >> 29;
+    }
+    std::uint64_t w = 0;
+    for (std::size_t i = 0; i < n; ++i) w |= std::uint64_t(static_cast<unsigned char>(p[i])) << (8 * i);
+    h = (h ^ w) * kMul;
+    return h ^ (h >> 32);
+  }
+
+ private:
+  struct Slot {
+    std::string_view key;
+    std::uint64_t hash = 0;
+    bool used = false;
+    V value{};
+  };
+  // The slot holding `key`, or the empty one where it would go (the table is never full).
+  std::size_t probe(std::string_view key, std::uint64_t h) const {
+    const std::size_t mask = slots_.size() - 1;
+    std::size_t i = h & mask;
+    while (slots_[i].used && !(slots_[i].hash == h && same_text(slots_[i].key, key))) i = (i + 1) & mask;
+    return i;
+  }
+  void grow() {
+    std::vector<Slot> old = std::move(slots_);
+    slots_.clear();
+    slots_.resize(old.empty() ? 64 : 2 * old.size());
+    for (Slot& o : old) {
+      if (!o.used) continue;
+      std::size_t i = o.hash & (slots_.size() - 1);
+      while (slots_[i].used) i = (i + 1) & (slots_.size() - 1);
+      slots_[i] = std::move(o);
+    }
+  }
+
+  std::vector<Slot> slots_;
+  std::size_t size_ = 0;
+};
+
+// Term::vars: the local slots a term mentions. Nearly every term has a few (the Kata policy has
+// ~5,000 lists, most of one or two slots): they are stored inline, without the heap allocation a
+// std::vector makes for each; longer lists go to the heap. Read like a vector of int.
+class SlotList {
+ public:
+  static constexpr std::uint32_t kInline = 6;
+
+  SlotList() = default;
+  SlotList(std::initializer_list<int> xs) { assign(xs.begin(), xs.end()); }
+  SlotList(const SlotList& o) { assign(o.begin(), o.end()); }
+  SlotList(SlotList&& o) noexcept { take(o); }
+  SlotList& operator=(const SlotList& o) {
+    if (this != &o) assign(o.begin(), o.end());
+    return *this;
+  }
+  SlotList& operator=(SlotList&& o) noexcept {
+    if (this != &o) {
+      delete[] heap_;
+      heap_ = nullptr;
+      take(o);
+    }
+    return *this;
+  }
+  SlotList& operator=(std::initializer_list<int> xs) {
+    assign(xs.begin(), xs.end());
+    return *this;
+  }
+  ~SlotList() { delete[] heap_; }
+
+  // [first, last) must not point into this list.
+  template <typename It>
+  void assign(It first, It last) {
+    auto n = static_cast<std::uint32_t>(std::distance(first, last));
+    if (!heap_ && n <= kInline) {
+      std::copy(first, last, inline_);
+    } else {
+      if (n > cap_) {
+        int* h = new int[n];
+        delete[] heap_;
+        heap_ = h;
+        cap_ = n;
+      }
+      std::copy(first, last, heap_);
+    }
+    size_ = n;
+  }
+  void clear() noexcept { size_ = 0; }
+
+  const int* begin() const noexcept { return data(); }
+  const int* end() const noexcept { return data() + size_; }
+  std::size_t size() const noexcept { return size_; }
+  bool empty() const noexcept { return size_ == 0; }
+  int operator[](std::size_t i) const noexcept { return data()[i]; }
+
+ private:
+  int* data() noexcept { return heap_ ? heap_ : inline_; }
+  const int* data() const noexcept { return heap_ ? heap_ : inline_; }
+  // Leaves `o` empty; this list's heap block, if any, is already released.
+  void take(SlotList& o) noexcept {
+    size_ = o.size_;
+    if (o.heap_) {
+      heap_ = o.heap_;
+      cap_ = o.cap_;
+      o.heap_ = nullptr;
+      o.cap_ = kInline;
+    } else {
+      cap_ = kInline;
+      std::copy(o.inline_, o.inline_ + o.size_, inline_);
+    }
+    o.size_ = 0;
+  }
+
+  int inline_[kInline] = {};
+  std::uint32_t size_ = 0;
+  std::uint32_t cap_ = kInline;
+  int* heap_ = nullptr;
+};
 
 inline constexpr int kNoSlot = -1;
 inline constexpr int kInputSlot = -2;
@@ -75,15 +260,17 @@ struct Term {
     KeyHint& operator=(const KeyHint&) noexcept { return *this; }
   } hint;
   Value value;
-  std::vector<TermP> items;
+  TermList items;
+  SlotList vars;                                  // local slots occurring in this term (for unify)
   DataNode* func = nullptr;                       // Call to a user function (data path)
   const builtins::BuiltinDef* builtin = nullptr;  // Call to a builtin
-  std::vector<int> vars;                          // local slots occurring in this term (for unify)
   Loc loc;
   std::uint32_t depth = 0;  // operator nesting built by the parser (bounded, see ParseOptions)
   std::string name;
   TermP head, head2;
   std::shared_ptr<Body> body;
+
+  void use_arena(NodeArena* a) { items = TermList(NodeAllocator<TermP>(a)); }  // see make_node
 };
 
 struct With {
@@ -113,14 +300,16 @@ struct Expr {
   std::vector<TermP> vars;    // SomeDecl
   TermP key, val, coll;       // SomeIn / Every (key optional)
   std::shared_ptr<Body> body; // Every
-  // Filled by the compiler's safety pass:
-  std::vector<int> needs;
 };
 
+using ExprList = std::vector<Expr, NodeAllocator<Expr>>;
+
 struct Body {
-  std::vector<Expr> exprs;
+  ExprList exprs;
   Loc loc;
   int scope = 0;  // compiler scope id
+
+  void use_arena(NodeArena* a) { exprs = ExprList(NodeAllocator<Expr>(a)); }  // see make_node
 };
 
 enum class RuleKind : std::uint8_t { Complete, MultiValue, Function };
@@ -132,7 +321,7 @@ struct Rule {
   bool is_default = false;
   bool assign = false;         // := (vs =)
   bool shares_head = false;    // parser copied head terms from a sibling (v0 multi-body, else)
-  std::vector<TermP> args;     // functions
+  TermList args;               // functions
   std::shared_ptr<Body> body;  // may be empty (constant rule)
   TermP value;                 // value (null when implicit `true`)
   std::vector<std::shared_ptr<Rule>> elses;
@@ -143,7 +332,8 @@ struct Rule {
   std::vector<Value> path;          // full data path of the ground prefix
   std::vector<TermP> suffix;        // non-ground head ref terms after the prefix
   std::uint32_t module = 0;
-  std::vector<std::string> slot_names;
+
+  void use_arena(NodeArena* a) { args = TermList(NodeAllocator<TermP>(a)); }  // see make_node
 };
 
 struct Import {

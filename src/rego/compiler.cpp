@@ -1,8 +1,8 @@
 // Compiler: modules -> rule tree under `data`, name resolution (locals, rules, imports, builtins),
 // safety analysis with OPA-style expression reordering, recursion detection.
 #include <algorithm>
+#include <cstdint>
 #include <functional>
-#include <set>
 #include <unordered_map>
 
 #include "builtins/builtin.h"
@@ -12,9 +12,6 @@
 
 namespace cloister::rego {
 
-// Name tests compare against string_view literals: the length check rejects most names without a
-// strlen or memcmp (the resolver makes ~20,000 of them on the Kata policy).
-using std::string_view_literals::operator""sv;
 
 std::string Policy::Impl::where(const Loc& l) const {
   std::string f = l.file < files.size() ? files[l.file] : std::string("query");
@@ -24,8 +21,8 @@ std::string Policy::Impl::where(const Loc& l) const {
 Error Policy::Impl::to_error(const RegoFailure& f) const {
   std::string msg = (f.has_loc ? where(f.loc) + ": " : std::string()) + f.code + ": " + f.message;
   Errc ec = Errc::invalid_argument;
-  if (f.code == "rego_parse_error"sv) ec = Errc::parse;
-  else if (f.code == "eval_limit_error"sv) ec = Errc::limit_exceeded;
+  if (f.code == "rego_parse_error"_lit) ec = Errc::parse;
+  else if (f.code == "eval_limit_error"_lit) ec = Errc::limit_exceeded;
   else if (f.code.rfind("eval_", 0) == 0) ec = Errc::failed_precondition;
   return Error(ec, msg);
 }
@@ -84,28 +81,33 @@ std::string path_string(const std::vector<Value>& path) {
 // ------------------------------------------------------------------ per-rule resolution
 
 // Rules of one package by name, each with its name as a string value (made once, shared by every
-// reference to the rule).
+// reference to the rule) and the rule tree node data.<package>.<name>.
 // Hashed: every name that is not a local is looked up here (a tree costs ~8 string compares).
-struct NameHash {
-  using is_transparent = void;
-  std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+struct RuleName {
+  Value name;
+  // Set when the first rule of that name is placed: rules and calls then start from it rather than
+  // walking the package's children (a Value compare per level of a ~300-entry map).
+  DataNode* node = nullptr;
+  std::size_t rules = 0;  // rules of that name: their node's list is sized once
 };
-using RuleNames = std::unordered_map<std::string, Value, NameHash, std::equal_to<>>;
+// Keyed by the text of `name` itself.
+using RuleNames = NameTable<RuleName>;
 
 struct Scope {
   Scope* parent = nullptr;
   int id = 0;
   // Locals declared here, in declaration order. Scopes hold a handful of names: a scan is cheaper
-  // than a hash table's allocations and hashing.
-  std::vector<std::pair<std::string, int>> names;
+  // than a hash table's allocations and hashing. The names are views of the declaring terms' names
+  // (or of literals): the terms outlive the scopes, which last one rule's (query's) resolution.
+  std::vector<std::pair<std::string_view, int>> names;
   int find(std::string_view name) const {
     for (const auto& [n, slot] : names)
-      if (n == name) return slot;
+      if (same_text(n, name)) return slot;
     return kNoSlot;
   }
-  void set(const std::string& name, int slot) {
+  void set(std::string_view name, int slot) {
     for (auto& [n, sl] : names) {
-      if (n == name) {
+      if (same_text(n, name)) {
         sl = slot;
         return;
       }
@@ -125,19 +127,37 @@ class Resolver {
   }
 
   int nslots() const { return static_cast<int>(slots_.size()); }
-  std::vector<std::string> slot_names() const {
-    std::vector<std::string> out;
-    out.reserve(slots_.size());
-    for (const auto& sl : slots_) out.push_back(sl.name);
-    return out;
-  }
 
-  int new_slot(Scope& s, const std::string& name, bool wild) {
+  int new_slot(Scope& s, std::string_view name, bool wild) {
     int slot = nslots();
     slots_.push_back(Slot{name, s.id, wild});
     if (!wild) s.set(name, slot);
     return slot;
   }
+  // Registry::find, remembered by name for the module: calls repeat a few builtins (~550 calls on
+  // the Kata policy), and the registry's lookup copies the name into a std::string first.
+  const builtins::BuiltinDef* find_builtin(std::string_view name) {
+    if (const auto* known = builtins_.find(name)) return *known;
+    const builtins::BuiltinDef* b = builtins::Registry::standard().find(name);
+    // Only hits are kept, keyed by the registry's own copy of the name (it lives for the process).
+    if (b) *builtins_.try_emplace(b->name).first = b;
+    return b;
+  }
+
+  // A rule's outermost scope and its bound-slot set: the resolver's own, reused by every rule of
+  // the module, so their buffers are allocated once rather than per rule.
+  Scope& rule_scope() {
+    rule_scope_.names.clear();
+    Scope fresh = child(nullptr);
+    rule_scope_.parent = fresh.parent;
+    rule_scope_.id = fresh.id;
+    return rule_scope_;
+  }
+  std::vector<bool>& rule_safe() {
+    rule_safe_.assign(static_cast<std::size_t>(nslots()), false);
+    return rule_safe_;
+  }
+
   Scope child(Scope* parent) {
     Scope s;
     s.parent = parent;
@@ -155,46 +175,48 @@ class Resolver {
   // A name that is not a local: the roots, imports, rules of the package.
   // Whether `name` resolves outside the locals, without building the reference.
   bool is_global(std::string_view name) const {
-    if (name == "input"sv || name == "data"sv) return true;
+    if (name == "input"_lit || name == "data"_lit) return true;
     if (!mod_) return false;
     for (const auto& imp : mod_->imports) {
-      if (imp.path[0] != "data"sv && imp.path[0] != "input"sv) continue;
+      if (imp.path[0] != "data"_lit && imp.path[0] != "input"_lit) continue;
       if ((imp.alias.empty() ? imp.path.back() : imp.alias) == name) return true;
     }
-    return pkg_rules_ && pkg_rules_->find(name) != pkg_rules_->end();
+    return pkg_rules_ && pkg_rules_->find(name);
   }
 
   // The path under `data` that a global name stands for when global() would make a data
   // reference of it (an import of data.x..., a rule of the package), without building the terms.
-  bool global_data_path(std::string_view name, std::vector<Value>& path) const {
-    if (!mod_ || name == "input"sv || name == "data"sv) return false;
+  // `node`, when given, receives the node of `path` if it is known without a walk (else null).
+  bool global_data_path(std::string_view name, std::vector<Value>& path, DataNode** node = nullptr) const {
+    if (!mod_ || name == "input"_lit || name == "data"_lit) return false;
     for (const auto& imp : mod_->imports) {
-      if (imp.path[0] != "data"sv && imp.path[0] != "input"sv) continue;
+      if (imp.path[0] != "data"_lit && imp.path[0] != "input"_lit) continue;
       if ((imp.alias.empty() ? imp.path.back() : imp.alias) != name) continue;
-      if (imp.path.size() == 1 || imp.path[0] != "data"sv) return false;
+      if (imp.path.size() == 1 || imp.path[0] != "data"_lit) return false;
       path.insert(path.end(), imp.raw.begin() + 1, imp.raw.end());
       return true;
     }
     if (!pkg_rules_) return false;
-    auto it = pkg_rules_->find(name);
-    if (it == pkg_rules_->end()) return false;
+    const RuleName* rule = pkg_rules_->find(name);
+    if (!rule) return false;
     path.insert(path.end(), mod_->package.begin(), mod_->package.end());
-    path.push_back(it->second);
+    path.push_back(rule->name);
+    if (node) *node = rule->node;
     return true;
   }
 
   TermP global(std::string_view name, const Loc& loc) {
-    if (name == "input"sv || name == "data"sv) {
+    if (name == "input"_lit || name == "data"_lit) {
       auto t = make_node<Term>(arena_);
       t->kind = TermKind::Var;
-      t->name = std::string(name);
+      t->name.append(name);
       t->loc = loc;
-      t->slot = name == "input"sv ? kInputSlot : kDataSlot;
+      t->slot = name == "input"_lit ? kInputSlot : kDataSlot;
       return t;
     }
     if (mod_) {
       for (const auto& imp : mod_->imports) {
-        if (imp.path[0] != "data"sv && imp.path[0] != "input"sv) continue;
+        if (imp.path[0] != "data"_lit && imp.path[0] != "input"_lit) continue;
         const std::string& alias = imp.alias.empty() ? imp.path.back() : imp.alias;
         if (alias != name) continue;
         if (imp.path.size() == 1) return global(imp.path[0], loc);
@@ -212,8 +234,8 @@ class Resolver {
         }
         return r;
       }
-      auto rule = pkg_rules_ ? pkg_rules_->find(name) : RuleNames::const_iterator();
-      if (pkg_rules_ && rule != pkg_rules_->end()) {
+      const RuleName* rule = pkg_rules_ ? pkg_rules_->find(name) : nullptr;
+      if (rule) {
         auto r = make_node<Term>(arena_);
         r->items.reserve(mod_->package.size() + 2);
         r->kind = TermKind::Ref;
@@ -228,7 +250,7 @@ class Resolver {
         }
         auto s = make_node<Term>(arena_);
         s->kind = TermKind::Scalar;
-        s->value = rule->second;
+        s->value = rule->name;
         s->ground = true;
         r->items.push_back(s);
         return r;
@@ -239,10 +261,10 @@ class Resolver {
 
   // Phase A: declarations and implicit locals of one body level (nested bodies excluded).
   // Names a body declares explicitly (some, :=, some ... in): visible only after the declaration.
-  static void pattern_names(const TermP& t, std::set<std::string>& out) {
+  static void pattern_names(const TermP& t, std::vector<std::string_view>& out) {
     if (!t) return;
     if (t->kind == TermKind::Var) {
-      if (!t->wildcard) out.insert(t->name);
+      if (!t->wildcard) out.push_back(t->name);
     } else if (t->kind == TermKind::Array || t->kind == TermKind::Set) {
       for (const auto& i : t->items) pattern_names(i, out);
     } else if (t->kind == TermKind::Object) {
@@ -252,7 +274,10 @@ class Resolver {
 
   // Phase A: implicit locals of one body level (nested bodies excluded).
   void declare_level(Body& b, Scope& s) {
-    std::set<std::string> declared;
+    // The resolver's buffer: declare_level does not nest (implicit() stays on this level). A few
+    // names a body: scanned, not a std::set of string copies.
+    std::vector<std::string_view>& declared = declared_;
+    declared.clear();
     for (auto& e : b.exprs) {
       if (e.kind == ExprKind::SomeDecl) {
         for (auto& v : e.vars) pattern_names(v, declared);
@@ -263,7 +288,7 @@ class Resolver {
         pattern_names(e.term->items[0], declared);
       }
     }
-    skip_ = &declared;
+    skip_ = declared.empty() ? nullptr : &declared;
     for (auto& e : b.exprs) {
       switch (e.kind) {
         case ExprKind::SomeDecl: break;
@@ -287,7 +312,7 @@ class Resolver {
   }
 
   static bool is_assign(const Term& t) {
-    return t.kind == TermKind::Call && t.name == "assign"sv && t.items.size() == 2;
+    return t.kind == TermKind::Call && t.name == "assign"_lit && t.items.size() == 2;
   }
 
   // OPA evaluates references with variables in call arguments before the call: f(xs[i]) becomes
@@ -299,9 +324,9 @@ class Resolver {
   }
   void extract_refs(TermP& t, std::vector<Expr>& pre, const Loc& loc) {
     if (t->kind == TermKind::Call) {
-      if (t->name == "print"sv || t->name == "internal.template_string"sv) return;
+      if (t->name == "print"_lit || t->name == "internal.template_string"_lit) return;
       for (auto& a : t->items) {
-        if (a->kind == TermKind::Ref && has_var_path(*a) && t->name != "eq"sv && t->name != "assign"sv) {
+        if (a->kind == TermKind::Ref && has_var_path(*a) && t->name != "eq"_lit && t->name != "assign"_lit) {
           std::string name = "$r" + std::to_string(fresh_++);
           auto v1 = make_node<Term>(arena_);
           v1->kind = TermKind::Var;
@@ -329,7 +354,7 @@ class Resolver {
   }
   void extract_body_refs(Body& b) {
     // Most bodies have nothing to extract: rebuild the list only from the first expression that does.
-    std::vector<Expr> out;
+    ExprList out(b.exprs.get_allocator());
     bool rebuilt = false;
     for (std::size_t i = 0; i < b.exprs.size(); ++i) {
       Expr& e = b.exprs[i];
@@ -405,7 +430,9 @@ class Resolver {
           t->slot = new_slot(s, "_", true);
           return;
         }
-        if (skip_ && skip_->count(t->name)) return;
+        if (skip_ && std::any_of(skip_->begin(), skip_->end(), [&](std::string_view d) { return same_text(d, t->name); })) {
+          return;
+        }
         if (lookup(&s, t->name) != kNoSlot) return;
         if (is_global(t->name)) return;
         new_slot(s, t->name, false);
@@ -489,7 +516,7 @@ class Resolver {
       fail("rego_compile_error", "with keyword target must reference existing input, data, or a function", w.loc);
     }
     const std::string& root = names[0];
-    if (root == "input"sv) {
+    if (root == "input"_lit) {
       w.is_input = true;
       w.path = rest;
       return;
@@ -500,7 +527,7 @@ class Resolver {
       if (r.is_string()) dotted += "." + r.as_string();
       else all_str = false;
     }
-    if (root == "data"sv) {
+    if (root == "data"_lit) {
       DataNode* n = find_node(rest);
       if (n && n->is_function) {
         w.func = n;
@@ -537,16 +564,18 @@ class Resolver {
         w.builtin = b;
         return;
       }
-      if (dotted == "print"sv || dotted == "walk"sv) {
+      if (dotted == "print"_lit || dotted == "walk"_lit) {
         fail("rego_compile_error", "with keyword cannot replace " + dotted, w.loc);
       }
     }
     fail("rego_compile_error", "with keyword target must reference existing input, data, or a function", w.loc);
   }
 
-  DataNode* find_node(const std::vector<Value>& path) {
-    DataNode* n = p_.root.get();
-    for (const auto& seg : path) {
+  // The node of `path`; with `from`, that of path[0, start) is `from`.
+  DataNode* find_node(const std::vector<Value>& path, DataNode* from = nullptr, std::size_t start = 0) {
+    DataNode* n = from ? from : p_.root.get();
+    for (std::size_t i = from ? start : 0; i < path.size(); ++i) {
+      const Value& seg = path[i];
       auto it = n->children.find(seg);
       if (it == n->children.end()) return nullptr;
       n = it->second.get();
@@ -579,8 +608,10 @@ class Resolver {
         if (t->items[0]->kind == TermKind::Ref) {
           // Splice an import/rule expansion: alias.x -> data.pkg.alias.x
           auto head = t->items[0];
-          std::vector<TermP> items = head->items;
-          for (std::size_t i = 1; i < t->items.size(); ++i) items.push_back(t->items[i]);
+          TermList items(t->items.get_allocator());
+          items.reserve(head->items.size() + t->items.size() - 1);
+          items.insert(items.end(), head->items.begin(), head->items.end());
+          items.insert(items.end(), t->items.begin() + 1, t->items.end());
           t->items = std::move(items);
         }
         for (std::size_t i = 1; i < t->items.size(); ++i) resolve(t->items[i], s);
@@ -667,9 +698,20 @@ class Resolver {
         break;
       default: break;
     }
-    std::sort(scratch_.begin(), scratch_.end());
-    scratch_.erase(std::unique(scratch_.begin(), scratch_.end()), scratch_.end());
-    t->vars.assign(scratch_.begin(), scratch_.end());
+    // Sorted and deduplicated in place by insertion: the lists are a few slots, where this costs
+    // less than std::sort and std::unique.
+    int* a = scratch_.data();
+    std::size_t out = 0;
+    for (std::size_t i = 0; i < scratch_.size(); ++i) {
+      const int v = a[i];  // i >= out: not yet overwritten
+      std::size_t j = out;
+      while (j > 0 && a[j - 1] > v) --j;
+      if (j > 0 && a[j - 1] == v) continue;
+      for (std::size_t k = out; k > j; --k) a[k] = a[k - 1];
+      a[j] = v;
+      ++out;
+    }
+    t->vars.assign(a, a + out);
     t->pure = pure_term(*t);
   }
 
@@ -702,13 +744,13 @@ class Resolver {
 
   void resolve_call(TermP& t, Scope& s) {
     const std::string& name = t->name;
-    t->op = name == "eq"sv                           ? CallOp::Eq
-            : name == "assign"sv                     ? CallOp::Assign
-            : name == "print"sv                      ? CallOp::Print
-            : name == "internal.template_string"sv   ? CallOp::Template
-            : name == "walk"sv                       ? CallOp::Walk
+    t->op = name == "eq"_lit                           ? CallOp::Eq
+            : name == "assign"_lit                     ? CallOp::Assign
+            : name == "print"_lit                      ? CallOp::Print
+            : name == "internal.template_string"_lit   ? CallOp::Template
+            : name == "walk"_lit                       ? CallOp::Walk
                                                    : CallOp::Other;
-    if (name == "eq"sv || name == "assign"sv) {
+    if (name == "eq"_lit || name == "assign"_lit) {
       for (auto& i : t->items) resolve(i, s);
       collect_vars(t);
       return;
@@ -721,7 +763,9 @@ class Resolver {
       fail("rego_type_error", "undefined function " + name, t->loc);
     }
     std::vector<Value> path;
-    bool user = first == "data"sv || global_data_path(first, path);
+    DataNode* from = nullptr;  // the node of path[0, depth) when known
+    bool user = first == "data"_lit || global_data_path(first, path, &from);
+    const std::size_t depth = from ? path.size() : 0;
     if (user && dot != std::string_view::npos) {
       // The segments after the first.
       for (std::size_t b = dot + 1;;) {
@@ -734,9 +778,9 @@ class Resolver {
     std::size_t nargs = t->items.size();
     int arity = -2;
     if (user) {
-      DataNode* n = find_node(path);
+      DataNode* n = find_node(path, from, depth);
       if (!n || !n->is_function) {
-        if (!builtins::Registry::standard().find(name)) {
+        if (!find_builtin(name)) {
           fail("rego_type_error", "undefined function " + path_string(path), t->loc);
         }
       } else {
@@ -745,22 +789,22 @@ class Resolver {
       }
     }
     if (!t->func) {
-      if (name == "print"sv || name == "internal.template_string"sv) {
+      if (name == "print"_lit || name == "internal.template_string"_lit) {
         for (auto& i : t->items) resolve(i, s);
         collect_vars(t);
         return;
       }
-      if (name == "walk"sv) {
+      if (name == "walk"_lit) {
         arity = 1;
       } else {
-        const auto* b = builtins::Registry::standard().find(name);
+        const auto* b = find_builtin(name);
         if (!b) fail("rego_type_error", "undefined function " + name, t->loc);
         if (b->unsupported) fail("rego_type_error", "unsupported builtin " + name + ": " + b->unsupported, t->loc);
         t->builtin = b;
         arity = b->arity;
-        if (name == "equal"sv) t->op = CallOp::Equal;
-        else if (name == "neq"sv) t->op = CallOp::NotEqual;
-        else if (name == "internal.member_2"sv) t->op = CallOp::Member;
+        if (name == "equal"_lit) t->op = CallOp::Equal;
+        else if (name == "neq"_lit) t->op = CallOp::NotEqual;
+        else if (name == "internal.member_2"_lit) t->op = CallOp::Member;
       }
     }
     if (arity >= 0 && static_cast<int>(nargs) == arity + 1) {
@@ -856,7 +900,7 @@ class Resolver {
         for (std::size_t i = 0; i < t.items.size(); ++i) collect(*t.items[i], i % 2 == 1 && out_mode, needs, binds);
         return;
       case TermKind::Call:
-        if (t.name == "eq"sv) {
+        if (t.name == "eq"_lit) {
           for (const auto& i : t.items) collect(*i, true, needs, binds);
           return;
         }
@@ -893,10 +937,10 @@ class Resolver {
       }
       case ExprKind::Term: {
         const Term& t = *e.term;
-        if (t.kind == TermKind::Call && (t.name == "eq"sv || t.name == "assign"sv)) {
+        if (t.kind == TermKind::Call && (t.name == "eq"_lit || t.name == "assign"_lit)) {
           const Term& a = *t.items[0];
           const Term& b = *t.items[1];
-          if (t.name == "assign"sv) {
+          if (t.name == "assign"_lit) {
             collect(a, true, io.needs, io.lhs_out);
             collect(b, false, io.needs, io.rhs_out);
             io.binds = io.lhs_out;
@@ -956,7 +1000,7 @@ class Resolver {
     safe.resize(static_cast<std::size_t>(nslots()), false);
     // Expressions stay where they are while the order is chosen; they are moved only if it differs
     // from the source order (rarely: most bodies are written in dependency order).
-    std::vector<Expr>& pending = b.exprs;
+    ExprList& pending = b.exprs;
     // The per-expression buffers are the resolver's, reused by every body of every rule it
     // compiles (nested bodies are scheduled only after this body's order is fixed).
     std::vector<Io>& ios = io_pool_;
@@ -988,7 +1032,6 @@ class Resolver {
         for (int s : ios[i].binds) safe[static_cast<std::size_t>(s)] = true;
         pending[i].single = ios[i].binds.empty() && ios[i].lhs_out.empty() && ios[i].rhs_out.empty() &&
                             pending[i].kind != ExprKind::SomeIn;
-        pending[i].needs.assign(ios[i].needs.begin(), ios[i].needs.end());
         in_place = in_place && i == order.size();
         order.push_back(i);
         break;  // restart from the first pending expression to keep source order where possible
@@ -1000,7 +1043,7 @@ class Resolver {
           all.insert(all.end(), ios[i].lhs_out.begin(), ios[i].lhs_out.end());
           for (int s : all) {
             if (!safe[static_cast<std::size_t>(s)]) {
-              fail("rego_unsafe_var_error", "var " + slots_[static_cast<std::size_t>(s)].name + " is unsafe",
+              fail("rego_unsafe_var_error", "var " + std::string(slots_[static_cast<std::size_t>(s)].name) + " is unsafe",
                    pending[i].loc);
             }
           }
@@ -1009,7 +1052,7 @@ class Resolver {
       }
     }
     if (!in_place) {
-      std::vector<Expr> out;
+      ExprList out(pending.get_allocator());
       out.reserve(pending.size());
       for (std::size_t i : order) out.push_back(std::move(pending[i]));
       b.exprs = std::move(out);
@@ -1067,22 +1110,26 @@ class Resolver {
     for (int s : needs) {
       if (static_cast<std::size_t>(s) >= slots_.size()) fail("rego_compile_error", "invalid variable", t.loc);
       if (static_cast<std::size_t>(s) >= safe.size() || !safe[static_cast<std::size_t>(s)]) {
-        fail("rego_unsafe_var_error", "var " + slots_[static_cast<std::size_t>(s)].name + " is unsafe", t.loc);
+        fail("rego_unsafe_var_error", "var " + std::string(slots_[static_cast<std::size_t>(s)].name) + " is unsafe", t.loc);
       }
     }
   }
 
   std::vector<std::unique_ptr<Scope>> scopes_;
+  Scope rule_scope_;
+  std::vector<bool> rule_safe_;
+  NameTable<const builtins::BuiltinDef*> builtins_;  // find_builtin
 
  private:
-  const std::set<std::string>* skip_ = nullptr;
+  const std::vector<std::string_view>* skip_ = nullptr;  // declare_level: names it declares
+  std::vector<std::string_view> declared_;
   int fresh_ = 0;
   Policy::Impl& p_;
   NodeArena* arena_;
   const Module* mod_;
   const RuleNames* pkg_rules_;
   struct Slot {
-    std::string name;
+    std::string_view name;  // as in Scope::names
     int scope;  // declaring scope id
     bool wild;  // `_`
   };
@@ -1151,7 +1198,7 @@ void hoist_function_args(NodeArena* arena, Rule& r) {
 void compile_rule(Policy::Impl& p, Resolver& res, Rule& r) {
   if (r.kind == RuleKind::Function) hoist_function_args(&p.arena, r);
   res.start_rule();
-  Scope top = res.child(nullptr);
+  Scope& top = res.rule_scope();
   // Function arguments are patterns bound on entry.
   for (auto& a : r.args) {
     res.declare_pattern(a, top, true);
@@ -1161,7 +1208,7 @@ void compile_rule(Policy::Impl& p, Resolver& res, Rule& r) {
   for (auto& s : r.suffix) res.resolve(s, top);
   if (r.key) res.resolve(r.key, top);
   if (r.value) res.resolve(r.value, top);
-  std::vector<bool> safe(static_cast<std::size_t>(res.nslots()), false);
+  std::vector<bool>& safe = res.rule_safe();
   for (auto& a : r.args) res.mark_bound(*a, safe);
   res.schedule(*r.body, safe);
   safe.resize(static_cast<std::size_t>(res.nslots()), false);
@@ -1178,15 +1225,16 @@ void compile_rule(Policy::Impl& p, Resolver& res, Rule& r) {
     res.schedule_nested(*r.value, safe);
   }
   r.nslots = res.nslots();
-  r.slot_names = res.slot_names();
 }
 
-// `from` is the node of path[0, start) (a rule's package, found once per module).
+// The node of path[0, end) (all of it by default), made if missing. `from` is the node of
+// path[0, start) (a rule's package or package + name, found once).
 DataNode* ensure_node(Policy::Impl& p, const std::vector<Value>& path, DataNode* from = nullptr,
-                      std::size_t start = 0) {
+                      std::size_t start = 0, std::size_t end = SIZE_MAX) {
   DataNode* n = from ? from : p.root.get();
+  end = std::min(end, path.size());
   // Every rule calls this with its full path; the prefix is copied only when a node is created.
-  for (std::size_t i = from ? start : 0; i < path.size(); ++i) {
+  for (std::size_t i = from ? start : 0; i < end; ++i) {
     auto& c = n->children[path[i]];
     if (!c) {
       c = std::make_unique<DataNode>();
@@ -1270,13 +1318,13 @@ void check_recursion(const Policy::Impl& p) {
     std::sort(d.begin(), d.end());
     d.erase(std::unique(d.begin(), d.end()), d.end());
   }
-  std::unordered_map<DataNode*, int> color;
+  std::vector<int> color(p.nodes.size(), 0);  // by DataNode::id
   std::vector<DataNode*> stack;
   std::function<void(DataNode*)> dfs = [&](DataNode* n) {
-    color[n] = 1;
+    color[static_cast<std::size_t>(n->id)] = 1;
     stack.push_back(n);
     for (DataNode* m : graph[n]) {
-      if (color[m] == 1) {
+      if (color[static_cast<std::size_t>(m->id)] == 1) {
         std::string chain;
         auto it = std::find(stack.begin(), stack.end(), m);
         for (; it != stack.end(); ++it) chain += path_string((*it)->path) + " -> ";
@@ -1284,13 +1332,13 @@ void check_recursion(const Policy::Impl& p) {
         const Loc& l = m->rules.empty() ? m->default_rule->loc : m->rules[0]->loc;
         fail("rego_recursion_error", "rule " + path_string(m->path) + " is recursive: " + chain, l);
       }
-      if (color[m] == 0) dfs(m);
+      if (color[static_cast<std::size_t>(m->id)] == 0) dfs(m);
     }
     stack.pop_back();
-    color[n] = 2;
+    color[static_cast<std::size_t>(n->id)] = 2;
   };
   for (auto& [n, d] : graph)
-    if (color[n] == 0) dfs(n);
+    if (color[static_cast<std::size_t>(n->id)] == 0) dfs(n);
 }
 
 }  // namespace
@@ -1327,21 +1375,32 @@ Result<std::shared_ptr<const Policy>> Policy::compile(const std::vector<ModuleSo
       auto& names = pkg_rules[package_key(m.package)];
       for (auto& r : m.rules) {
         const std::string& name = r->ref->kind == TermKind::Var ? r->ref->name : r->ref->items[0]->name;
-        if (auto [it, fresh] = names.try_emplace(name); fresh) it->second = Value::string(name);
+        auto [rn, fresh] = names.try_emplace(name);
+        if (fresh) {
+          rn->name = Value::string(name);
+          names.rekey(name, rn->name.as_string());  // the rule's term may go (clone_rule); the value stays
+        }
+        ++rn->rules;
       }
     }
     for (std::uint32_t mi = 0; mi < p->modules.size(); ++mi) {
       auto& m = p->modules[mi];
       // An empty package is still a defined (empty) document.
       DataNode* pkg_node = ensure_node(*p, m.package);
-      const RuleNames& names = pkg_rules[package_key(m.package)];
+      RuleNames& names = pkg_rules[package_key(m.package)];
       for (auto& r : m.rules) {
         // Head terms shared with a sibling would be resolved twice with different slots.
         if (r->shares_head) r = clone_rule(&p->arena, *r);
         for (auto& e : r->elses) e = clone_rule(&p->arena, *e);
         r->module = mi;
-        split_head(*r, m.package, names.find(r->ref->kind == TermKind::Var ? r->ref->name : r->ref->items[0]->name)->second);
-        DataNode* n = ensure_node(*p, r->path, pkg_node, m.package.size());
+        RuleName& rn = *names.find(r->ref->kind == TermKind::Var ? r->ref->name : r->ref->items[0]->name);
+        split_head(*r, m.package, rn.name);
+        const std::size_t below = m.package.size() + 1;  // r->path[0, below) is package + name
+        if (!rn.node) {
+          rn.node = ensure_node(*p, r->path, pkg_node, m.package.size(), below);
+          rn.node->rules.reserve(rn.rules);
+        }
+        DataNode* n = ensure_node(*p, r->path, rn.node, below);
         if (r->kind == RuleKind::Function) {
           if (!n->rules.empty() && !n->is_function) fail("rego_type_error", "conflicting rules " + path_string(r->path) + " found", r->loc);
           int arity = static_cast<int>(r->args.size());

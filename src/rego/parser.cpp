@@ -7,9 +7,6 @@
 
 namespace cloister::rego {
 
-// Name tests compare against string_view literals: the length check rejects most names without a
-// strlen or memcmp (the resolver makes ~20,000 of them on the Kata policy).
-using std::string_view_literals::operator""sv;
 namespace {
 
 enum class Tok : std::uint8_t {
@@ -29,19 +26,19 @@ enum class Word : std::uint8_t {
 Word classify_word(std::string_view w) {
   switch (w.size()) {
     case 1: return w[0] == '_' ? Word::Underscore : Word::None;
-    case 2: return w == "in"sv ? Word::In : w == "if"sv ? Word::If : w == "as"sv ? Word::As : Word::None;
-    case 3: return w == "not"sv ? Word::Not : w == "set"sv ? Word::Set : Word::None;
+    case 2: return w == "in"_lit ? Word::In : w == "if"_lit ? Word::If : w == "as"_lit ? Word::As : Word::None;
+    case 3: return w == "not"_lit ? Word::Not : w == "set"_lit ? Word::Set : Word::None;
     case 4:
-      return w == "with"sv   ? Word::With
-             : w == "some"sv ? Word::Some
-             : w == "else"sv ? Word::Else
-             : w == "true"sv ? Word::True
-             : w == "null"sv ? Word::Null
+      return w == "with"_lit   ? Word::With
+             : w == "some"_lit ? Word::Some
+             : w == "else"_lit ? Word::Else
+             : w == "true"_lit ? Word::True
+             : w == "null"_lit ? Word::Null
                              : Word::None;
-    case 5: return w == "every"sv ? Word::Every : w == "false"sv ? Word::False : Word::None;
-    case 6: return w == "import"sv ? Word::Import : Word::None;
-    case 7: return w == "default"sv ? Word::Default : w == "package"sv ? Word::Package : Word::None;
-    case 8: return w == "contains"sv ? Word::Contains : Word::None;
+    case 5: return w == "every"_lit ? Word::Every : w == "false"_lit ? Word::False : Word::None;
+    case 6: return w == "import"_lit ? Word::Import : Word::None;
+    case 7: return w == "default"_lit ? Word::Default : w == "package"_lit ? Word::Package : Word::None;
+    case 8: return w == "contains"_lit ? Word::Contains : Word::None;
     default: return Word::None;
   }
 }
@@ -171,7 +168,8 @@ class Lexer {
           break;
         }
       }
-      Token t;
+      // Built in place: copying each finished token into the vector cost ~20 instructions a token.
+      Token& t = out.emplace_back();
       t.line = line_;
       t.col = col_;
       t.nl_before = nl;
@@ -180,7 +178,6 @@ class Lexer {
       if (i_ >= s_.size()) {
         t.t = Tok::Eof;
         t.text = s_.substr(s_.size());
-        out.push_back(t);
         return true;
       }
       std::size_t start = i_;
@@ -296,7 +293,6 @@ class Lexer {
       }
       t.text = s_.substr(start, i_ - start);
       col_ += static_cast<std::uint32_t>(i_ - start);
-      out.push_back(t);
     }
   }
 
@@ -324,10 +320,10 @@ class Parser {
       for (auto& p : pkg) m.package.push_back(p);
       while (is_word(Word::Import)) m.imports.push_back(import());
       for (const auto& imp : m.imports) {
-        if (imp.path.size() == 2 && imp.path[0] == "rego"sv && imp.path[1] == "v1"sv) {
+        if (imp.path.size() == 2 && imp.path[0] == "rego"_lit && imp.path[1] == "v1"_lit) {
           enable_all_keywords();
           m.v1 = true;
-        } else if (imp.path.size() >= 2 && imp.path[0] == "future"sv && imp.path[1] == "keywords"sv) {
+        } else if (imp.path.size() >= 2 && imp.path[0] == "future"_lit && imp.path[1] == "keywords"_lit) {
           if (imp.path.size() == 2) enable_all_keywords();
           else keyword_enable(imp.path[2]);
         }
@@ -415,6 +411,7 @@ class Parser {
       err.loc.file = file_index_;
       throw err;
     }
+    eof_ = toks_.size() - 1;
   }
   tl::unexpected<Error> fail(const ParseFail& f) {
     std::string msg = std::string(file_) + ":" + std::to_string(f.loc.line) + ":" + std::to_string(f.loc.col) +
@@ -438,8 +435,8 @@ class Parser {
   }
   Loc loc(const Token& t) const { return Loc{file_index_, t.line, t.col}; }
   const Token& cur() const { return toks_[pos_]; }
-  const Token& peek(std::size_t n = 1) const { return toks_[std::min(pos_ + n, toks_.size() - 1)]; }
-  const Token& advance() { return toks_[pos_ < toks_.size() - 1 ? pos_++ : pos_]; }
+  const Token& peek(std::size_t n = 1) const { return toks_[std::min(pos_ + n, eof_)]; }
+  const Token& advance() { return toks_[pos_ < eof_ ? pos_++ : pos_]; }
   bool is_word(Word w) const { return cur().t == Tok::Ident && cur().word == w; }
   bool is_kw(Word w) const { return is_word(w) && keyword_on(w) && !ref_follows(); }
   // The four future keywords, switched on by v1 or by imports (no allocation: checked per token).
@@ -453,10 +450,10 @@ class Parser {
     }
   }
   void keyword_enable(std::string_view w) {
-    if (w == "in"sv) kw_[0] = true;
-    if (w == "contains"sv) kw_[1] = true;
-    if (w == "if"sv) kw_[2] = true;
-    if (w == "every"sv) kw_[3] = true;
+    if (w == "in"_lit) kw_[0] = true;
+    if (w == "contains"_lit) kw_[1] = true;
+    if (w == "if"_lit) kw_[2] = true;
+    if (w == "every"_lit) kw_[3] = true;
   }
   // A keyword directly followed by '.', '[' or '(' is a name in a reference (`contains(...)`,
   // `as.foo`), as OPA allows.
@@ -498,7 +495,7 @@ class Parser {
   std::shared_ptr<T> node(A&&... args) {
     return make_node<T>(opts_.arena, std::forward<A>(args)...);
   }
-  TermP mk(TermKind k, const Token& t) {
+  [[gnu::always_inline]] TermP mk(TermKind k, const Token& t) {  // hot; GCC at times left it a call
     auto r = node<Term>();
     r->kind = k;
     r->loc = loc(t);
@@ -509,7 +506,9 @@ class Parser {
     r->value = std::move(v);
     return r;
   }
-  TermP call(std::string name, std::vector<TermP> args, Loc l) {
+  // A list for a node's items, in the arena when there is one (see make_node).
+  TermList term_list() const { return TermList(NodeAllocator<TermP>(opts_.arena)); }
+  TermP call(std::string name, TermList args, Loc l) {
     // Operator chains (a - b - c ...) nest without parser recursion, but everything after the
     // parser recurses on term depth: bound it here like bracket nesting.
     std::uint32_t depth = 0;
@@ -522,6 +521,12 @@ class Parser {
     r->name = std::move(name);
     r->items = std::move(args);
     return r;
+  }
+  // Operators: `call(op, {lhs, rhs}, loc)`.
+  TermP call(std::string name, std::initializer_list<TermP> args, Loc l) {
+    TermList items = term_list();
+    items.assign(args);
+    return call(std::move(name), std::move(items), l);
   }
 
   // ---------------------------------------------------------------- module level
@@ -567,7 +572,7 @@ class Parser {
       imp.alias = std::string(advance().text);
     }
     const std::string& root = imp.path[0];
-    if (root != "data"sv && root != "input"sv && root != "future"sv && root != "rego"sv) {
+    if (root != "data"_lit && root != "input"_lit && root != "future"_lit && root != "rego"_lit) {
       throw ParseFail{imp.loc, 0, "invalid path " + root + ": path must begin with input or data"};
     }
     return imp;
@@ -665,7 +670,7 @@ class Parser {
   TermP head_ref() {
     const Token& t = advance();
     auto v = mk(TermKind::Var, t);
-    v->name = std::string(t.text);
+    v->name.append(t.text);  // empty: cheaper than assign or a temporary
     TermP ref;
     while (true) {
       if (cur().t == Tok::Dot && !cur().ws_before) {
@@ -730,6 +735,7 @@ class Parser {
   std::shared_ptr<Body> block() {
     DepthGuard g(*this, cur());
     auto b = node<Body>();
+    b->exprs.reserve(4);  // most bodies: one allocation, and no expression moved by regrowth
     b->loc = loc(cur());
     expect(Tok::LBrace, "{");
     NlIgnore nl(*this, false);
@@ -837,76 +843,56 @@ class Parser {
   }
 
   // ---------------------------------------------------------------- terms
-  TermP infix_in(bool no_bar) {
-    auto lhs = infix_or(no_bar);
-    while (is_kw(Word::In) && !separated()) {
-      Token t = advance();
-      auto rhs = infix_or(no_bar);
-      lhs = call("internal.member_2", {lhs, rhs}, loc(t));
-    }
-    return lhs;
-  }
-  TermP infix_or(bool no_bar) {
-    auto lhs = infix_and(no_bar);
-    while (!no_bar && cur().t == Tok::Bar && !separated()) {
-      advance();
-      lhs = call("or", {lhs, infix_and(no_bar)}, lhs->loc);
-    }
-    return lhs;
-  }
-  TermP infix_and(bool no_bar) {
-    auto lhs = infix_rel(no_bar);
-    while (cur().t == Tok::Amp && !separated()) {
-      advance();
-      lhs = call("and", {lhs, infix_rel(no_bar)}, lhs->loc);
-    }
-    return lhs;
-  }
-  TermP infix_rel(bool no_bar) {
-    auto lhs = infix_arith(no_bar);
-    while (!separated()) {
-      const char* op = nullptr;
-      switch (cur().t) {
-        case Tok::Eq: op = "equal"; break;
-        case Tok::Neq: op = "neq"; break;
-        case Tok::Lt: op = "lt"; break;
-        case Tok::Le: op = "lte"; break;
-        case Tok::Gt: op = "gt"; break;
-        case Tok::Ge: op = "gte"; break;
-        default: break;
-      }
-      if (!op) break;
-      advance();
-      lhs = call(op, {lhs, infix_arith(no_bar)}, lhs->loc);
-    }
-    return lhs;
-  }
-  TermP infix_arith(bool no_bar) {
-    auto lhs = infix_factor(no_bar);
-    while (!separated() && (cur().t == Tok::Plus || cur().t == Tok::Minus)) {
-      const char* op = cur().t == Tok::Plus ? "plus" : "minus";
-      advance();
-      lhs = call(op, {lhs, infix_factor(no_bar)}, lhs->loc);
-    }
-    return lhs;
-  }
-  TermP infix_factor(bool no_bar) {
+  // Binary operators by precedence climbing, loosest first: `in`, `|`, `&`, comparisons, `+ -`,
+  // `* / %`; all left-associative. One loop instead of a function per level: every operand went
+  // through six nested calls before (the parser's largest share of calls).
+  enum Level : int { kIn, kOr, kAnd, kRel, kArith, kFactor };
+  TermP infix_in(bool no_bar) { return binary(kIn, no_bar); }
+  TermP infix_or(bool no_bar) { return binary(kOr, no_bar); }
+  // Operators binding at least as tightly as `min`; `no_bar`: `|` ends the term (comprehensions).
+  TermP binary(int min, bool no_bar) {
     auto lhs = primary();
-    while (!separated() && (cur().t == Tok::Star || cur().t == Tok::Slash || cur().t == Tok::Percent)) {
-      const char* op = cur().t == Tok::Star ? "mul" : (cur().t == Tok::Slash ? "div" : "rem");
-      advance();
-      lhs = call(op, {lhs, primary()}, lhs->loc);
+    while (!separated()) {
+      int level;
+      const char* op;
+      switch (cur().t) {
+        case Tok::Star: level = kFactor, op = "mul"; break;
+        case Tok::Slash: level = kFactor, op = "div"; break;
+        case Tok::Percent: level = kFactor, op = "rem"; break;
+        case Tok::Plus: level = kArith, op = "plus"; break;
+        case Tok::Minus: level = kArith, op = "minus"; break;
+        case Tok::Eq: level = kRel, op = "equal"; break;
+        case Tok::Neq: level = kRel, op = "neq"; break;
+        case Tok::Lt: level = kRel, op = "lt"; break;
+        case Tok::Le: level = kRel, op = "lte"; break;
+        case Tok::Gt: level = kRel, op = "gt"; break;
+        case Tok::Ge: level = kRel, op = "gte"; break;
+        case Tok::Amp: level = kAnd, op = "and"; break;
+        case Tok::Bar:
+          if (no_bar) return lhs;
+          level = kOr, op = "or";
+          break;
+        case Tok::Ident:
+          if (!is_kw(Word::In)) return lhs;
+          level = kIn, op = "internal.member_2";
+          break;
+        default: return lhs;
+      }
+      if (level < min) break;
+      Token t = advance();
+      auto rhs = binary(level + 1, no_bar);
+      // `in` is located at the keyword, the other operators at their left operand.
+      lhs = call(op, {lhs, rhs}, level == kIn ? loc(t) : lhs->loc);
     }
-    (void)no_bar;
     return lhs;
   }
 
   // One string value per distinct text: field names and literals repeat all over a policy
   // (`p.OCI.Process`, `i.Extra.f0`), and values are immutable, so the terms share them.
   Value intern(std::string_view text) {
-    auto [it, fresh] = interned_.try_emplace(text);
-    if (fresh) it->second = Value::string(std::string(text));
-    return it->second;
+    auto [v, fresh] = interned_.try_emplace(text);
+    if (fresh) *v = Value::string(std::string(text));
+    return *v;
   }
 
   Value string_value(const Token& t) {
@@ -962,7 +948,7 @@ class Parser {
         if (ref_follows() && t.word != Word::Set) {
           advance();
           term = mk(TermKind::Var, t);
-          term->name = std::string(t.text);
+          term->name.append(t.text);  // empty: cheaper than assign or a temporary
         } else if (t.word == Word::True || t.word == Word::False) {
           advance();
           term = scalar(Value::boolean(t.word == Word::True), t);
@@ -982,7 +968,7 @@ class Parser {
           }
           advance();
           term = mk(TermKind::Var, t);
-          term->name = std::string(t.text);
+          term->name.append(t.text);  // empty: cheaper than assign or a temporary
           term->wildcard = t.word == Word::Underscore;
         }
         break;
@@ -1019,7 +1005,7 @@ class Parser {
   TermP template_term(const Token& t) {
     std::string_view body = t.text.substr(2, t.text.size() - 3);
     char q = t.text[1];
-    std::vector<TermP> parts;
+    TermList parts = term_list();
     std::string lit;
     auto flush = [&] {
       if (lit.empty()) return;
@@ -1081,7 +1067,7 @@ class Parser {
         std::string name;
         if (!ref_name(term, name)) error(t, "invalid call target");
         advance();
-        std::vector<TermP> args;
+        TermList args = term_list();
         args.reserve(4);
         {
           NlIgnore nl(*this, true);
@@ -1233,8 +1219,9 @@ class Parser {
   std::string_view text_;
   ParseOptions opts_;
   std::vector<Token> toks_;
-  std::unordered_map<std::string_view, Value> interned_;  // views into text_
+  NameTable<Value> interned_;  // views into text_
   std::size_t pos_ = 0;
+  std::size_t eof_ = 0;  // index of the Eof token, where the parser stays
   bool kw_[4] = {false, false, false, false};
   bool v1_ = true;
   int nl_ignore_ = 0;

@@ -1,7 +1,9 @@
 // Node storage of a compiled policy and its prepared queries: who owns what, and for how long.
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <set>
+#include <string>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -59,6 +61,110 @@ q := [f(v) | some v in p]
 
 // The policy's nodes live in its arena; a prepared query keeps the policy (and its own nodes)
 // alive after the last Policy handle is gone.
+// Lists inside nodes: a new node made in an arena keeps its items (expressions) there; copies and
+// nodes made without an arena use the heap.
+TEST(RegoNodeArena, NewNodesKeepTheirListsInTheArena) {
+  NodeArena arena;
+  auto t = make_node<Term>(&arena);
+  EXPECT_EQ(t->items.get_allocator().arena(), &arena);
+  for (int i = 0; i < 100; ++i) t->items.push_back(make_node<Term>(&arena));  // grows in the arena
+  ASSERT_EQ(t->items.size(), 100u);
+  auto copy = make_node<Term>(&arena, *t);
+  EXPECT_EQ(copy->items.get_allocator().arena(), nullptr);
+  EXPECT_EQ(copy->items.size(), 100u);
+  EXPECT_EQ(copy->items[99], t->items[99]);
+  Term plain = *t;
+  EXPECT_EQ(plain.items.get_allocator().arena(), nullptr);
+  TermList moved = std::move(t->items);
+  EXPECT_EQ(moved.get_allocator().arena(), &arena);
+  EXPECT_EQ(moved.size(), 100u);
+  auto b = make_node<Body>(&arena);
+  EXPECT_EQ(b->exprs.get_allocator().arena(), &arena);
+  b->exprs.resize(10);
+  EXPECT_EQ(make_node<Body>(nullptr)->exprs.get_allocator().arena(), nullptr);
+  EXPECT_EQ(make_node<Term>(nullptr)->items.get_allocator().arena(), nullptr);
+}
+
+// The parser's interned strings and the compiler's rule names: entries made once, found again by
+// equal text from anywhere, across growth.
+TEST(RegoNameTable, FindsWhatItMadeAcrossGrowth) {
+  NameTable<int> t;
+  EXPECT_EQ(t.find("x"), nullptr);
+  std::vector<std::string> keys;
+  for (int i = 0; i < 1000; ++i) keys.push_back(std::string(static_cast<std::size_t>(i % 37), 'a') + std::to_string(i));
+  for (int i = 0; i < 1000; ++i) {
+    auto [v, fresh] = t.try_emplace(keys[static_cast<std::size_t>(i)]);
+    ASSERT_TRUE(fresh);
+    EXPECT_EQ(*v, 0);
+    *v = i + 1;
+  }
+  EXPECT_EQ(t.size(), 1000u);
+  for (int i = 0; i < 1000; ++i) {
+    std::string copy = keys[static_cast<std::size_t>(i)];  // other storage, same text
+    const int* v = t.find(copy);
+    ASSERT_NE(v, nullptr);
+    EXPECT_EQ(*v, i + 1);
+    auto [again, fresh] = t.try_emplace(copy);
+    EXPECT_FALSE(fresh);
+    EXPECT_EQ(*again, i + 1);
+  }
+  EXPECT_EQ(t.find("a1x"), nullptr);
+  EXPECT_EQ(t.find(""), nullptr);
+  *t.try_emplace("").first = 7;
+  EXPECT_EQ(*t.find(""), 7);
+  // Re-pointed keys still find their entry.
+  std::string moved = keys[5];
+  t.rekey(keys[5], moved);
+  keys[5].assign("changed");
+  ASSERT_NE(t.find(moved), nullptr);
+  EXPECT_EQ(*t.find(moved), 6);
+}
+
+// Term::vars: inline up to SlotList::kInline slots, on the heap beyond; copies and moves keep the
+// contents either way.
+TEST(RegoSlotList, InlineAndHeapListsCopyAndMove) {
+  std::vector<int> expect;
+  for (int n = 0; n <= static_cast<int>(SlotList::kInline) + 3; ++n) {
+    expect.resize(static_cast<std::size_t>(n));
+    for (int i = 0; i < n; ++i) expect[static_cast<std::size_t>(i)] = 10 * i + 1;
+    SlotList a;
+    a.assign(expect.begin(), expect.end());
+    auto same = [&](const SlotList& l) {
+      ASSERT_EQ(l.size(), expect.size());
+      EXPECT_EQ(l.empty(), expect.empty());
+      EXPECT_TRUE(std::equal(l.begin(), l.end(), expect.begin()));
+      for (std::size_t i = 0; i < l.size(); ++i) EXPECT_EQ(l[i], expect[i]);
+    };
+    same(a);
+    SlotList copy(a);
+    same(copy);
+    same(a);
+    SlotList assigned = {7, 8};
+    assigned = a;
+    same(assigned);
+    SlotList moved(std::move(copy));
+    same(moved);
+    EXPECT_TRUE(copy.empty());  // NOLINT(bugprone-use-after-move): moved-from lists are empty
+    SlotList move_assigned;
+    move_assigned.assign(expect.begin(), expect.end());
+    move_assigned = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11};  // to the heap
+    move_assigned = std::move(moved);
+    same(move_assigned);
+    move_assigned.clear();
+    EXPECT_TRUE(move_assigned.empty());
+    move_assigned = {3};
+    ASSERT_EQ(move_assigned.size(), 1u);
+    EXPECT_EQ(move_assigned[0], 3);
+  }
+  // Terms copy their lists.
+  Term t;
+  t.vars = {4, 5};
+  Term u = t;
+  t.vars = {9};
+  ASSERT_EQ(u.vars.size(), 2u);
+  EXPECT_EQ(u.vars[1], 5);
+}
+
 TEST(RegoCompile, PreparedQueryOutlivesThePolicyHandle) {
   PreparedQuery q = [] {
     auto p = Policy::compile({{"t.rego", kPolicy}});
