@@ -234,9 +234,10 @@ inline constexpr int kInputSlot = -2;
 inline constexpr int kDataSlot = -3;
 
 struct Term {
-  // Fields read on every evaluation step come first, in one cache line: a decision walks
-  // thousands of terms spread over the policy's AST, and the evaluator's data-cache misses were
-  // as costly as its instructions.
+  // Fields read on every evaluation step come first (kind to items in the first 64 bytes, vars
+  // right after): a decision walks thousands of terms spread over the policy's AST, and the
+  // evaluator's data-cache misses were as costly as its instructions. Keep it that way when adding
+  // fields; cold ones (source position, names, parser-only links) go last.
   TermKind kind = TermKind::Scalar;
   CallOp op = CallOp::Other;
   // Contains a relation call (walk) outside comprehensions: may yield several values even with
