@@ -64,9 +64,10 @@ consteval NameLit operator""_lit(const char* text, std::size_t size) { return {t
   return name.size() == lit.size && std::memcmp(name.data(), lit.text, lit.size) == 0;
 }
 
-// Equal texts, without the call std::operator== on string_views stayed here.
+// Equal texts, without the call std::operator== on string_views stayed here (the byte test is the
+// one Value's string equality uses).
 [[gnu::always_inline]] inline bool same_text(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size()) == 0;
+  return a.size() == b.size() && detail::same_bytes(a.data(), b.data(), a.size());
 }
 
 // A hash table from names to V, for the parser's interned strings and the compiler's rule names
@@ -97,10 +98,10 @@ class NameTable {
   }
   V* find(std::string_view key) { return const_cast<V*>(std::as_const(*this).find(key)); }
   // Points the key of an entry at equal text elsewhere, which outlives the table.
-  void rekey(std::string_view key, std::string_view same_text) {
+  void rekey(std::string_view key, std::string_view equal_text) {
     if (slots_.empty()) return;
     Slot& sl = slots_[probe(key, hash(key))];
-    if (sl.used) sl.key = same_text;
+    if (sl.used) sl.key = equal_text;
   }
   std::size_t size() const noexcept { return size_; }
 

@@ -864,7 +864,8 @@ class Evaluator {
           if (ov_.node_over.empty() && data_direct(t, tmp, r)) return r;
           break;  // rules and base data in general: walk_data
         }
-        const Value* cur = h.kind == TermKind::Var && h.slot >= 0 ? &frame()[static_cast<std::size_t>(h.slot)] : eval_one(h, tmp);
+        // (A local head was answered by eval_one, the only caller.)
+        const Value* cur = eval_one(h, tmp);
         if (cur && cur->is_undefined()) return nullptr;
         return follow_path(cur, t, 1, tmp);
       }
