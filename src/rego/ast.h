@@ -234,6 +234,28 @@ inline constexpr int kNoSlot = -1;
 inline constexpr int kInputSlot = -2;
 inline constexpr int kDataSlot = -3;
 
+// One constant string key of a ConstPath. Short keys (nearly all: "OCI", "destination") are
+// copied inline, so comparing one reads no other memory than the object's entry.
+struct PathKey {
+  std::uint32_t size = 0;
+  // Where this key was last found in an object (see Value::get with a hint). Shared by concurrent
+  // evaluations: a stale or racing value costs only that search.
+  mutable std::atomic<std::uint32_t> hint{0};
+  const char* data = nullptr;  // `bytes`, or the key term's string when longer
+  const Value* key = nullptr;  // the key as a value, for lookups in sets (`s.a` on a set)
+  char bytes[16] = {};
+};
+
+// A reference `x.a.b` on a local or `input.a.b` whose path keys are all constant strings (most
+// operands of a Kata policy), decoded once by the compiler: evaluating it walks one contiguous
+// array instead of a Term, its Value and the value's string node per step. Lives in the policy
+// arena, keys right after the header.
+struct ConstPath {
+  int head = kNoSlot;  // local slot, or kInputSlot
+  std::uint32_t size = 0;
+  const PathKey* keys() const noexcept { return reinterpret_cast<const PathKey*>(this + 1); }
+};
+
 struct Term {
   // Fields read on every evaluation step come first (kind to items in the first 64 bytes, vars
   // right after): a decision walks thousands of terms spread over the policy's AST, and the
@@ -261,6 +283,7 @@ struct Term {
     KeyHint(const KeyHint&) noexcept {}
     KeyHint& operator=(const KeyHint&) noexcept { return *this; }
   } hint;
+  const ConstPath* path = nullptr;  // Ref: the decoded form, when it has one (see ConstPath)
   Value value;
   TermList items;
   SlotList vars;                                  // local slots occurring in this term (for unify)
@@ -288,6 +311,40 @@ struct With {
   const builtins::BuiltinDef* value_builtin = nullptr;  // the replacement is a builtin
 };
 
+// Compiled tests. A function rule whose body is only tests on its arguments (genpolicy's
+// `check(p, i) if p.Extra.f == i.Extra.f`, `allow_env(p_env, e) if e in p_env`) is decoded by the
+// compiler into a flat list, run on the caller's argument values: no frame, no argument copies,
+// no Term walk per step. Other bodies get the same form per test expression (Expr::test), run on
+// the frame. Anything else keeps the general evaluator.
+
+// A test operand: a constant, an argument of the function (Rule::tests), a local variable
+// (Expr::test) or the input, with an optional constant-string path after it.
+struct Operand {
+  enum class Kind : std::uint8_t { Const, Arg, Local, Input };
+  Kind kind = Kind::Const;
+  std::uint8_t arg = 0;             // Arg: parameter index
+  int slot = kNoSlot;               // Local: frame slot
+  const Value* value = nullptr;     // Const
+  const ConstPath* path = nullptr;  // Arg, Input: the keys after the head (nullptr: none)
+};
+
+enum class TestOp : std::uint8_t {
+  Truthy,   // `a` (defined and not false), or `not a`
+  Compare,  // `a == b`, `a != b`, `a in b` (cmp says which)
+  Builtin,  // a builtin call on operands, e.g. `startswith(a, b)`
+};
+
+struct TestExpr {
+  static constexpr std::size_t kMaxArgs = 3;
+  TestOp op = TestOp::Truthy;
+  CallOp cmp = CallOp::Other;  // Compare: Equal, NotEqual or Member
+  bool negated = false;
+  std::uint8_t nargs = 0;      // Builtin
+  Loc loc;                     // the expression's (steps are counted there, as in the evaluator)
+  const Term* call = nullptr;  // Builtin: the call term (its builtin, and location for errors)
+  Operand ops[kMaxArgs];       // Truthy: ops[0]; Compare: ops[0], ops[1]; Builtin: nargs
+};
+
 enum class ExprKind : std::uint8_t { Term, SomeDecl, SomeIn, Every };
 
 struct Expr {
@@ -297,6 +354,7 @@ struct Expr {
   bool capture = false;       // query-level term: a false value is a result, not a failure
   bool query_level = false;   // top-level query expression: its value is reported
   bool single = false;        // binds nothing: evaluated as a test, without nesting the rest
+  const TestExpr* test = nullptr;  // single: the decoded form, when it has one (see TestExpr)
   TermP term;                 // Term: the expression (Call for operators, eq, assign)
   std::vector<With> withs;    // (read with `term` on every step: same cache line)
   std::vector<TermP> vars;    // SomeDecl
@@ -323,6 +381,9 @@ struct Rule {
   bool is_default = false;
   bool assign = false;         // := (vs =)
   bool shares_head = false;    // parser copied head terms from a sibling (v0 multi-body, else)
+  bool compiled = false;       // functions: the body is `tests` (see TestExpr)
+  std::uint32_t ntests = 0;
+  const TestExpr* tests = nullptr;
   TermList args;               // functions
   std::shared_ptr<Body> body;  // may be empty (constant rule)
   TermP value;                 // value (null when implicit `true`)

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <unordered_map>
 
 #include "builtins/builtin.h"
@@ -116,6 +117,8 @@ struct Scope {
     names.emplace_back(name, slot);
   }
 };
+
+bool compile_test(const Expr& e, const std::vector<int>* params, TestExpr& x);
 
 class Resolver {
  public:
@@ -616,6 +619,7 @@ class Resolver {
         }
         for (std::size_t i = 1; i < t->items.size(); ++i) resolve(t->items[i], s);
         collect_vars(t);
+        t->path = const_path(*t);
         return;
       }
       case TermKind::Array:
@@ -671,6 +675,37 @@ class Resolver {
     c->value = std::move(v);
     c->ground = true;
     t = c;
+  }
+
+  // The decoded form of ref `t` when its head is a local or `input` and every key a constant
+  // string (see ConstPath); nullptr otherwise.
+  const ConstPath* const_path(const Term& t) {
+    const Term& h = *t.items[0];
+    if (h.kind != TermKind::Var || !(h.slot >= 0 || h.slot == kInputSlot) || t.items.size() < 2) return nullptr;
+    for (std::size_t i = 1; i < t.items.size(); ++i) {
+      const Term& k = *t.items[i];
+      if (k.kind != TermKind::Scalar || !k.value.is_string()) return nullptr;
+    }
+    const std::size_t n = t.items.size() - 1;
+    void* mem = arena_->allocate(sizeof(ConstPath) + n * sizeof(PathKey), alignof(PathKey));
+    auto* cp = new (mem) ConstPath;
+    cp->head = h.slot;
+    cp->size = static_cast<std::uint32_t>(n);
+    auto* keys = reinterpret_cast<PathKey*>(cp + 1);
+    for (std::size_t i = 0; i < n; ++i) {
+      PathKey* k = new (keys + i) PathKey;
+      const Value& v = t.items[i + 1]->value;
+      const std::string& text = v.as_string();
+      k->size = static_cast<std::uint32_t>(text.size());
+      k->key = &v;
+      if (text.size() <= sizeof k->bytes) {
+        std::memcpy(k->bytes, text.data(), text.size());
+        k->data = k->bytes;
+      } else {
+        k->data = text.data();
+      }
+    }
+    return cp;
   }
 
   void collect_vars(const TermP& t) {
@@ -1057,6 +1092,12 @@ class Resolver {
       for (std::size_t i : order) out.push_back(std::move(pending[i]));
       b.exprs = std::move(out);
     }
+    if (p_.options.compile_tests) {
+      for (auto& e : b.exprs) {
+        TestExpr x;
+        if (compile_test(e, nullptr, x)) e.test = new (arena_->allocate(sizeof(TestExpr), alignof(TestExpr))) TestExpr(x);
+      }
+    }
     // Nested bodies: their enclosing variables are bound by the time they run.
     for (auto& e : b.exprs) {
       if (e.term) schedule_nested(*e.term, safe);
@@ -1341,6 +1382,102 @@ void check_recursion(const Policy::Impl& p) {
     if (color[static_cast<std::size_t>(n->id)] == 0) dfs(n);
 }
 
+// An operand of a compiled test (see TestExpr), when `t` is one: a constant, a parameter (with
+// `params`, the function's parameter slots) or a local (without), or the input, with constant
+// string keys after it.
+bool test_operand(const Term& t, const std::vector<int>* params, Operand& out) {
+  if (t.kind == TermKind::Scalar) {
+    out.kind = Operand::Kind::Const;
+    out.value = &t.value;
+    return true;
+  }
+  int head = kNoSlot;
+  if (t.kind == TermKind::Var) {
+    head = t.slot;
+  } else if (t.kind == TermKind::Ref && t.path) {
+    head = t.path->head;
+    out.path = t.path;
+  } else {
+    return false;
+  }
+  if (head == kInputSlot) {
+    out.kind = Operand::Kind::Input;
+    return true;
+  }
+  if (head < 0) return false;
+  if (!params) {
+    out.kind = Operand::Kind::Local;
+    out.slot = head;
+    return true;
+  }
+  for (std::size_t i = 0; i < params->size(); ++i) {
+    if ((*params)[i] == head) {
+      out.kind = Operand::Kind::Arg;
+      out.arg = static_cast<std::uint8_t>(i);
+      return true;
+    }
+  }
+  return false;
+}
+
+// The decoded form of test expression `e` (see TestExpr), when it has one.
+bool compile_test(const Expr& e, const std::vector<int>* params, TestExpr& x) {
+  if (e.kind != ExprKind::Term || !e.withs.empty() || e.query_level || e.capture || !e.single) return false;
+  const Term& t = *e.term;
+  x.negated = e.negated;
+  x.loc = e.loc;
+  if (t.kind == TermKind::Call && t.op >= CallOp::Equal && t.items.size() == 2) {
+    x.op = TestOp::Compare;
+    x.cmp = t.op;
+    return test_operand(*t.items[0], params, x.ops[0]) && test_operand(*t.items[1], params, x.ops[1]);
+  }
+  // (rego.metadata.* calls become constants later, in place: resolve_metadata.)
+  if (t.kind == TermKind::Call && t.op == CallOp::Other && t.builtin && !t.func &&
+      t.items.size() <= TestExpr::kMaxArgs && !std::string_view(t.builtin->name).starts_with("rego.metadata.")) {
+    x.op = TestOp::Builtin;
+    x.call = &t;
+    x.nargs = static_cast<std::uint8_t>(t.items.size());
+    for (std::size_t i = 0; i < t.items.size(); ++i)
+      if (!test_operand(*t.items[i], params, x.ops[i])) return false;
+    return true;
+  }
+  x.op = TestOp::Truthy;
+  return test_operand(t, params, x.ops[0]);
+}
+
+TestExpr* arena_tests(NodeArena& arena, const std::vector<TestExpr>& tests) {
+  auto* out = static_cast<TestExpr*>(
+      arena.allocate(std::max<std::size_t>(tests.size(), 1) * sizeof(TestExpr), alignof(TestExpr)));
+  std::uninitialized_copy(tests.begin(), tests.end(), out);
+  return out;
+}
+
+// Decodes the body of function rule `r` into Rule::tests when every expression is a test on
+// operands (see TestExpr) and the parameters are distinct variables or constants; otherwise
+// leaves the rule to the general evaluator.
+void compile_tests(NodeArena& arena, Rule& r) {
+  if (r.kind != RuleKind::Function || !r.body || r.args.size() > 255) return;
+  std::vector<int> params;
+  for (const auto& a : r.args) {
+    if (a->kind == TermKind::Scalar) {
+      params.push_back(kNoSlot);
+      continue;
+    }
+    if (a->kind != TermKind::Var || a->slot < 0) return;
+    if (std::find(params.begin(), params.end(), a->slot) != params.end()) return;  // f(x, x)
+    params.push_back(a->slot);
+  }
+  std::vector<TestExpr> tests;
+  for (const Expr& e : r.body->exprs) {
+    TestExpr x;
+    if (!compile_test(e, &params, x)) return;
+    tests.push_back(x);
+  }
+  r.tests = arena_tests(arena, tests);
+  r.ntests = static_cast<std::uint32_t>(tests.size());
+  r.compiled = true;
+}
+
 }  // namespace
 
 // ------------------------------------------------------------------ Policy
@@ -1464,7 +1601,10 @@ Result<std::shared_ptr<const Policy>> Policy::compile(const std::vector<ModuleSo
             if (!(a->kind == TermKind::Scalar || (a->kind == TermKind::Var && a->slot >= 0))) plain = false;
         }
         n->plain_function = plain;
+        if (plain && p->options.compile_tests)
+          for (auto& r : n->rules) compile_tests(p->arena, *r);
       }
+
       if (n->is_function && n->arity > 0 && n->rules.size() > 4) {
         std::size_t constants = 0;
         for (std::size_t i = 0; i < n->rules.size(); ++i) {

@@ -99,6 +99,18 @@ const Value* lookup(const Value& v, const Value& key) {
   }
 }
 
+// `key` is a decoded path key (see ConstPath): objects are searched from its hint.
+inline const Value* lookup_key(const Value& v, const PathKey& key) {
+  if (v.is_object()) [[likely]] {
+    std::uint32_t h = key.hint.load(std::memory_order_relaxed);
+    const std::uint32_t was = h;
+    const Value* r = v.get(std::string_view(key.data, key.size), h);
+    if (h != was) key.hint.store(h, std::memory_order_relaxed);
+    return r;
+  }
+  return lookup(v, *key.key);
+}
+
 // `key` is a constant path term: objects are searched from the index its last lookup found.
 inline const Value* lookup_const(const Value& v, const Term& key) {
   if (v.is_object() && key.value.is_string()) {
@@ -240,6 +252,12 @@ class Evaluator {
           if (auto r = memo_assign(b, i, k)) return *r;
         }
         return eval_expr(e, [&] { return eval_body(b, i + 1, k); });
+      }
+      if (e.test && ov_.builtin_mocks.empty()) {
+        if (int r = run_test(*e.test, nullptr)) {
+          if (r < 0) return false;
+          continue;
+        }
       }
       if (int r = quick_test(e)) {
         if (r < 0) return false;
@@ -837,7 +855,17 @@ class Evaluator {
       const Value& v = frame()[static_cast<std::size_t>(t.slot)];
       return v.is_undefined() ? nullptr : &v;
     }
-    if (t.kind == TermKind::Ref) {  // `x.a.b` on a local: the next most common operand
+    if (t.kind == TermKind::Ref) {  // `x.a.b` on a local or the input: the next most common operand
+      if (const ConstPath* cp = t.path) {
+        const Value* cur = cp->head >= 0 ? &frame()[static_cast<std::size_t>(cp->head)] : &ov_.input;
+        if (cur->is_undefined()) return nullptr;
+        const PathKey* k = cp->keys();
+        for (const PathKey* end = k + cp->size; k != end; ++k) {
+          cur = lookup_key(*cur, *k);
+          if (!cur) return nullptr;
+        }
+        return cur;
+      }
       const Term& h = *t.items[0];
       if (h.kind == TermKind::Var && h.slot >= 0) {
         const Value& v = frame()[static_cast<std::size_t>(h.slot)];
@@ -1609,21 +1637,16 @@ class Evaluator {
     Value result;
     for_candidate_rules(n, args.empty() ? nullptr : args[0], [&](const std::shared_ptr<Rule>& rp) {
       const Rule& r = *rp;
-      DepthGuard g(*this, r.loc);
-      FrameLease fr(*this, r.nslots);
-      FrameSwap swap(*this, fr.v);
-      Value* f = fr.v;
-      for (std::size_t i = 0; i < args.size(); ++i) {
-        const Term& p = *r.args[i];
-        if (p.kind == TermKind::Scalar) {
-          if (p.value != *args[i]) return false;
-          continue;
+      if (r.compiled && ov_.builtin_mocks.empty()) {
+        if (depth_ + 1 > O.limits.max_call_depth) raise("eval_limit_error", "call depth limit exceeded", r.loc);
+        for (std::size_t i = 0; i < args.size(); ++i) {
+          const Term& p = *r.args[i];
+          if (p.kind == TermKind::Scalar && p.value != *args[i]) return false;
         }
-        Value& cur = f[static_cast<std::size_t>(p.slot)];
-        if (cur.is_undefined()) cur = *args[i];
-        else if (cur != *args[i]) return false;  // f(x, x): the arguments must agree
+        if (!run_tests(r, args.data())) return false;
+      } else if (!run_plain_rule(r, args)) {
+        return false;
       }
-      if (!eval_body(*r.body, 0, [] { return true; })) return false;
       const Value& v = r.value ? r.value->value : kTrue;
       if (result.is_undefined()) {
         result = v;
@@ -1634,6 +1657,114 @@ class Evaluator {
     });
     if (result.is_undefined() && n->default_rule) result = value_of_default(*n->default_rule);
     return result;
+  }
+
+  // One rule of a plain function, in general: binds the arguments into a fresh frame and runs
+  // the body to its first solution.
+  bool run_plain_rule(const Rule& r, std::span<const Value* const> args) {
+    DepthGuard g(*this, r.loc);
+    FrameLease fr(*this, r.nslots);
+    FrameSwap swap(*this, fr.v);
+    Value* f = fr.v;
+    for (std::size_t i = 0; i < args.size(); ++i) {
+      const Term& p = *r.args[i];
+      if (p.kind == TermKind::Scalar) {
+        if (p.value != *args[i]) return false;
+        continue;
+      }
+      Value& cur = f[static_cast<std::size_t>(p.slot)];
+      if (cur.is_undefined()) cur = *args[i];
+      else if (cur != *args[i]) return false;  // f(x, x): the arguments must agree
+    }
+    return eval_body(*r.body, 0, [] { return true; });
+  }
+
+  // The value of a compiled test operand (see Operand), or nullptr when undefined. A local that
+  // is not bound sets `unbound`: the expression is then not a plain test, and goes the general way.
+  const Value* operand(const Operand& o, const Value* const* args, bool& unbound) {
+    const Value* cur;
+    switch (o.kind) {
+      case Operand::Kind::Const: return o.value;
+      case Operand::Kind::Arg: cur = args[o.arg]; break;
+      case Operand::Kind::Local:
+        cur = &frame_[o.slot];
+        if (cur->is_undefined()) [[unlikely]] {
+          unbound = true;
+          return nullptr;
+        }
+        break;
+      default:
+        cur = &ov_.input;
+        if (cur->is_undefined()) return nullptr;
+        break;
+    }
+    if (const ConstPath* cp = o.path) {
+      const PathKey* k = cp->keys();
+      for (const PathKey* end = k + cp->size; k != end; ++k) {
+        cur = lookup_key(*cur, *k);
+        if (!cur) return nullptr;
+      }
+    }
+    return cur;
+  }
+
+  // One compiled test on `args` (Rule::tests) or the frame (Expr::test), with the evaluator's
+  // steps, results and errors for the same expression: 1 holds, -1 fails, 0 an operand's local is
+  // unbound (nothing was counted or called; the caller takes the general path).
+  int run_test(const TestExpr& x, const Value* const* args) {
+    bool unbound = false;
+    bool holds = false;
+    switch (x.op) {
+      case TestOp::Truthy: {
+        const Value* v = operand(x.ops[0], args, unbound);
+        if (unbound) return 0;
+        count_step(x.loc);
+        holds = v && !v->is_false();
+        break;
+      }
+      case TestOp::Compare: {
+        const Value* a = operand(x.ops[0], args, unbound);
+        const Value* b = operand(x.ops[1], args, unbound);
+        if (unbound) return 0;
+        count_step(x.loc);
+        holds = a && b && compare_op(x.cmp, *a, *b);
+        break;
+      }
+      case TestOp::Builtin: {
+        const Value* in[TestExpr::kMaxArgs] = {};
+        bool defined = true;
+        for (std::size_t i = 0; i < x.nargs; ++i) {
+          in[i] = operand(x.ops[i], args, unbound);
+          defined = defined && in[i];
+        }
+        if (unbound) return 0;
+        count_step(x.loc);
+        holds = defined && builtin_test(x, in);
+        break;
+      }
+    }
+    return holds != x.negated ? 1 : -1;
+  }
+
+  // A step of a compiled test. The evaluator's tick also checks the native stack; compiled tests
+  // run inside a frame that already did, and call nothing that nests (builtin_test checks).
+  __attribute__((always_inline)) void count_step(const Loc& loc) {
+    if (++steps_ >= next_check_) [[unlikely]] check_limits(loc);
+  }
+
+  // The body of a compiled rule (Rule::tests) on the caller's arguments: whether every test holds.
+  bool run_tests(const Rule& r, const Value* const* args) {
+    for (const TestExpr *x = r.tests, *end = r.tests + r.ntests; x != end; ++x)
+      if (run_test(*x, args) < 0) return false;
+    return true;
+  }
+
+  __attribute__((noinline)) bool builtin_test(const TestExpr& x, const Value* const* args) {
+    check_stack(x.call->loc);
+    Value in[TestExpr::kMaxArgs];
+    for (std::size_t i = 0; i < x.nargs; ++i) in[i] = *args[i];
+    Value out;
+    return call_builtin(x.call->builtin, *x.call, std::span<const Value>(in, x.nargs), out) && !out.is_false();
   }
 
   Value function_result(const DataNode* n, std::span<const Value> args) {

@@ -533,6 +533,103 @@ many(xs) if { some x in xs; x > 2 }
   EXPECT_NE(err.find("eval_conflict_error"), std::string::npos) << err;
 }
 
+// Compiled tests (Rule::tests, Expr::test) must answer exactly as the general evaluator: the same
+// policy compiled both ways gives the same value or error for every query, input and step limit.
+TEST(RegoEval, CompiledTestsAnswerAsTheGeneralEvaluator) {
+  const std::string policy = R"(package t
+import rego.v1
+check(p, i) if not i.Extra.f
+check(p, i) if p.Extra.f == i.Extra.f
+check(p, i) if { some a in data.allowed; a == i.Extra.f }
+env_ok(p_env, e) if e in p_env
+env_ok(_, e) if { startswith(e, "HOST_"); not contains(e, "=") }
+ns_ok(ns) if { ns.type == "network"; startswith(ns.path, "/var/run/netns/") }
+ns_ok(ns) if ns.type != "network"
+kind("a", _) := "letter"
+kind(_, x) := "small" if x < 3
+from_input(x) if input.k == x
+sets(s) if s.a
+typed(x) if startswith(x, 1)
+bad(x) if { x; 1 / 0 == 1 }
+truthy(x) if x
+neg(x) if not x
+all_checks if {
+  p := {"Extra": {"f": "v"}}
+  i := input
+  check(p, i)
+  env_ok(["A=1"], "A=1")
+  l := "B=2"
+  not l == "C"
+  l != "C"
+  input.list[_] == l
+}
+)";
+  auto compiled = compile_ok(policy, J(R"({"allowed": ["w", "z"]})"));
+  CompileOptions general_options;
+  general_options.compile_tests = false;
+  auto general = Policy::compile({{"t.rego", policy}}, J(R"({"allowed": ["w", "z"]})"), general_options);
+  ASSERT_TRUE(compiled && general.has_value());
+  const std::vector<std::string> queries = {
+      R"(data.t.check({"Extra": {"f": "v"}}, input))",
+      R"(data.t.check({"Extra": {}}, input))",
+      R"(data.t.check({}, input.OCI))",
+      R"([data.t.env_ok(["A=1"], "A=1"), data.t.env_ok([], "HOST_X")])",
+      R"(data.t.env_ok([], "HOST_X=1"))",
+      R"(data.t.env_ok({"A=1"}, "A=1"))",
+      R"(data.t.env_ok("A=1", "A=1"))",
+      R"([data.t.ns_ok({"type": "network", "path": "/var/run/netns/x"}), data.t.ns_ok({"type": "pid"})])",
+      R"(data.t.ns_ok({"type": "network", "path": "/proc/1/ns"}))",
+      R"(data.t.ns_ok("network"))",
+      R"([data.t.kind("a", 9), data.t.kind("b", 1)])",
+      R"(data.t.kind("a", 1))",
+      R"(data.t.from_input(1))",
+      R"(data.t.from_input(1) with input as {"k": 1})",
+      R"(data.t.sets({"a"}))",
+      R"(data.t.sets({"b"}))",
+      R"(data.t.typed("x"))",
+      R"(data.t.bad(true))",
+      R"([data.t.truthy(0), data.t.truthy(false), data.t.truthy(null)])",
+      R"([data.t.neg(false), data.t.neg(1)])",
+      R"(data.t.env_ok([], "HOST_X") with startswith as false)",
+      R"(data.t.env_ok(["x"], "x") with internal.member_2 as false)",
+      R"(data.t.all_checks)",
+  };
+  const std::vector<std::string> inputs = {R"({"Extra": {"f": "v"}, "list": ["B=2"], "k": 1})",
+                                           R"({"Extra": {"f": "w"}, "list": ["B=3"]})",
+                                           R"({"Extra": {"f": "x"}, "OCI": {"Extra": {}}})", R"({})"};
+  auto outcome = [](const std::shared_ptr<const Policy>& p, const std::string& q, const Value& in, bool strict,
+                    std::uint64_t steps) {
+    EvalOptions o;
+    o.input = in;
+    o.strict_builtin_errors = strict;
+    o.limits.max_steps = steps;
+    auto r = p->eval(q, o);
+    if (!r) return "error: " + r.error().message();
+    return r->rows.empty() ? std::string("undefined") : to_json(r->rows[0].value);
+  };
+  std::size_t defined = 0;
+  for (const auto& q : queries) {
+    for (const auto& in : inputs) {
+      for (bool strict : {false, true}) {
+        // A step limit cuts both at the same expression: the counts agree step by step.
+        for (std::uint64_t steps : {0, 1, 2, 3, 5, 8, 13, 21}) {
+          std::string want = outcome(*general, q, J(in), strict, steps);
+          EXPECT_EQ(outcome(compiled, q, J(in), strict, steps), want) << q << " input " << in << " strict " << strict
+                                                                     << " steps " << steps;
+          if (steps == 0 && want != "undefined" && want.rfind("error", 0) != 0) ++defined;
+        }
+      }
+    }
+  }
+  EXPECT_GT(defined, 40u);  // the cases exercise defined results, not only failures
+  EXPECT_EQ(outcome(compiled, "data.t.all_checks", J(inputs[0]), false, 0), "true");
+  EXPECT_EQ(outcome(compiled, "data.t.check({\"Extra\": {\"f\": \"v\"}}, input)", J(inputs[0]), false, 0), "true");
+  EXPECT_EQ(outcome(compiled, "data.t.check({\"Extra\": {\"f\": \"v\"}}, input)", J(inputs[2]), false, 0),
+            "undefined");
+  EXPECT_NE(outcome(compiled, "data.t.typed(\"x\")", J("{}"), true, 0).find("eval_type_error"), std::string::npos);
+  EXPECT_NE(outcome(compiled, "data.t.bad(true)", J("{}"), true, 0).find("divide by zero"), std::string::npos);
+}
+
 
 // Values built by one evaluation are accounted while they live: a policy that grows a string
 // without bound stops with eval_limit_error at the memory limit, the budget is per evaluation

@@ -31,6 +31,9 @@ struct ModuleSource {
 struct CompileOptions {
   bool v0 = false;              // parse modules as Rego v0 unless they `import rego.v1`
   std::size_t max_depth = 200;  // nesting limit of the parser (terms, bodies)
+  // Decode test-only bodies into flat compiled tests (docs/rego.md, "Compiled tests"). Results
+  // are the same either way; off only to check that against the general evaluator.
+  bool compile_tests = true;
 };
 
 struct EvalLimits {

@@ -64,9 +64,14 @@ __attribute__((always_inline)) inline bool same_bytes(const char* a, const char*
     return load8(a) == load8(b) && load8(a + n - 8) == load8(b + n - 8);
   }
   if (n >= 4) return load4(a) == load4(b) && load4(a + n - 4) == load4(b + n - 4);
-  for (std::size_t i = 0; i < n; ++i)
-    if (a[i] != b[i]) return false;
-  return true;
+  // 1 to 3 bytes (keys like "f0", "OCI"): two overlapping 2-byte loads, or the one byte.
+  auto load2 = [](const char* p) {
+    std::uint16_t v;
+    std::memcpy(&v, p, 2);
+    return v;
+  };
+  if (n >= 2) return load2(a) == load2(b) && load2(a + n - 2) == load2(b + n - 2);
+  return n == 0 || a[0] == b[0];
 }
 // Defined here (not in value.cpp) so the accessors below inline: the evaluator reads strings and
 // collections on every step, and an out-of-line call per read showed up in callgrind profiles.
