@@ -332,6 +332,7 @@ enum class TestOp : std::uint8_t {
   Truthy,   // `a` (defined and not false), or `not a`
   Compare,  // `a == b`, `a != b`, `a in b` (cmp says which)
   Builtin,  // a builtin call on operands, e.g. `startswith(a, b)`
+  Call,     // a user function call on operands, e.g. `allow_env(p.Env, e)`
 };
 
 struct TestExpr {
@@ -339,9 +340,9 @@ struct TestExpr {
   TestOp op = TestOp::Truthy;
   CallOp cmp = CallOp::Other;  // Compare: Equal, NotEqual or Member
   bool negated = false;
-  std::uint8_t nargs = 0;      // Builtin
+  std::uint8_t nargs = 0;      // Builtin, Call
   Loc loc;                     // the expression's (steps are counted there, as in the evaluator)
-  const Term* call = nullptr;  // Builtin: the call term (its builtin, and location for errors)
+  const Term* call = nullptr;  // Builtin, Call: the call term (its builtin or function, location)
   Operand ops[kMaxArgs];       // Truthy: ops[0]; Compare: ops[0], ops[1]; Builtin: nargs
 };
 
@@ -382,6 +383,7 @@ struct Rule {
   bool assign = false;         // := (vs =)
   bool shares_head = false;    // parser copied head terms from a sibling (v0 multi-body, else)
   bool compiled = false;       // functions: the body is `tests` (see TestExpr)
+  bool calls = false;          // compiled: some test calls a user function
   std::uint32_t ntests = 0;
   const TestExpr* tests = nullptr;
   TermList args;               // functions

@@ -1441,6 +1441,14 @@ bool compile_test(const Expr& e, const std::vector<int>* params, TestExpr& x) {
       if (!test_operand(*t.items[i], params, x.ops[i])) return false;
     return true;
   }
+  if (t.kind == TermKind::Call && t.func && t.items.size() <= TestExpr::kMaxArgs) {
+    x.op = TestOp::Call;
+    x.call = &t;
+    x.nargs = static_cast<std::uint8_t>(t.items.size());
+    for (std::size_t i = 0; i < t.items.size(); ++i)
+      if (!test_operand(*t.items[i], params, x.ops[i])) return false;
+    return true;
+  }
   x.op = TestOp::Truthy;
   return test_operand(t, params, x.ops[0]);
 }
@@ -1471,6 +1479,7 @@ void compile_tests(NodeArena& arena, Rule& r) {
   for (const Expr& e : r.body->exprs) {
     TestExpr x;
     if (!compile_test(e, &params, x)) return;
+    r.calls = r.calls || x.op == TestOp::Call;
     tests.push_back(x);
   }
   r.tests = arena_tests(arena, tests);

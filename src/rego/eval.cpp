@@ -99,16 +99,29 @@ const Value* lookup(const Value& v, const Value& key) {
   }
 }
 
-// `key` is a decoded path key (see ConstPath): objects are searched from its hint.
+// `key` is a decoded path key (see ConstPath): objects are searched from its hint. The hinted
+// entry is tested here, inline; the search and anything but objects out of line.
+__attribute__((noinline)) const Value* lookup_key_searched(const Value& v, const PathKey& key) {
+  if (!v.is_object()) return lookup(v, *key.key);
+  std::uint32_t h = key.hint.load(std::memory_order_relaxed);
+  const std::uint32_t was = h;
+  const Value* r = v.get(std::string_view(key.data, key.size), h);
+  if (h != was) key.hint.store(h, std::memory_order_relaxed);
+  return r;
+}
 inline const Value* lookup_key(const Value& v, const PathKey& key) {
   if (v.is_object()) [[likely]] {
-    std::uint32_t h = key.hint.load(std::memory_order_relaxed);
-    const std::uint32_t was = h;
-    const Value* r = v.get(std::string_view(key.data, key.size), h);
-    if (h != was) key.hint.store(h, std::memory_order_relaxed);
-    return r;
+    const auto& e = v.object_entries();
+    const std::uint32_t h = key.hint.load(std::memory_order_relaxed);
+    if (h < e.size()) [[likely]] {
+      const Value& k = e[h].first;
+      if (k.is_string()) {
+        const std::string& s = k.as_string();
+        if (s.size() == key.size && detail::same_bytes(s.data(), key.data, key.size)) return &e[h].second;
+      }
+    }
   }
-  return lookup(v, *key.key);
+  return lookup_key_searched(v, key);
 }
 
 // `key` is a constant path term: objects are searched from the index its last lookup found.
@@ -1637,12 +1650,12 @@ class Evaluator {
     Value result;
     for_candidate_rules(n, args.empty() ? nullptr : args[0], [&](const std::shared_ptr<Rule>& rp) {
       const Rule& r = *rp;
-      if (r.compiled && ov_.builtin_mocks.empty()) {
-        if (depth_ + 1 > O.limits.max_call_depth) raise("eval_limit_error", "call depth limit exceeded", r.loc);
+      if (r.compiled && ov_.builtin_mocks.empty() && (!r.calls || ov_.func_mocks.empty())) {
         for (std::size_t i = 0; i < args.size(); ++i) {
           const Term& p = *r.args[i];
           if (p.kind == TermKind::Scalar && p.value != *args[i]) return false;
         }
+        DepthGuard g(*this, r.loc);
         if (!run_tests(r, args.data())) return false;
       } else if (!run_plain_rule(r, args)) {
         return false;
@@ -1730,16 +1743,17 @@ class Evaluator {
         holds = a && b && compare_op(x.cmp, *a, *b);
         break;
       }
-      case TestOp::Builtin: {
+      case TestOp::Builtin:
+      case TestOp::Call: {
         const Value* in[TestExpr::kMaxArgs] = {};
         bool defined = true;
         for (std::size_t i = 0; i < x.nargs; ++i) {
           in[i] = operand(x.ops[i], args, unbound);
           defined = defined && in[i];
         }
-        if (unbound) return 0;
+        if (unbound || (x.op == TestOp::Call && !ov_.func_mocks.empty())) return 0;
         count_step(x.loc);
-        holds = defined && builtin_test(x, in);
+        holds = defined && (x.op == TestOp::Builtin ? builtin_test(x, in) : call_test(x, in));
         break;
       }
     }
@@ -1757,6 +1771,21 @@ class Evaluator {
     for (const TestExpr *x = r.tests, *end = r.tests + r.ntests; x != end; ++x)
       if (run_test(*x, args) < 0) return false;
     return true;
+  }
+
+  // A user function call as a test (no `with` replaces functions): as call_term_one.
+  bool call_test(const TestExpr& x, const Value* const* args) {
+    check_stack(x.call->loc);
+    const DataNode* f = x.call->func;
+    Value r;
+    if (f->plain_function) {
+      r = plain_function_result(f, std::span<const Value* const>(args, x.nargs));
+    } else {
+      Value in[TestExpr::kMaxArgs];
+      for (std::size_t i = 0; i < x.nargs; ++i) in[i] = *args[i];
+      r = function_result(f, std::span<const Value>(in, x.nargs));
+    }
+    return r.is_defined() && !r.is_false();
   }
 
   __attribute__((noinline)) bool builtin_test(const TestExpr& x, const Value* const* args) {

@@ -553,6 +553,10 @@ typed(x) if startswith(x, 1)
 bad(x) if { x; 1 / 0 == 1 }
 truthy(x) if x
 neg(x) if not x
+ident(x) := x
+outer(p, i, e) if { check(p, i); env_ok(["A=1"], e); ident(e) }
+mock_true(_, _) := true
+deep(x) if outer({"Extra": {"f": x}}, {"Extra": {"f": x}}, "A=1")
 all_checks if {
   p := {"Extra": {"f": "v"}}
   i := input
@@ -593,6 +597,11 @@ all_checks if {
       R"(data.t.env_ok([], "HOST_X") with startswith as false)",
       R"(data.t.env_ok(["x"], "x") with internal.member_2 as false)",
       R"(data.t.all_checks)",
+      R"([data.t.outer({}, {}, "A=1"), data.t.outer({}, {"Extra": {"f": 1}}, "A=1")])",
+      R"(data.t.outer({}, {}, "B=1"))",
+      R"(data.t.outer({}, {"Extra": {"f": 1}}, "A=1") with data.t.check as data.t.mock_true)",
+      R"(data.t.outer({}, {}, "A=1") with data.t.ident as false)",
+      R"(data.t.deep(1))",
   };
   const std::vector<std::string> inputs = {R"({"Extra": {"f": "v"}, "list": ["B=2"], "k": 1})",
                                            R"({"Extra": {"f": "w"}, "list": ["B=3"]})",
@@ -627,6 +636,18 @@ all_checks if {
   EXPECT_EQ(outcome(compiled, "data.t.check({\"Extra\": {\"f\": \"v\"}}, input)", J(inputs[2]), false, 0),
             "undefined");
   EXPECT_NE(outcome(compiled, "data.t.typed(\"x\")", J("{}"), true, 0).find("eval_type_error"), std::string::npos);
+  EXPECT_EQ(outcome(compiled, "data.t.outer({}, {\"Extra\": {\"f\": 1}}, \"A=1\") with data.t.check as data.t.mock_true",
+                    J("{}"), false, 0),
+            "true");
+  // Calls made by compiled bodies count toward the call depth like any other.
+  EvalOptions shallow;
+  shallow.limits.max_call_depth = 2;
+  auto deep = compiled->eval("data.t.deep(1)", shallow);
+  ASSERT_FALSE(deep.has_value());
+  EXPECT_NE(deep.error().message().find("call depth limit exceeded"), std::string::npos);
+  auto deep_general = (*general)->eval("data.t.deep(1)", shallow);
+  ASSERT_FALSE(deep_general.has_value());
+  EXPECT_EQ(deep.error().message(), deep_general.error().message());
   EXPECT_NE(outcome(compiled, "data.t.bad(true)", J("{}"), true, 0).find("divide by zero"), std::string::npos);
 }
 
