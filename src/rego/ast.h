@@ -320,11 +320,14 @@ struct With {
 // A test operand: a constant, an argument of the function (Rule::tests), a local variable
 // (Expr::test) or the input, with an optional constant-string path after it.
 struct Operand {
-  enum class Kind : std::uint8_t { Const, Arg, Local, Input };
+  // Arg: a register of a compiled rule (its parameters, then loop variables). Data: a path into
+  // the policy's base data that no rule defines, resolved by the compiler (`value`, nullptr when
+  // undefined), valid while no `with` replaces data.
+  enum class Kind : std::uint8_t { Const, Arg, Local, Input, Data };
   Kind kind = Kind::Const;
-  std::uint8_t arg = 0;             // Arg: parameter index
+  std::uint8_t arg = 0;             // Arg: register
   int slot = kNoSlot;               // Local: frame slot
-  const Value* value = nullptr;     // Const
+  const Value* value = nullptr;     // Const, Data
   const ConstPath* path = nullptr;  // Arg, Input: the keys after the head (nullptr: none)
 };
 
@@ -333,17 +336,28 @@ enum class TestOp : std::uint8_t {
   Compare,  // `a == b`, `a != b`, `a in b` (cmp says which)
   Builtin,  // a builtin call on operands, e.g. `startswith(a, b)`
   Call,     // a user function call on operands, e.g. `allow_env(p.Env, e)`
+  // Loops (compiled rules only). Some: `some v in coll` as the rule's first expression, `body` the
+  // rest of the rule, run per member until one passes; a collection of kScanMin members or more
+  // runs the general evaluator instead (its join and filter indexes). Every: `every k, v in coll
+  // { body }`.
+  Some,
+  Every,
 };
 
 struct TestExpr {
   static constexpr std::size_t kMaxArgs = 3;
+  static constexpr std::size_t kMaxRegs = 8;
+  static constexpr std::uint8_t kNoReg = 0xff;
   TestOp op = TestOp::Truthy;
   CallOp cmp = CallOp::Other;  // Compare: Equal, NotEqual or Member
   bool negated = false;
   std::uint8_t nargs = 0;      // Builtin, Call
   Loc loc;                     // the expression's (steps are counted there, as in the evaluator)
   const Term* call = nullptr;  // Builtin, Call: the call term (its builtin or function, location)
-  Operand ops[kMaxArgs];       // Truthy: ops[0]; Compare: ops[0], ops[1]; Builtin: nargs
+  Operand ops[kMaxArgs];       // Truthy: ops[0]; Compare: ops[0], ops[1]; Builtin: nargs; loops: coll
+  std::uint8_t key_reg = kNoReg, val_reg = kNoReg;  // loops: the registers bound per member
+  std::uint32_t nbody = 0;
+  const TestExpr* body = nullptr;  // loops
 };
 
 enum class ExprKind : std::uint8_t { Term, SomeDecl, SomeIn, Every };
@@ -384,6 +398,7 @@ struct Rule {
   bool shares_head = false;    // parser copied head terms from a sibling (v0 multi-body, else)
   bool compiled = false;       // functions: the body is `tests` (see TestExpr)
   bool calls = false;          // compiled: some test calls a user function
+  bool reads_data = false;     // compiled: some operand is a base-data path (Operand::Kind::Data)
   std::uint32_t ntests = 0;
   const TestExpr* tests = nullptr;
   TermList args;               // functions

@@ -118,7 +118,7 @@ struct Scope {
   }
 };
 
-bool compile_test(const Expr& e, const std::vector<int>* params, TestExpr& x);
+bool compile_test(const Policy::Impl& policy, const Expr& e, TestExpr& x);
 
 class Resolver {
  public:
@@ -1095,7 +1095,7 @@ class Resolver {
     if (p_.options.compile_tests) {
       for (auto& e : b.exprs) {
         TestExpr x;
-        if (compile_test(e, nullptr, x)) e.test = new (arena_->allocate(sizeof(TestExpr), alignof(TestExpr))) TestExpr(x);
+        if (compile_test(p_, e, x)) e.test = new (arena_->allocate(sizeof(TestExpr), alignof(TestExpr))) TestExpr(x);
       }
     }
     // Nested bodies: their enclosing variables are bound by the time they run.
@@ -1382,108 +1382,210 @@ void check_recursion(const Policy::Impl& p) {
     if (color[static_cast<std::size_t>(n->id)] == 0) dfs(n);
 }
 
-// An operand of a compiled test (see TestExpr), when `t` is one: a constant, a parameter (with
-// `params`, the function's parameter slots) or a local (without), or the input, with constant
-// string keys after it.
-bool test_operand(const Term& t, const std::vector<int>* params, Operand& out) {
-  if (t.kind == TermKind::Scalar) {
-    out.kind = Operand::Kind::Const;
-    out.value = &t.value;
-    return true;
-  }
-  int head = kNoSlot;
-  if (t.kind == TermKind::Var) {
-    head = t.slot;
-  } else if (t.kind == TermKind::Ref && t.path) {
-    head = t.path->head;
-    out.path = t.path;
-  } else {
-    return false;
-  }
-  if (head == kInputSlot) {
-    out.kind = Operand::Kind::Input;
-    return true;
-  }
-  if (head < 0) return false;
-  if (!params) {
-    out.kind = Operand::Kind::Local;
-    out.slot = head;
-    return true;
-  }
-  for (std::size_t i = 0; i < params->size(); ++i) {
-    if ((*params)[i] == head) {
-      out.kind = Operand::Kind::Arg;
-      out.arg = static_cast<std::uint8_t>(i);
+// Decodes test expressions into TestExpr (see ast.h). With `regs` (a compiled function rule),
+// variables are registers: the parameters' slots first, then loop variables as loops are met;
+// without (Expr::test), they are frame slots.
+struct TestCompiler {
+  const Policy::Impl& policy;
+  std::vector<int>* regs = nullptr;
+  NodeArena* arena = nullptr;
+  bool calls = false;       // some test calls a user function
+  bool reads_data = false;  // some operand is a base-data path
+
+  // An operand, when `t` is one: a constant, a register or local, the input, or a path into the
+  // base data that no rule can define, with constant string keys after it.
+  bool operand(const Term& t, Operand& out) {
+    if (t.kind == TermKind::Scalar) {
+      out.kind = Operand::Kind::Const;
+      out.value = &t.value;
       return true;
     }
+    if (t.kind == TermKind::Ref && t.items[0]->kind == TermKind::Var && t.items[0]->slot == kDataSlot) {
+      return data_operand(t, out);
+    }
+    int head = kNoSlot;
+    if (t.kind == TermKind::Var) {
+      head = t.slot;
+    } else if (t.kind == TermKind::Ref && t.path) {
+      head = t.path->head;
+      out.path = t.path;
+    } else {
+      return false;
+    }
+    if (head == kInputSlot) {
+      out.kind = Operand::Kind::Input;
+      return true;
+    }
+    if (head < 0) return false;
+    if (!regs) {
+      out.kind = Operand::Kind::Local;
+      out.slot = head;
+      return true;
+    }
+    for (std::size_t i = 0; i < regs->size(); ++i) {
+      if ((*regs)[i] == head) {
+        out.kind = Operand::Kind::Arg;
+        out.arg = static_cast<std::uint8_t>(i);
+        return true;
+      }
+    }
+    return false;
   }
-  return false;
-}
 
-// The decoded form of test expression `e` (see TestExpr), when it has one.
-bool compile_test(const Expr& e, const std::vector<int>* params, TestExpr& x) {
-  if (e.kind != ExprKind::Term || !e.withs.empty() || e.query_level || e.capture || !e.single) return false;
-  const Term& t = *e.term;
-  x.negated = e.negated;
-  x.loc = e.loc;
-  if (t.kind == TermKind::Call && t.op >= CallOp::Equal && t.items.size() == 2) {
-    x.op = TestOp::Compare;
-    x.cmp = t.op;
-    return test_operand(*t.items[0], params, x.ops[0]) && test_operand(*t.items[1], params, x.ops[1]);
+  // `data.a.b` with constant keys that leaves the rule tree before any rule: a fixed value of the
+  // policy's base data (or undefined), read as such while no `with` replaces data.
+  bool data_operand(const Term& t, Operand& out) {
+    const DataNode* n = policy.root.get();
+    const Value* base = &policy.data;
+    for (std::size_t i = 1; i < t.items.size(); ++i) {
+      const Term& k = *t.items[i];
+      if (k.kind != TermKind::Scalar) return false;
+      if (n) {
+        auto it = n->children.find(k.value);
+        n = it == n->children.end() ? nullptr : it->second.get();
+        if (n && n->has_rules()) return false;
+      }
+      if (base) base = base->is_object() || base->is_array() || base->is_set() ? lookup_value(*base, k.value) : nullptr;
+    }
+    if (n) return false;  // a package or a prefix of rules: virtual documents merge in
+    out.kind = Operand::Kind::Data;
+    out.value = base;
+    reads_data = true;
+    return true;
   }
-  // (rego.metadata.* calls become constants later, in place: resolve_metadata.)
-  if (t.kind == TermKind::Call && t.op == CallOp::Other && t.builtin && !t.func &&
-      t.items.size() <= TestExpr::kMaxArgs && !std::string_view(t.builtin->name).starts_with("rego.metadata.")) {
-    x.op = TestOp::Builtin;
+  static const Value* lookup_value(const Value& v, const Value& key) {
+    if (v.is_object()) return v.get(key);
+    if (v.is_array()) {
+      std::int64_t i;
+      if (!key.is_number() || !key.to_int64(i) || i < 0 || static_cast<std::size_t>(i) >= v.array_items().size()) {
+        return nullptr;
+      }
+      return &v.array_items()[static_cast<std::size_t>(i)];
+    }
+    const auto& items = v.set_items();
+    auto it = std::lower_bound(items.begin(), items.end(), key, ValueLess{});
+    return it != items.end() && *it == key ? &*it : nullptr;
+  }
+
+  // A single test expression.
+  bool test(const Expr& e, TestExpr& x) {
+    if (e.kind != ExprKind::Term || !e.withs.empty() || e.query_level || e.capture || !e.single) return false;
+    const Term& t = *e.term;
+    x.negated = e.negated;
+    x.loc = e.loc;
+    if (t.kind == TermKind::Call && t.op >= CallOp::Equal && t.items.size() == 2) {
+      x.op = TestOp::Compare;
+      x.cmp = t.op;
+      return operand(*t.items[0], x.ops[0]) && operand(*t.items[1], x.ops[1]);
+    }
+    // (rego.metadata.* calls become constants later, in place: resolve_metadata.)
+    if (t.kind == TermKind::Call && t.op == CallOp::Other && t.builtin && !t.func &&
+        t.items.size() <= TestExpr::kMaxArgs && !std::string_view(t.builtin->name).starts_with("rego.metadata.")) {
+      x.op = TestOp::Builtin;
+      return call_operands(t, x);
+    }
+    if (t.kind == TermKind::Call && t.func && t.items.size() <= TestExpr::kMaxArgs) {
+      x.op = TestOp::Call;
+      calls = true;
+      return call_operands(t, x);
+    }
+    x.op = TestOp::Truthy;
+    return operand(t, x.ops[0]);
+  }
+  bool call_operands(const Term& t, TestExpr& x) {
     x.call = &t;
     x.nargs = static_cast<std::uint8_t>(t.items.size());
     for (std::size_t i = 0; i < t.items.size(); ++i)
-      if (!test_operand(*t.items[i], params, x.ops[i])) return false;
+      if (!operand(*t.items[i], x.ops[i])) return false;
     return true;
   }
-  if (t.kind == TermKind::Call && t.func && t.items.size() <= TestExpr::kMaxArgs) {
-    x.op = TestOp::Call;
-    x.call = &t;
-    x.nargs = static_cast<std::uint8_t>(t.items.size());
-    for (std::size_t i = 0; i < t.items.size(); ++i)
-      if (!test_operand(*t.items[i], params, x.ops[i])) return false;
+
+  // `some v in coll` (Some; `first`: only as a rule's first expression, see TestOp) or
+  // `every [k,] v in coll { ... }`: the loop variables get registers.
+  bool loop(const Expr& e, TestExpr& x, const Expr* rest_begin, const Expr* rest_end) {
+    if (!regs || e.negated || !e.withs.empty() || e.query_level) return false;
+    if (!operand(*e.coll, x.ops[0])) return false;
+    auto reg = [&](const TermP& v, std::uint8_t& out) {
+      if (!v) return true;
+      if (v->kind != TermKind::Var || v->slot < 0 || regs->size() >= TestExpr::kMaxRegs) return false;
+      if (std::find(regs->begin(), regs->end(), v->slot) != regs->end()) return false;  // already bound
+      out = static_cast<std::uint8_t>(regs->size());
+      regs->push_back(v->slot);
+      return true;
+    };
+    if (!reg(e.key, x.key_reg) || !reg(e.val, x.val_reg)) return false;
+    x.loc = e.loc;
+    std::vector<TestExpr> body;
+    if (e.kind == ExprKind::Every) {
+      x.op = TestOp::Every;
+      if (!list(e.body->exprs.data(), e.body->exprs.data() + e.body->exprs.size(), body)) return false;
+    } else {
+      x.op = TestOp::Some;
+      if (!list(rest_begin, rest_end, body)) return false;
+    }
+    x.body = store(body);
+    x.nbody = static_cast<std::uint32_t>(body.size());
     return true;
   }
-  x.op = TestOp::Truthy;
-  return test_operand(t, params, x.ops[0]);
+
+  // Tests and `every` loops, in order.
+  bool list(const Expr* b, const Expr* end, std::vector<TestExpr>& out) {
+    for (const Expr* e = b; e != end; ++e) {
+      TestExpr x;
+      if (e->kind == ExprKind::Every) {
+        if (!loop(*e, x, nullptr, nullptr)) return false;
+      } else if (!test(*e, x)) {
+        return false;
+      }
+      out.push_back(x);
+    }
+    return true;
+  }
+
+  const TestExpr* store(const std::vector<TestExpr>& tests) {
+    auto* out = static_cast<TestExpr*>(
+        arena->allocate(std::max<std::size_t>(tests.size(), 1) * sizeof(TestExpr), alignof(TestExpr)));
+    std::uninitialized_copy(tests.begin(), tests.end(), out);
+    return out;
+  }
+};
+
+bool compile_test(const Policy::Impl& policy, const Expr& e, TestExpr& x) {
+  TestCompiler c{policy};
+  return c.test(e, x);
 }
 
-TestExpr* arena_tests(NodeArena& arena, const std::vector<TestExpr>& tests) {
-  auto* out = static_cast<TestExpr*>(
-      arena.allocate(std::max<std::size_t>(tests.size(), 1) * sizeof(TestExpr), alignof(TestExpr)));
-  std::uninitialized_copy(tests.begin(), tests.end(), out);
-  return out;
-}
-
-// Decodes the body of function rule `r` into Rule::tests when every expression is a test on
-// operands (see TestExpr) and the parameters are distinct variables or constants; otherwise
-// leaves the rule to the general evaluator.
-void compile_tests(NodeArena& arena, Rule& r) {
-  if (r.kind != RuleKind::Function || !r.body || r.args.size() > 255) return;
-  std::vector<int> params;
+// Decodes the body of function rule `r` into Rule::tests when it is made of tests on operands,
+// `every` loops of such tests, and at most one leading `some v in coll` (see TestExpr), and the
+// parameters are distinct variables or constants; otherwise leaves the rule to the general
+// evaluator.
+void compile_tests(const Policy::Impl& policy, NodeArena& arena, Rule& r) {
+  if (r.kind != RuleKind::Function || !r.body || r.args.size() > TestExpr::kMaxRegs) return;
+  std::vector<int> regs;
   for (const auto& a : r.args) {
     if (a->kind == TermKind::Scalar) {
-      params.push_back(kNoSlot);
+      regs.push_back(kNoSlot);
       continue;
     }
     if (a->kind != TermKind::Var || a->slot < 0) return;
-    if (std::find(params.begin(), params.end(), a->slot) != params.end()) return;  // f(x, x)
-    params.push_back(a->slot);
+    if (std::find(regs.begin(), regs.end(), a->slot) != regs.end()) return;  // f(x, x)
+    regs.push_back(a->slot);
   }
+  TestCompiler c{policy, &regs, &arena};
   std::vector<TestExpr> tests;
-  for (const Expr& e : r.body->exprs) {
+  const Expr* b = r.body->exprs.data();
+  const Expr* end = b + r.body->exprs.size();
+  if (b != end && b->kind == ExprKind::SomeIn) {
     TestExpr x;
-    if (!compile_test(e, &params, x)) return;
-    r.calls = r.calls || x.op == TestOp::Call;
+    if (!c.loop(*b, x, b + 1, end)) return;
     tests.push_back(x);
+  } else if (!c.list(b, end, tests)) {
+    return;
   }
-  r.tests = arena_tests(arena, tests);
+  r.tests = c.store(tests);
   r.ntests = static_cast<std::uint32_t>(tests.size());
+  r.calls = c.calls;
+  r.reads_data = c.reads_data;
   r.compiled = true;
 }
 
@@ -1611,7 +1713,7 @@ Result<std::shared_ptr<const Policy>> Policy::compile(const std::vector<ModuleSo
         }
         n->plain_function = plain;
         if (plain && p->options.compile_tests)
-          for (auto& r : n->rules) compile_tests(p->arena, *r);
+          for (auto& r : n->rules) compile_tests(*p, p->arena, *r);
       }
 
       if (n->is_function && n->arity > 0 && n->rules.size() > 4) {

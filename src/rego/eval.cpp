@@ -1655,8 +1655,18 @@ class Evaluator {
           const Term& p = *r.args[i];
           if (p.kind == TermKind::Scalar && p.value != *args[i]) return false;
         }
-        DepthGuard g(*this, r.loc);
-        if (!run_tests(r, args.data())) return false;
+        if (r.reads_data && !data_pristine()) {
+          if (!run_plain_rule(r, args)) return false;
+        } else {
+          int got;
+          {
+            DepthGuard g(*this, r.loc);
+            const Value* regs[TestExpr::kMaxRegs];
+            std::copy(args.begin(), args.end(), regs);
+            got = run_tests(r.tests, r.tests + r.ntests, regs);
+          }
+          if (got < 0 || (got == 0 && !run_plain_rule(r, args))) return false;
+        }
       } else if (!run_plain_rule(r, args)) {
         return false;
       }
@@ -1706,6 +1716,12 @@ class Evaluator {
           return nullptr;
         }
         break;
+      case Operand::Kind::Data:
+        if (!data_pristine()) [[unlikely]] {
+          unbound = true;  // `with` replaced data: the general path reads the replacement
+          return nullptr;
+        }
+        return o.value;
       default:
         cur = &ov_.input;
         if (cur->is_undefined()) return nullptr;
@@ -1756,22 +1772,65 @@ class Evaluator {
         holds = defined && (x.op == TestOp::Builtin ? builtin_test(x, in) : call_test(x, in));
         break;
       }
+      case TestOp::Some:
+      case TestOp::Every: return 0;  // loops: run_tests
     }
     return holds != x.negated ? 1 : -1;
   }
 
   // A step of a compiled test. The evaluator's tick also checks the native stack; compiled tests
-  // run inside a frame that already did, and call nothing that nests (builtin_test checks).
+  // run inside a frame that already did, and what nests checks it (builtin_test, call_test).
   __attribute__((always_inline)) void count_step(const Loc& loc) {
     if (++steps_ >= next_check_) [[unlikely]] check_limits(loc);
   }
 
-  // The body of a compiled rule (Rule::tests) on the caller's arguments: whether every test holds.
-  bool run_tests(const Rule& r, const Value* const* args) {
-    for (const TestExpr *x = r.tests, *end = r.tests + r.ntests; x != end; ++x)
-      if (run_test(*x, args) < 0) return false;
-    return true;
+  // The body of a compiled rule (Rule::tests) on registers holding the caller's arguments (loops
+  // bind theirs as they go): 1 every test holds, -1 one fails, 0 (only from a leading Some) the
+  // general evaluator should run the rule instead; nothing was counted or called then.
+  int run_tests(const TestExpr* x, const TestExpr* end, const Value** regs) {
+    for (; x != end; ++x) {
+      if (x->op == TestOp::Some) return run_some(*x, regs);
+      if (x->op == TestOp::Every) {
+        if (!run_every(*x, regs)) return -1;
+        continue;
+      }
+      if (run_test(*x, regs) < 0) return -1;
+    }
+    return 1;
   }
+
+  // Registers of a loop's key and value for one member.
+  static void bind_regs(const TestExpr& x, const Value** regs, const Value& key, const Value& val) {
+    if (x.key_reg != TestExpr::kNoReg) regs[x.key_reg] = &key;
+    if (x.val_reg != TestExpr::kNoReg) regs[x.val_reg] = &val;
+  }
+
+  int run_some(const TestExpr& x, const Value** regs) {
+    bool unbound = false;
+    const Value* c = operand(x.ops[0], regs, unbound);
+    if (c && c->is_collection() && c->size() >= kScanMin) return 0;  // joins and filter memos
+    count_step(x.loc);
+    if (!c) return -1;
+    bool found = for_each_member(*c, [&](const Value& key, const Value& val) {
+      bind_regs(x, regs, key, val);
+      return run_tests(x.body, x.body + x.nbody, regs) > 0;
+    });
+    return found ? 1 : -1;
+  }
+
+  bool run_every(const TestExpr& x, const Value** regs) {
+    bool unbound = false;
+    const Value* c = operand(x.ops[0], regs, unbound);
+    count_step(x.loc);
+    if (!c || !c->is_collection()) return false;  // OPA: every over a non-collection is undefined
+    bool failed = for_each_member(*c, [&](const Value& key, const Value& val) {
+      bind_regs(x, regs, key, val);
+      return run_tests(x.body, x.body + x.nbody, regs) < 0;
+    });
+    return !failed;
+  }
+
+  bool data_pristine() const { return ov_.node_over.empty() && ov_.base.node_id() == P.data.node_id(); }
 
   // A user function call as a test (no `with` replaces functions): as call_term_one.
   bool call_test(const TestExpr& x, const Value* const* args) {

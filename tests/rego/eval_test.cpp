@@ -557,6 +557,14 @@ ident(x) := x
 outer(p, i, e) if { check(p, i); env_ok(["A=1"], e); ident(e) }
 mock_true(_, _) := true
 deep(x) if outer({"Extra": {"f": x}}, {"Extra": {"f": x}}, "A=1")
+caps_ok(p, i) if { every c in i { c in p } }
+keyed(i) if { every k, v in i { startswith(k, "a"); v } }
+nested(xss) if { every xs in xss { every x in xs { x > 0 } } }
+idx_of(xs, y) if { some i, x in xs; x == y; i > 0 }
+prefixed(e) if { some prefix in data.prefixes; startswith(e, prefix) }
+virtual_read(e) if { some v in data.t.vals; v == e }
+vals := ["a", "b"]
+field_in(xs, y) if { some x in xs; x.k == y }
 all_checks if {
   p := {"Extra": {"f": "v"}}
   i := input
@@ -568,10 +576,11 @@ all_checks if {
   input.list[_] == l
 }
 )";
-  auto compiled = compile_ok(policy, J(R"({"allowed": ["w", "z"]})"));
+  const Value data = J(R"({"allowed": ["w", "z"], "prefixes": ["KUBE_", "HO"]})");
+  auto compiled = compile_ok(policy, data);
   CompileOptions general_options;
   general_options.compile_tests = false;
-  auto general = Policy::compile({{"t.rego", policy}}, J(R"({"allowed": ["w", "z"]})"), general_options);
+  auto general = Policy::compile({{"t.rego", policy}}, data, general_options);
   ASSERT_TRUE(compiled && general.has_value());
   const std::vector<std::string> queries = {
       R"(data.t.check({"Extra": {"f": "v"}}, input))",
@@ -602,6 +611,28 @@ all_checks if {
       R"(data.t.outer({}, {"Extra": {"f": 1}}, "A=1") with data.t.check as data.t.mock_true)",
       R"(data.t.outer({}, {}, "A=1") with data.t.ident as false)",
       R"(data.t.deep(1))",
+      R"([data.t.caps_ok(["A", "B"], ["B"]), data.t.caps_ok({"A"}, []), data.t.caps_ok([], {"x": "A"})])",
+      R"(data.t.caps_ok(["A"], ["A", "B"]))",
+      R"(data.t.caps_ok(["A"], "A"))",
+      R"([data.t.keyed({"ab": 1, "ac": true}), data.t.keyed({})])",
+      R"(data.t.keyed({"ab": 1, "b": true}))",
+      R"(data.t.keyed({"ab": false}))",
+      R"([data.t.nested([[1, 2], [3]]), data.t.nested([[]])])",
+      R"(data.t.nested([[1], [0]]))",
+      R"(data.t.nested([[1], 2]))",
+      R"(data.t.idx_of(["a", "b", "c"], "b"))",
+      R"(data.t.idx_of(["a", "b", "c"], "a"))",
+      R"(data.t.idx_of({"k": "a", "l": "b"}, "b"))",
+      R"(data.t.idx_of(numbers.range(0, 40), 30))",
+      R"(data.t.idx_of(numbers.range(0, 40), 0))",
+      R"([data.t.prefixed("KUBE_X"), data.t.prefixed("HOME")])",
+      R"(data.t.prefixed("PATH"))",
+      R"(data.t.prefixed("PATH") with data.prefixes as ["PA"])",
+      R"(data.t.check({"Extra": {"f": "q"}}, {"Extra": {"f": "q2"}}) with data.allowed as ["q2"])",
+      R"(data.t.check({"Extra": {"f": "q"}}, {"Extra": {"f": "w"}}))",
+      R"([data.t.virtual_read("a"), data.t.virtual_read("c")])",
+      R"(data.t.field_in([{"k": sprintf("%d", [i])} | some i in numbers.range(0, 40)], "35"))",
+      R"(data.t.field_in([{"k": "1"}, {"k": 2}, {"j": 3}], "1"))",
   };
   const std::vector<std::string> inputs = {R"({"Extra": {"f": "v"}, "list": ["B=2"], "k": 1})",
                                            R"({"Extra": {"f": "w"}, "list": ["B=3"]})",
@@ -630,7 +661,7 @@ all_checks if {
       }
     }
   }
-  EXPECT_GT(defined, 40u);  // the cases exercise defined results, not only failures
+  EXPECT_GT(defined, 150u);  // the cases exercise defined results, not only failures
   EXPECT_EQ(outcome(compiled, "data.t.all_checks", J(inputs[0]), false, 0), "true");
   EXPECT_EQ(outcome(compiled, "data.t.check({\"Extra\": {\"f\": \"v\"}}, input)", J(inputs[0]), false, 0), "true");
   EXPECT_EQ(outcome(compiled, "data.t.check({\"Extra\": {\"f\": \"v\"}}, input)", J(inputs[2]), false, 0),
