@@ -104,6 +104,18 @@ class NameTable {
     if (sl.used) sl.key = equal_text;
   }
   std::size_t size() const noexcept { return size_; }
+  // Room for `n` entries without growing.
+  void reserve(std::size_t n) {
+    std::size_t want = 64;
+    while (want < 2 * (n + 1)) want *= 2;
+    if (want > slots_.size()) {
+      std::vector<Slot> old = std::move(slots_);
+      slots_.clear();
+      slots_.resize(want);
+      for (Slot& o : old)
+        if (o.used) place(std::move(o));
+    }
+  }
 
   static std::uint64_t hash(std::string_view s) noexcept {
     constexpr std::uint64_t kMul = 0x9e3779b97f4a7c15ull;
@@ -140,12 +152,13 @@ class NameTable {
     std::vector<Slot> old = std::move(slots_);
     slots_.clear();
     slots_.resize(old.empty() ? 64 : 2 * old.size());
-    for (Slot& o : old) {
-      if (!o.used) continue;
-      std::size_t i = o.hash & (slots_.size() - 1);
-      while (slots_[i].used) i = (i + 1) & (slots_.size() - 1);
-      slots_[i] = std::move(o);
-    }
+    for (Slot& o : old)
+      if (o.used) place(std::move(o));
+  }
+  void place(Slot&& o) {
+    std::size_t i = o.hash & (slots_.size() - 1);
+    while (slots_[i].used) i = (i + 1) & (slots_.size() - 1);
+    slots_[i] = std::move(o);
   }
 
   std::vector<Slot> slots_;

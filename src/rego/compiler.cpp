@@ -1382,6 +1382,24 @@ void check_recursion(const Policy::Impl& p) {
     if (color[static_cast<std::size_t>(n->id)] == 0) dfs(n);
 }
 
+// The collections of `v` (and inside it) big enough to index (see DataIndexes).
+void collect_indexable(const Value& v, std::unordered_set<const void*>& out) {
+  switch (v.kind()) {
+    case Kind::Array:
+    case Kind::Set: {
+      const auto& items = v.is_array() ? v.array_items() : v.set_items();
+      if (items.size() >= DataIndexes::kMinMembers) out.insert(v.node_id());
+      for (const auto& x : items) collect_indexable(x, out);
+      return;
+    }
+    case Kind::Object:
+      if (v.size() >= DataIndexes::kMinMembers) out.insert(v.node_id());
+      for (const auto& [k, x] : v.object_entries()) collect_indexable(x, out);
+      return;
+    default: return;
+  }
+}
+
 // Decodes test expressions into TestExpr (see ast.h). With `regs` (a compiled function rule),
 // variables are registers: the parameters' slots first, then loop variables as loops are met;
 // without (Expr::test), they are frame slots.
@@ -1602,6 +1620,7 @@ Result<std::shared_ptr<const Policy>> Policy::compile(const std::vector<ModuleSo
   p->options = options;
   p->data = data.is_undefined() ? Value::empty_object() : data;
   if (!p->data.is_object()) return make_error(Errc::invalid_argument, "rego: base data must be a JSON object");
+  collect_indexable(p->data, p->indexes.nodes);
   p->root = std::make_unique<DataNode>();
   p->nodes.push_back(p->root.get());
   ParseOptions po;

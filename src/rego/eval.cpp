@@ -366,13 +366,11 @@ class Evaluator {
   // It holds the collection so the node cannot be freed and its address reused.
   struct Scan {
     Value coll;
-    std::vector<const Value*> members;  // iteration order
+    std::vector<const Value*> members;  // iteration order (memo_filter; made on first use)
     // Equality join: the tested string fields (a composite key) -> positions of the members having
-    // them; `joinable` is false when some member's field is not a string (then the collection is
-    // scanned).
-    bool join_built = false;
-    bool joinable = true;
-    std::unordered_map<std::string, std::vector<std::uint32_t>> by_field;
+    // them (DataIndexes::Join); shared when the collection is base data, else `own_join`.
+    const DataIndexes::Join* join = nullptr;
+    std::unique_ptr<DataIndexes::Join> own_join;
     // Pure test: 0 not yet evaluated, 1 holds, 2 fails, per position; once a loop has seen every
     // member, the positions that pass.
     std::vector<std::int8_t> verdict;
@@ -385,15 +383,15 @@ class Evaluator {
     if (!c.is_collection() || !c.node_id() || c.size() < kScanMin) return nullptr;
     auto [it, fresh] = scans_.try_emplace({c.node_id(), test});
     Scan& s = it->second;
-    if (fresh) {
-      s.coll = c;
-      s.members.reserve(c.size());
-      for_each_member(c, [&](const Value&, const Value& val) {
-        s.members.push_back(&val);
-        return false;
-      });
-    }
+    if (fresh) s.coll = c;
     return &s;
+  }
+  static void collect_members(const Value& c, std::vector<const Value*>& out) {
+    out.reserve(c.size());
+    for_each_member(c, [&](const Value&, const Value& val) {
+      out.push_back(&val);
+      return false;
+    });
   }
 
   // `some v in xs; v.f == y; v.g == z ...` with `y`, `z` constants, bound locals or input paths:
@@ -419,6 +417,60 @@ class Evaluator {
     key.append(s);
   }
 
+  // The join index of `s` on the fields `tests` read.
+  const DataIndexes::Join& join_index(Scan& s, const JoinTests& tests) {
+    if (s.join) return *s.join;
+    const void* node = s.coll.node_id();
+    if (P.indexes.nodes.count(node)) {
+      // Shared across evaluations, so keyed by the tested paths' text rather than by this query's
+      // terms (a prepared query's nodes can be freed and their addresses reused).
+      std::string fields;
+      for (std::size_t t = 0; t < tests.n; ++t) {
+        for (std::size_t j = 1; j < tests.path[t]->items.size(); ++j) {
+          fields += to_json(tests.path[t]->items[j]->value);
+          fields += '\x1f';
+        }
+        fields += '\x1e';
+      }
+      std::lock_guard<std::mutex> lock(P.indexes.mu);
+      auto& slot = P.indexes.joins[{node, std::move(fields)}];
+      if (!slot) {
+        auto j = std::make_unique<DataIndexes::Join>();
+        build_join(s.coll, tests, *j);
+        slot = std::move(j);
+      }
+      s.join = slot.get();
+    } else {
+      s.own_join = std::make_unique<DataIndexes::Join>();
+      build_join(s.coll, tests, *s.own_join);
+      s.join = s.own_join.get();
+    }
+    return *s.join;
+  }
+
+  static void build_join(const Value& c, const JoinTests& tests, DataIndexes::Join& out) {
+    collect_members(c, out.members);
+    std::string key;
+    for (std::uint32_t pos = 0; pos < out.members.size() && out.joinable; ++pos) {
+      key.clear();
+      bool all = true;
+      for (std::size_t t = 0; t < tests.n; ++t) {
+        const Value* x = field_of(*out.members[pos], *tests.path[t]);
+        if (!x) {
+          all = false;  // fails that test: never a solution
+          break;
+        }
+        if (!x->is_string()) {
+          out.joinable = false;
+          out.by_field.clear();
+          break;
+        }
+        append_key(key, x->as_string());
+      }
+      if (all && out.joinable) out.by_field[key].push_back(pos);
+    }
+  }
+
   bool equality_join(const Body& b, std::size_t i, const JoinTests& tests, Cont k) {
     const Expr& e = b.exprs[i];
     const Expr& f = b.exprs[i + 1];
@@ -428,31 +480,10 @@ class Evaluator {
     const Value* c = eval_one(*e.coll, ctmp);
     if (!c) return false;
     if (Scan* s = scan_state(*c, &f)) {
-      if (!s->join_built) {
-        s->join_built = true;
-        std::string key;
-        for (std::uint32_t pos = 0; pos < s->members.size() && s->joinable; ++pos) {
-          key.clear();
-          bool all = true;
-          for (std::size_t t = 0; t < tests.n; ++t) {
-            const Value* x = field_of(*s->members[pos], *tests.path[t]);
-            if (!x) {
-              all = false;  // fails that test: never a solution
-              break;
-            }
-            if (!x->is_string()) {
-              s->joinable = false;
-              s->by_field.clear();
-              break;
-            }
-            append_key(key, x->as_string());
-          }
-          if (all && s->joinable) s->by_field[key].push_back(pos);
-        }
-      }
-      if (s->joinable) {
+      const DataIndexes::Join& join = join_index(*s, tests);
+      if (join.joinable) {
         for (std::size_t t = 0; t < tests.n; ++t) tick(b.exprs[i + 1 + t].loc);
-        if (s->by_field.empty()) return false;
+        if (join.by_field.empty()) return false;
         join_key_.clear();
         for (std::size_t t = 0; t < tests.n; ++t) {
           Value otmp;
@@ -460,10 +491,10 @@ class Evaluator {
           if (!y || !y->is_string()) return false;  // only strings equal strings
           append_key(join_key_, y->as_string());
         }
-        auto hit = s->by_field.find(join_key_);
-        if (hit == s->by_field.end()) return false;
+        auto hit = join.by_field.find(join_key_);
+        if (hit == join.by_field.end()) return false;
         for (std::uint32_t pos : hit->second) {
-          if (bind(slot, *s->members[pos], [&] { return eval_body(b, i + 1 + tests.n, k); })) return true;
+          if (bind(slot, *join.members[pos], [&] { return eval_body(b, i + 1 + tests.n, k); })) return true;
         }
         return false;
       }
@@ -499,6 +530,7 @@ class Evaluator {
     const Value* c = eval_one(*e.coll, ctmp);
     if (!c) return false;
     Scan* s = scan_state(*c, &f);
+    if (s && s->members.empty()) collect_members(s->coll, s->members);
     if (s && s->verdict_done) {
       // Every verdict is known: visit the members that pass.
       for (std::uint32_t pos : s->passing) {
@@ -666,32 +698,47 @@ class Evaluator {
 
   // `x in c` (OPA's internal.member_2): by value among array elements, set members, object values.
   // Arrays of strings scanned by `in` many times in one evaluation (genpolicy's env lists) get a
-  // sorted index on first use (two allocations, binary search); it holds the array so the node
-  // cannot be freed and its address reused.
-  struct StringIndex {
+  // hash index of their strings on first use: shared with later evaluations when the array is
+  // part of the base data (DataIndexes), else kept for this evaluation with the array pinned so
+  // its node cannot be freed and its address reused.
+  static constexpr std::size_t kIndexMin = DataIndexes::kMinMembers;
+  struct LocalStrings {
     Value array;
-    bool all_strings = true;
-    std::vector<std::string_view> members;
+    DataIndexes::Strings index;
   };
-  static constexpr std::size_t kIndexMin = 16;
 
-  const StringIndex& string_index(const Value& c) {
-    auto [it, fresh] = string_index_.try_emplace(c.node_id());
-    StringIndex& ix = it->second;
-    if (fresh) {
-      ix.array = c;
-      ix.members.reserve(c.array_items().size());
-      for (const auto& e : c.array_items()) {
-        if (!e.is_string()) {
-          ix.all_strings = false;
-          ix.members.clear();
-          break;
-        }
-        ix.members.emplace_back(e.as_string());
+  static void build_strings(const Value& c, DataIndexes::Strings& ix) {
+    ix.members.reserve(c.array_items().size());
+    for (const auto& e : c.array_items()) {
+      if (!e.is_string()) {
+        ix.all_strings = false;
+        ix.members = {};
+        return;
       }
-      std::sort(ix.members.begin(), ix.members.end());
+      ix.members.try_emplace(e.as_string());
     }
-    return ix;
+  }
+
+  const DataIndexes::Strings& string_index(const Value& c) {
+    auto [it, fresh] = string_index_.try_emplace(c.node_id(), nullptr);
+    if (fresh) {
+      if (P.indexes.nodes.count(c.node_id())) {
+        std::lock_guard<std::mutex> lock(P.indexes.mu);
+        auto& slot = P.indexes.strings[c.node_id()];
+        if (!slot) {
+          auto ix = std::make_unique<DataIndexes::Strings>();
+          build_strings(c, *ix);
+          slot = std::move(ix);
+        }
+        it->second = slot.get();
+      } else {
+        auto& local = local_strings_.emplace_back(std::make_unique<LocalStrings>());
+        local->array = c;
+        build_strings(c, local->index);
+        it->second = &local->index;
+      }
+    }
+    return *it->second;
   }
 
   bool compare_op(CallOp op, const Value& a, const Value& b) {
@@ -703,10 +750,10 @@ class Evaluator {
       case Kind::Set: return c.set_contains(x);
       case Kind::Array:
         if (c.array_items().size() >= kIndexMin) {
-          const StringIndex& ix = string_index(c);
+          const DataIndexes::Strings& ix = string_index(c);
           // Only strings equal strings: a non-string needle cannot match an all-string array.
           if (ix.all_strings) {
-            return x.is_string() && std::binary_search(ix.members.begin(), ix.members.end(), std::string_view(x.as_string()));
+            return x.is_string() && ix.members.find(x.as_string()) != nullptr;
           }
         }
         for (const auto& e : c.array_items())
@@ -2065,7 +2112,8 @@ class Evaluator {
   builtins::RandomSource rng_;
   builtins::RegexCache regex_;
   std::map<std::string, Value> memo_;
-  std::unordered_map<const void*, StringIndex> string_index_;
+  std::unordered_map<const void*, const DataIndexes::Strings*> string_index_;
+  std::vector<std::unique_ptr<LocalStrings>> local_strings_;
   struct ScanKeyHash {
     std::size_t operator()(const std::pair<const void*, const Expr*>& p) const noexcept {
       return std::hash<const void*>{}(p.first) * 31 + std::hash<const void*>{}(p.second);

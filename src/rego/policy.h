@@ -3,7 +3,10 @@
 
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "arena.h"
@@ -45,6 +48,29 @@ struct RegoFailure {
   bool has_loc = false;
 };
 
+// Indexes over the policy's base data, built by the first evaluation that needs one and shared by
+// all later ones (the data is immutable and lives as long as the policy, so an index of it never
+// goes stale): the strings of a data array, for `x in arr`; and a join index of a data collection
+// on the fields that a `some v in xs; v.f == y` loop tests. Per-evaluation indexes of request
+// values were rebuilt on every decision. Thread-safe.
+struct DataIndexes {
+  static constexpr std::size_t kMinMembers = 16;  // smaller collections are scanned
+  struct Strings {
+    bool all_strings = true;
+    NameTable<bool> members;  // views into the array's strings
+  };
+  struct Join {
+    std::vector<const Value*> members;  // iteration order
+    bool joinable = true;               // every member's tested fields are strings (or missing)
+    std::unordered_map<std::string, std::vector<std::uint32_t>> by_field;  // composite key -> positions
+  };
+  // The base data's collections of kMinMembers or more (set by the compiler; read-only after).
+  std::unordered_set<const void*> nodes;
+  std::mutex mu;  // guards the maps below; entries never change once made
+  std::unordered_map<const void*, std::unique_ptr<const Strings>> strings;
+  std::map<std::pair<const void*, std::string>, std::unique_ptr<const Join>> joins;
+};
+
 struct Policy::Impl {
   // First, so it is destroyed last: the rules and terms below live in it.
   NodeArena arena;
@@ -56,6 +82,7 @@ struct Policy::Impl {
   Value data;                    // base documents
   CompileOptions options;
   mutable builtins::SharedRegexCache regexes;  // thread-safe; shared by all evaluations
+  mutable DataIndexes indexes;                 // thread-safe; shared by all evaluations
 
   std::string where(const Loc& l) const;
   Error to_error(const RegoFailure& f) const;

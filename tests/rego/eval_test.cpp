@@ -263,6 +263,82 @@ startswith_ok(c) if c.image == data.allowed[_]
   EXPECT_EQ(ok.load(), 800);
 }
 
+// Indexes over base data (DataIndexes) are built once and shared by every later evaluation and
+// thread: `in` over data arrays of strings (and of mixed values, which are scanned), joins of data
+// collections on different field sets, and the same loops over request values (indexed per
+// evaluation). Every answer is checked against one computed here.
+TEST(RegoEval, SharedDataIndexesAnswerEveryEvaluationAndThread) {
+  std::string mounts = "[", env = "[", mixed = "[";
+  for (int i = 0; i < 40; ++i) {
+    if (i) {
+      mounts += ",";
+      env += ",";
+      mixed += ",";
+    }
+    mounts += R"({"d": "/m)" + std::to_string(i) + R"(", "t": ")" + (i % 2 ? std::string("tmpfs") : std::string("bind")) +
+              R"(", "n": )" + std::to_string(i) + "}";
+    env += "\"E" + std::to_string(i) + "=v\"";
+    mixed += i % 3 ? std::to_string(i) : "\"s" + std::to_string(i) + "\"";
+  }
+  const std::string data = R"({"mounts": )" + mounts + "], \"env\": " + env + "], \"mixed\": " + mixed + "]}";
+  auto p = compile_ok(R"(package t
+import rego.v1
+found(d, t) := m.n if { some m in data.mounts; m.d == d; m.t == t }
+by_dest(d) := m.n if { some m in data.mounts; m.d == d }
+in_req(d) := m.n if { some m in input.mounts; m.d == d }
+env_ok(e) if e in data.env
+mixed_ok(x) if x in data.mixed
+default a := "-"
+a := found(input.d, input.t)
+default b := "-"
+b := by_dest(input.d)
+default c := false
+c := env_ok(input.e)
+default d := false
+d := mixed_ok(input.x)
+default e := "-"
+e := in_req(input.d)
+answers := [a, b, c, d, e]
+)", J(data));
+  auto q = p->prepare("data.t.answers");
+  ASSERT_TRUE(q.has_value());
+  std::vector<std::thread> threads;
+  std::atomic<int> ok{0};
+  std::atomic<int> total{0};
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 60; ++i) {
+        const int k = (i * 7 + t * 13) % 44;  // 40..43: in no list
+        const std::string type = i % 3 ? "bind" : "tmpfs";
+        const std::string x = k % 3 ? std::to_string(k) : "\"s" + std::to_string(k) + "\"";
+        EvalOptions o;
+        o.input = J(R"({"d": "/m)" + std::to_string(k) + R"(", "t": ")" + type + R"(", "e": "E)" + std::to_string(k) +
+                    R"(=v", "x": )" + x + R"(, "mounts": )" + mounts + "]}");
+        const bool present = k < 40;
+        const bool type_ok = (k % 2 == 0) == (type == "bind");
+        const std::string n = present ? std::to_string(k) : "\"-\"";
+        const std::string want = "[" + (present && type_ok ? std::to_string(k) : std::string("\"-\"")) + "," + n + "," +
+                                 (present ? "true" : "false") + "," + (present ? "true" : "false") + "," +
+                                 n + "]";
+        auto r = q->eval(o);
+        ++total;
+        if (r && r->rows.size() == 1 && to_json(r->rows[0].value) == want) ++ok;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(ok.load(), total.load());
+  // The undefined branches, one by one.
+  EXPECT_EQ(eval_json(p, R"(data.t.found("/m3", "bind"))"), "undefined");
+  EXPECT_EQ(eval_json(p, R"(data.t.found("/m3", "tmpfs"))"), "3");
+  EXPECT_EQ(eval_json(p, R"(data.t.by_dest("/m41"))"), "undefined");
+  EXPECT_EQ(eval_json(p, R"(data.t.env_ok("E41=v"))"), "undefined");
+  EXPECT_EQ(eval_json(p, R"(data.t.mixed_ok(3))"), "undefined");
+  EXPECT_EQ(eval_json(p, R"(data.t.mixed_ok(4))"), "true");
+  EXPECT_EQ(eval_json(p, R"(data.t.mixed_ok("s3"))"), "true");
+  EXPECT_EQ(eval_json(p, R"(data.t.mixed_ok("4"))"), "undefined");
+}
+
 // Constant keys remember where they were last found (Term::hint). Objects of different shapes —
 // the key at another index, absent, or in an object past the linear-scan size — must still be
 // looked up correctly, also when threads keep overwriting each other's hints.
