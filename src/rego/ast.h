@@ -412,6 +412,7 @@ struct Rule {
   bool compiled = false;       // functions: the body is `tests` (see TestExpr)
   bool calls = false;          // compiled: some test calls a user function
   bool reads_data = false;     // compiled: some operand is a base-data path (Operand::Kind::Data)
+  bool const_params = false;   // compiled: some parameter is a constant, compared with its argument
   std::uint32_t ntests = 0;
   const TestExpr* tests = nullptr;
   TermList args;               // functions

@@ -1583,6 +1583,7 @@ void compile_tests(const Policy::Impl& policy, NodeArena& arena, Rule& r) {
   for (const auto& a : r.args) {
     if (a->kind == TermKind::Scalar) {
       regs.push_back(kNoSlot);
+      r.const_params = true;
       continue;
     }
     if (a->kind != TermKind::Var || a->slot < 0) return;
@@ -1731,8 +1732,15 @@ Result<std::shared_ptr<const Policy>> Policy::compile(const std::vector<ModuleSo
             if (!(a->kind == TermKind::Scalar || (a->kind == TermKind::Var && a->slot >= 0))) plain = false;
         }
         n->plain_function = plain;
-        if (plain && p->options.compile_tests)
-          for (auto& r : n->rules) compile_tests(*p, p->arena, *r);
+        if (plain && p->options.compile_tests) {
+          n->all_compiled = true;
+          for (auto& r : n->rules) {
+            compile_tests(*p, p->arena, *r);
+            n->all_compiled = n->all_compiled && r->compiled;
+            n->compiled_calls = n->compiled_calls || r->calls;
+            n->compiled_reads_data = n->compiled_reads_data || r->reads_data;
+          }
+        }
       }
 
       if (n->is_function && n->arity > 0 && n->rules.size() > 4) {

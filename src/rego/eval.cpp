@@ -1694,6 +1694,10 @@ class Evaluator {
   // The arguments are borrowed: they stay put in the caller for the whole call.
   Value plain_function_result(const DataNode* n, std::span<const Value* const> args) {
     static const Value kTrue = Value::boolean(true);
+    if (n->all_compiled && !n->indexed && ov_.builtin_mocks.empty() && (!n->compiled_calls || ov_.func_mocks.empty()) &&
+        (!n->compiled_reads_data || data_pristine())) {
+      return compiled_function_result(n, args);
+    }
     Value result;
     for_candidate_rules(n, args.empty() ? nullptr : args[0], [&](const std::shared_ptr<Rule>& rp) {
       const Rule& r = *rp;
@@ -1727,6 +1731,42 @@ class Evaluator {
     });
     if (result.is_undefined() && n->default_rule) result = value_of_default(*n->default_rule);
     return result;
+  }
+
+  // plain_function_result for a function whose rules are all compiled, in one loop over them: the
+  // same rules in the same order, with the same results, steps, depth and errors.
+  Value compiled_function_result(const DataNode* n, std::span<const Value* const> args) {
+    static const Value kTrue = Value::boolean(true);
+    const Value* regs[TestExpr::kMaxRegs];
+    std::copy(args.begin(), args.end(), regs);  // loops bind the registers after the arguments
+    const Value* result = nullptr;
+    for (const auto& rp : n->rules) {
+      const Rule& r = *rp;
+      if (r.const_params) {
+        bool match = true;
+        for (std::size_t i = 0; i < args.size() && match; ++i) {
+          const Term& p = *r.args[i];
+          match = p.kind != TermKind::Scalar || p.value == *args[i];
+        }
+        if (!match) continue;
+      }
+      int got;
+      {
+        DepthGuard g(*this, r.loc);
+        got = run_tests(r.tests, r.tests + r.ntests, regs);
+      }
+      if (got < 0 || (got == 0 && !run_plain_rule(r, args))) continue;
+      const Value& v = r.value ? r.value->value : kTrue;
+      if (!result) {
+        result = &v;
+      } else if (*result != v) {
+        raise("eval_conflict_error", "functions must not produce multiple outputs for same inputs", r.loc);
+      }
+      if (n->early_exit) break;
+    }
+    if (result) return *result;
+    if (n->default_rule) return value_of_default(*n->default_rule);
+    return Value();
   }
 
   // One rule of a plain function, in general: binds the arguments into a fresh frame and runs

@@ -28,6 +28,11 @@ struct DataNode {
   // Functions whose rules all have plain heads (arguments that are variables or constants, a
   // constant or implicit `true` value, no `else`): each body is run to its first solution only.
   bool plain_function = false;
+  // Plain functions whose every rule is compiled (Rule::compiled), and whether any of those rules
+  // calls a user function or reads base data: such a call runs the rules in one loop.
+  bool all_compiled = false;
+  bool compiled_calls = false;
+  bool compiled_reads_data = false;
   // Functions: rules whose first argument is a constant, by that constant (with the rules whose
   // first argument is not constant in `any_first`), so a call only tries the bodies that can match.
   bool indexed = false;
