@@ -1,8 +1,13 @@
 // Policies may come from users (Kata's policy annotation), so the parser and compiler must reject
 // anything malformed without crashing, recursing unboundedly or hanging. Input: policy text; when
 // it compiles, `data` is also evaluated under tight limits so the evaluator sees the same inputs.
+// It is evaluated twice, with and without compiled tests (CompileOptions::compile_tests): the
+// answers must agree, value for value and error for error (limits that depend on the machine or
+// on native stack use aside), or the fuzzer stops.
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <string>
 
 #include "cloister/rego/rego.h"
@@ -14,6 +19,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   copts.max_depth = 100;
   auto policy = cloister::rego::Policy::compile({{"fuzz.rego", text}}, cloister::rego::Value(), copts);
   if (!policy) return 0;
+  copts.compile_tests = false;
+  auto general = cloister::rego::Policy::compile({{"fuzz.rego", text}}, cloister::rego::Value(), copts);
+  if (!general) {
+    std::fprintf(stderr, "compiles only with compiled tests: %s\n", general.error().message().c_str());
+    std::abort();
+  }
   cloister::rego::EvalOptions opts;
   opts.limits.max_steps = 20000;
   opts.limits.max_call_depth = 64;
@@ -23,6 +34,19 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   opts.now_ns = 0;
   opts.seed = 1;
   auto result = (*policy)->eval("data", opts);
-  (void)result;
+  auto reference = (*general)->eval("data", opts);
+  auto outcome = [](const auto& r) {
+    if (!r) return "error: " + r.error().message();
+    return r->rows.empty() ? std::string("undefined") : cloister::rego::to_json(r->rows[0].value);
+  };
+  const std::string got = outcome(result), want = outcome(reference);
+  auto machine_limit = [](const std::string& s) {
+    return s.find("timed out") != std::string::npos || s.find("stack limit") != std::string::npos ||
+           s.find("memory limit") != std::string::npos;
+  };
+  if (got != want && !machine_limit(got) && !machine_limit(want)) {
+    std::fprintf(stderr, "compiled tests: %s\ngeneral evaluator: %s\n", got.c_str(), want.c_str());
+    std::abort();
+  }
   return 0;
 }

@@ -1382,24 +1382,6 @@ void check_recursion(const Policy::Impl& p) {
     if (color[static_cast<std::size_t>(n->id)] == 0) dfs(n);
 }
 
-// The collections of `v` (and inside it) big enough to index (see DataIndexes).
-void collect_indexable(const Value& v, std::unordered_set<const void*>& out) {
-  switch (v.kind()) {
-    case Kind::Array:
-    case Kind::Set: {
-      const auto& items = v.is_array() ? v.array_items() : v.set_items();
-      if (items.size() >= DataIndexes::kMinMembers) out.insert(v.node_id());
-      for (const auto& x : items) collect_indexable(x, out);
-      return;
-    }
-    case Kind::Object:
-      if (v.size() >= DataIndexes::kMinMembers) out.insert(v.node_id());
-      for (const auto& [k, x] : v.object_entries()) collect_indexable(x, out);
-      return;
-    default: return;
-  }
-}
-
 // Decodes test expressions into TestExpr (see ast.h). With `regs` (a compiled function rule),
 // variables are registers: the parameters' slots first, then loop variables as loops are met;
 // without (Expr::test), they are frame slots.
@@ -1472,7 +1454,7 @@ struct TestCompiler {
     return true;
   }
   static const Value* lookup_value(const Value& v, const Value& key) {
-    if (v.is_object()) return v.get(key);
+    if (v.is_object()) return key.is_string() ? v.get(std::string_view(key.as_string())) : v.get(key);
     if (v.is_array()) {
       std::int64_t i;
       if (!key.is_number() || !key.to_int64(i) || i < 0 || static_cast<std::size_t>(i) >= v.array_items().size()) {
@@ -1621,7 +1603,6 @@ Result<std::shared_ptr<const Policy>> Policy::compile(const std::vector<ModuleSo
   p->options = options;
   p->data = data.is_undefined() ? Value::empty_object() : data;
   if (!p->data.is_object()) return make_error(Errc::invalid_argument, "rego: base data must be a JSON object");
-  collect_indexable(p->data, p->indexes.nodes);
   p->root = std::make_unique<DataNode>();
   p->nodes.push_back(p->root.get());
   ParseOptions po;

@@ -7,6 +7,7 @@
 #include <map>
 #include <optional>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "builtins/builtin.h"
 #include "policy.h"
@@ -134,6 +135,26 @@ inline const Value* lookup_const(const Value& v, const Term& key) {
     return r;
   }
   return lookup(v, key.value);
+}
+
+// The collections of `v` (and inside it) big enough to index (see DataIndexes).
+void collect_indexable(const Value& v, std::unordered_set<const void*>& out) {
+  switch (v.kind()) {
+    case Kind::Array:
+    case Kind::Set: {
+      const auto& items = v.is_array() ? v.array_items() : v.set_items();
+      if (items.size() >= DataIndexes::kMinMembers) out.insert(v.node_id());
+      for (const auto& x : items)
+        if (x.is_collection()) collect_indexable(x, out);
+      return;
+    }
+    case Kind::Object:
+      if (v.size() >= DataIndexes::kMinMembers) out.insert(v.node_id());
+      for (const auto& [k, x] : v.object_entries())
+        if (x.is_collection()) collect_indexable(x, out);
+      return;
+    default: return;
+  }
 }
 
 class Evaluator {
@@ -421,7 +442,7 @@ class Evaluator {
   const DataIndexes::Join& join_index(Scan& s, const JoinTests& tests) {
     if (s.join) return *s.join;
     const void* node = s.coll.node_id();
-    if (P.indexes.nodes.count(node)) {
+    if (in_base_data(node)) {
       // Shared across evaluations, so keyed by the tested paths' text rather than by this query's
       // terms (a prepared query's nodes can be freed and their addresses reused).
       std::string fields;
@@ -719,10 +740,16 @@ class Evaluator {
     }
   }
 
+  // Whether `node` is one of the base data's indexable collections.
+  bool in_base_data(const void* node) const {
+    std::call_once(P.indexes.nodes_once, [this] { collect_indexable(P.data, P.indexes.nodes); });
+    return P.indexes.nodes.count(node) != 0;
+  }
+
   const DataIndexes::Strings& string_index(const Value& c) {
     auto [it, fresh] = string_index_.try_emplace(c.node_id(), nullptr);
     if (fresh) {
-      if (P.indexes.nodes.count(c.node_id())) {
+      if (in_base_data(c.node_id())) {
         std::lock_guard<std::mutex> lock(P.indexes.mu);
         auto& slot = P.indexes.strings[c.node_id()];
         if (!slot) {

@@ -69,7 +69,9 @@ struct DataIndexes {
     bool joinable = true;               // every member's tested fields are strings (or missing)
     std::unordered_map<std::string, std::vector<std::uint32_t>> by_field;  // composite key -> positions
   };
-  // The base data's collections of kMinMembers or more (set by the compiler; read-only after).
+  // The base data's collections of kMinMembers or more, gathered on first use (a walk of the whole
+  // data document: too slow to add to every compile) and read-only after.
+  std::once_flag nodes_once;
   std::unordered_set<const void*> nodes;
   std::mutex mu;  // guards the maps below; entries never change once made
   std::unordered_map<const void*, std::unique_ptr<const Strings>> strings;
