@@ -1904,11 +1904,10 @@ class Evaluator {
   int run_tests(const TestExpr* x, const TestExpr* end, const Value** regs) {
     for (; x != end; ++x) {
       if (x->op == TestOp::Some) return run_some(*x, regs);
-      if (x->op == TestOp::Every) {
-        if (!run_every(*x, regs)) return -1;
-        continue;
-      }
-      if (run_test(*x, regs) < 0) return -1;
+      // (A 0 below is not expected — compiled rules run only while nothing can make an operand
+      // "unbound" or a call mocked — but if it came, the general evaluator answers, not a guess.)
+      const int r = x->op == TestOp::Every ? run_every(*x, regs) : run_test(*x, regs);
+      if (r <= 0) return r;
     }
     return 1;
   }
@@ -1922,26 +1921,32 @@ class Evaluator {
   int run_some(const TestExpr& x, const Value** regs) {
     bool unbound = false;
     const Value* c = operand(x.ops[0], regs, unbound);
-    if (c && c->is_collection() && c->size() >= kScanMin) return 0;  // joins and filter memos
+    if (unbound || (c && c->is_collection() && c->size() >= kScanMin)) return 0;  // joins and filter memos
     count_step(x.loc);
     if (!c) return -1;
-    bool found = for_each_member(*c, [&](const Value& key, const Value& val) {
+    int r = -1;
+    for_each_member(*c, [&](const Value& key, const Value& val) {
       bind_regs(x, regs, key, val);
-      return run_tests(x.body, x.body + x.nbody, regs) > 0;
+      const int m = run_tests(x.body, x.body + x.nbody, regs);
+      if (m >= 0) r = m;
+      return m >= 0;  // a member passed (1), or the general evaluator must answer (0)
     });
-    return found ? 1 : -1;
+    return r;
   }
 
-  bool run_every(const TestExpr& x, const Value** regs) {
+  int run_every(const TestExpr& x, const Value** regs) {
     bool unbound = false;
     const Value* c = operand(x.ops[0], regs, unbound);
+    if (unbound) return 0;
     count_step(x.loc);
-    if (!c || !c->is_collection()) return false;  // OPA: every over a non-collection is undefined
-    bool failed = for_each_member(*c, [&](const Value& key, const Value& val) {
+    if (!c || !c->is_collection()) return -1;  // OPA: every over a non-collection is undefined
+    int r = 1;
+    for_each_member(*c, [&](const Value& key, const Value& val) {
       bind_regs(x, regs, key, val);
-      return run_tests(x.body, x.body + x.nbody, regs) < 0;
+      r = run_tests(x.body, x.body + x.nbody, regs);
+      return r <= 0;  // a member failed (-1), or the general evaluator must answer (0)
     });
-    return !failed;
+    return r;
   }
 
   bool data_pristine() const { return ov_.node_over.empty() && ov_.base.node_id() == P.data.node_id(); }
