@@ -110,7 +110,7 @@ __attribute__((noinline)) const Value* lookup_key_searched(const Value& v, const
   if (h != was) key.hint.store(h, std::memory_order_relaxed);
   return r;
 }
-inline const Value* lookup_key(const Value& v, const PathKey& key) {
+[[gnu::always_inline]] inline const Value* lookup_key(const Value& v, const PathKey& key) {
   if (v.is_object()) [[likely]] {
     const auto& e = v.object_entries();
     const std::uint32_t h = key.hint.load(std::memory_order_relaxed);
@@ -782,6 +782,17 @@ class Evaluator {
           if (ix.all_strings) {
             return x.is_string() && ix.members.find(x.as_string()) != nullptr;
           }
+        }
+        if (x.is_string()) {
+          // Strings equal only strings of the same bytes: tested here, without a call per element
+          // (genpolicy's `c in p_caps` over lists too short for the index).
+          const std::string& xs = x.as_string();
+          for (const auto& e : c.array_items()) {
+            if (!e.is_string()) continue;
+            const std::string& es = e.as_string();
+            if (es.size() == xs.size() && detail::same_bytes(es.data(), xs.data(), xs.size())) return true;
+          }
+          return false;
         }
         for (const auto& e : c.array_items())
           if (e == x) return true;
@@ -1818,35 +1829,46 @@ class Evaluator {
 
   // The value of a compiled test operand (see Operand), or nullptr when undefined. A local that
   // is not bound sets `unbound`: the expression is then not a plain test, and goes the general way.
-  const Value* operand(const Operand& o, const Value* const* args, bool& unbound) {
+  // Registers with a path and constants (nearly all operands of compiled rules) are answered
+  // inline; the other kinds out of line.
+  [[gnu::always_inline]] const Value* operand(const Operand& o, const Value* const* args, bool& unbound) {
+    if (o.kind == Operand::Kind::Arg) [[likely]] {
+      const Value* cur = args[o.arg];
+      if (const ConstPath* cp = o.path) {
+        const PathKey* k = cp->keys();
+        for (const PathKey* end = k + cp->size; cur && k != end; ++k) cur = lookup_key(*cur, *k);
+      }
+      return cur;
+    }
+    if (o.kind == Operand::Kind::Const) return o.value;
+    return operand_other(o, unbound);
+  }
+
+  __attribute__((noinline)) const Value* operand_other(const Operand& o, bool& unbound) {
     const Value* cur;
     switch (o.kind) {
-      case Operand::Kind::Const: return o.value;
-      case Operand::Kind::Arg: cur = args[o.arg]; break;
       case Operand::Kind::Local:
         cur = &frame_[o.slot];
-        if (cur->is_undefined()) [[unlikely]] {
+        if (cur->is_undefined()) {
           unbound = true;
           return nullptr;
         }
         break;
       case Operand::Kind::Data:
-        if (!data_pristine()) [[unlikely]] {
+        if (!data_pristine()) {
           unbound = true;  // `with` replaced data: the general path reads the replacement
           return nullptr;
         }
         return o.value;
-      default:
+      case Operand::Kind::Input:
         cur = &ov_.input;
         if (cur->is_undefined()) return nullptr;
         break;
+      default: return nullptr;  // Arg, Const: answered by operand
     }
     if (const ConstPath* cp = o.path) {
       const PathKey* k = cp->keys();
-      for (const PathKey* end = k + cp->size; k != end; ++k) {
-        cur = lookup_key(*cur, *k);
-        if (!cur) return nullptr;
-      }
+      for (const PathKey* end = k + cp->size; cur && k != end; ++k) cur = lookup_key(*cur, *k);
     }
     return cur;
   }
