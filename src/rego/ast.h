@@ -383,6 +383,7 @@ struct Expr {
   bool query_level = false;   // top-level query expression: its value is reported
   bool single = false;        // binds nothing: evaluated as a test, without nesting the rest
   const TestExpr* test = nullptr;  // single: the decoded form, when it has one (see TestExpr)
+  std::uint32_t id = 0;            // policy expressions: unique in the policy (1, 2, ...); queries: 0
   TermP term;                 // Term: the expression (Call for operators, eq, assign)
   std::vector<With> withs;    // (read with `term` on every step: same cache line)
   std::vector<TermP> vars;    // SomeDecl

@@ -1092,6 +1092,8 @@ class Resolver {
       for (std::size_t i : order) out.push_back(std::move(pending[i]));
       b.exprs = std::move(out);
     }
+    if (mod_)  // policy rules (not queries, whose nodes go away with them): see Expr::id
+      for (auto& e : b.exprs) e.id = ++p_.expr_ids;
     if (p_.options.compile_tests) {
       for (auto& e : b.exprs) {
         TestExpr x;

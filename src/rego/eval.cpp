@@ -137,19 +137,19 @@ inline const Value* lookup_const(const Value& v, const Term& key) {
   return lookup(v, key.value);
 }
 
-// The collections of `v` (and inside it) big enough to index (see DataIndexes).
+// The collections of `v` (and inside it) of two members or more (see DataIndexes::nodes).
 void collect_indexable(const Value& v, std::unordered_set<const void*>& out) {
   switch (v.kind()) {
     case Kind::Array:
     case Kind::Set: {
       const auto& items = v.is_array() ? v.array_items() : v.set_items();
-      if (items.size() >= DataIndexes::kMinMembers) out.insert(v.node_id());
+      if (items.size() >= 2) out.insert(v.node_id());
       for (const auto& x : items)
         if (x.is_collection()) collect_indexable(x, out);
       return;
     }
     case Kind::Object:
-      if (v.size() >= DataIndexes::kMinMembers) out.insert(v.node_id());
+      if (v.size() >= 2) out.insert(v.node_id());
       for (const auto& [k, x] : v.object_entries())
         if (x.is_collection()) collect_indexable(x, out);
       return;
@@ -550,6 +550,29 @@ class Evaluator {
     Value ctmp;
     const Value* c = eval_one(*e.coll, ctmp);
     if (!c) return false;
+    if (f.id && c->is_collection() && in_base_data(c->node_id())) {
+      // Base data: verdicts shared with every evaluation (DataIndexes::Verdicts). Members whose
+      // verdict is known to fail are skipped without a step, as in the loop below once done.
+      std::atomic<std::int8_t>* verdicts = shared_verdicts(*c, f.id);
+      std::size_t pos = 0;
+      return for_each_member(*c, [&](const Value&, const Value& val) {
+        std::atomic<std::int8_t>& slot_verdict = verdicts[pos++];
+        std::int8_t verdict = slot_verdict.load(std::memory_order_relaxed);
+        if (verdict == 2) return false;
+        tick(f.loc);
+        frame()[slot] = val;
+        if (verdict == 0) {
+          Value tmp;
+          const Value* r = eval_one(*f.term, tmp);
+          bool holds = r && (!r->is_false() || f.capture);
+          verdict = holds != f.negated ? 1 : 2;
+          slot_verdict.store(verdict, std::memory_order_relaxed);
+        }
+        bool done = verdict == 1 && eval_body(b, i + 2, k);
+        frame()[slot].reset();
+        return done;
+      });
+    }
     Scan* s = scan_state(*c, &f);
     if (s && s->members.empty()) collect_members(s->coll, s->members);
     if (s && s->verdict_done) {
@@ -740,7 +763,19 @@ class Evaluator {
     }
   }
 
-  // Whether `node` is one of the base data's indexable collections.
+  // The shared verdicts of test `id` on the members of base-data collection `c` in this mode.
+  std::atomic<std::int8_t>* shared_verdicts(const Value& c, std::uint32_t id) {
+    auto [it, fresh] = verdicts_.try_emplace({c.node_id(), id}, nullptr);
+    if (fresh) {
+      std::lock_guard<std::mutex> lock(P.indexes.mu);
+      auto& slot = P.indexes.verdicts[{c.node_id(), id, O.strict_builtin_errors}];
+      if (!slot) slot = std::make_unique<DataIndexes::Verdicts>(c.size());
+      it->second = slot->v.get();
+    }
+    return it->second;
+  }
+
+  // Whether `node` is one of the base data's collections.
   bool in_base_data(const void* node) const {
     std::call_once(P.indexes.nodes_once, [this] { collect_indexable(P.data, P.indexes.nodes); });
     return P.indexes.nodes.count(node) != 0;
@@ -2207,6 +2242,12 @@ class Evaluator {
   builtins::RegexCache regex_;
   std::map<std::string, Value> memo_;
   std::unordered_map<const void*, const DataIndexes::Strings*> string_index_;
+  struct VerdictKeyHash {
+    std::size_t operator()(const std::pair<const void*, std::uint32_t>& k) const noexcept {
+      return std::hash<const void*>{}(k.first) ^ (std::size_t{k.second} * 0x9e3779b97f4a7c15ULL);
+    }
+  };
+  std::unordered_map<std::pair<const void*, std::uint32_t>, std::atomic<std::int8_t>*, VerdictKeyHash> verdicts_;
   std::vector<std::unique_ptr<LocalStrings>> local_strings_;
   struct ScanKeyHash {
     std::size_t operator()(const std::pair<const void*, const Expr*>& p) const noexcept {

@@ -1,10 +1,12 @@
 // The compiled form of a policy. Internal: shared by the compiler and the evaluator.
 #pragma once
 
+#include <atomic>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <tuple>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
@@ -69,13 +71,24 @@ struct DataIndexes {
     bool joinable = true;               // every member's tested fields are strings (or missing)
     std::unordered_map<std::string, std::vector<std::uint32_t>> by_field;  // composite key -> positions
   };
-  // The base data's collections of kMinMembers or more, gathered on first use (a walk of the whole
-  // data document: too slow to add to every compile) and read-only after.
+  // The base data's collections (of two members or more), gathered on first use (a walk of the
+  // whole data document: too slow to add to every compile) and read-only after.
   std::once_flag nodes_once;
   std::unordered_set<const void*> nodes;
+  // Verdicts of a pure test on each member of a base-data collection (`some pe in p_env;
+  // contains(pe, "$(")`, see memo_filter), per (collection, Expr::id, strict mode): 0 unknown,
+  // 1 holds, 2 fails. A verdict depends on nothing but the member, so evaluations share them;
+  // concurrent ones may both compute one and store the same value.
+  struct Verdicts {
+    explicit Verdicts(std::size_t n) : v(new std::atomic<std::int8_t>[n]) {
+      for (std::size_t i = 0; i < n; ++i) v[i].store(0, std::memory_order_relaxed);
+    }
+    std::unique_ptr<std::atomic<std::int8_t>[]> v;
+  };
   std::mutex mu;  // guards the maps below; entries never change once made
   std::unordered_map<const void*, std::unique_ptr<const Strings>> strings;
   std::map<std::pair<const void*, std::string>, std::unique_ptr<const Join>> joins;
+  std::map<std::tuple<const void*, std::uint32_t, bool>, std::unique_ptr<Verdicts>> verdicts;
 };
 
 struct Policy::Impl {
@@ -90,6 +103,7 @@ struct Policy::Impl {
   CompileOptions options;
   mutable builtins::SharedRegexCache regexes;  // thread-safe; shared by all evaluations
   mutable DataIndexes indexes;                 // thread-safe; shared by all evaluations
+  std::uint32_t expr_ids = 0;                  // Expr::id given so far
 
   std::string where(const Loc& l) const;
   Error to_error(const RegoFailure& f) const;

@@ -345,6 +345,44 @@ answers := [a, b, c, d, e]
   EXPECT_EQ(eval_json(p, R"(data.t.mixed_ok("4"))"), "undefined");
 }
 
+// `some x in data.xs; <pure test on x>` in the general evaluator (the assignment keeps the rule
+// from being compiled) remembers each member's verdict for every later evaluation
+// (DataIndexes::Verdicts). A member whose test errors fails quietly without strict builtin errors
+// and raises with them, in whichever order the modes run; answers match the same loop over the
+// input, which is not shared.
+TEST(RegoEval, SharedFilterVerdictsKeepStrictErrorsAndAnswers) {
+  auto p = compile_ok(R"(package t
+import rego.v1
+starts_a(q, xs) if { some x in xs; startswith(x, "a"); y := x; y == q }
+from_data(q) if starts_a(q, data.vals)
+from_input(q) if starts_a(q, input.vals)
+)", J(R"({"vals": ["b1", 7, "a1", "a2"]})"));
+  const Value input = J(R"({"vals": ["b1", 7, "a1", "a2"]})");
+  auto run = [&](const char* query, bool strict) {
+    EvalOptions o;
+    o.input = input;
+    o.strict_builtin_errors = strict;
+    auto r = p->eval(query, o);
+    if (!r) return std::string(error_code(r.error()));
+    return r->rows.empty() ? std::string("undefined") : to_json(r->rows[0].value);
+  };
+  std::vector<std::thread> threads;
+  std::atomic<int> ok{0};
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 50; ++i) {
+        const bool strict = (i + t) % 2 == 0;
+        const char* q = i % 3 == 0 ? "data.t.from_data(\"a2\")" : i % 3 == 1 ? "data.t.from_data(\"a3\")" : "data.t.from_data(\"b1\")";
+        const std::string want = strict ? "eval_type_error" : i % 3 == 0 ? "true" : "undefined";
+        const std::string input_q = std::string("data.t.from_input") + (q + std::string_view("data.t.from_data").size());
+        if (run(q, strict) == want && run(input_q.c_str(), strict) == want) ++ok;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(ok.load(), 200);
+}
+
 // Constant keys remember where they were last found (Term::hint). Objects of different shapes —
 // the key at another index, absent, or in an object past the linear-scan size — must still be
 // looked up correctly, also when threads keep overwriting each other's hints.
