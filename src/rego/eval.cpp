@@ -542,6 +542,14 @@ class Evaluator {
   // member cannot change within the evaluation, so it is remembered per member and the loop,
   // entered once per request entry, evaluates each member's test once. Verdicts are recorded only
   // when the test completes, so an error is raised exactly where the plain loop would raise it.
+  // The verdict of memo_filter's test `f` on the member bound now: 1 holds, 2 fails.
+  std::int8_t filter_verdict(const Expr& f) {
+    Value tmp;
+    const Value* r = eval_one(*f.term, tmp);
+    bool holds = r && (!r->is_false() || f.capture);
+    return holds != f.negated ? 1 : 2;
+  }
+
   bool memo_filter(const Body& b, std::size_t i, Cont k) {
     const Expr& e = b.exprs[i];
     const Expr& f = b.exprs[i + 1];
@@ -562,10 +570,7 @@ class Evaluator {
         tick(f.loc);
         frame()[slot] = val;
         if (verdict == 0) {
-          Value tmp;
-          const Value* r = eval_one(*f.term, tmp);
-          bool holds = r && (!r->is_false() || f.capture);
-          verdict = holds != f.negated ? 1 : 2;
+          verdict = filter_verdict(f);
           slot_verdict.store(verdict, std::memory_order_relaxed);
         }
         bool done = verdict == 1 && eval_body(b, i + 2, k);
@@ -590,10 +595,7 @@ class Evaluator {
       std::int8_t verdict = s ? s->verdict[pos] : 0;
       frame()[slot] = val;
       if (verdict == 0) {
-        Value tmp;
-        const Value* r = eval_one(*f.term, tmp);
-        bool holds = r && (!r->is_false() || f.capture);
-        verdict = holds != f.negated ? 1 : 2;
+        verdict = filter_verdict(f);
         if (s) s->verdict[pos] = verdict;
       }
       ++pos;
