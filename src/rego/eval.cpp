@@ -1869,28 +1869,30 @@ class Evaluator {
   // Registers with a path and constants (nearly all operands of compiled rules) are answered
   // inline; the other kinds out of line.
   [[gnu::always_inline]] const Value* operand(const Operand& o, const Value* const* args, bool& unbound) {
+    const Value* cur;
     if (o.kind == Operand::Kind::Arg) [[likely]] {
-      const Value* cur = args[o.arg];
-      if (const ConstPath* cp = o.path) {
-        const PathKey* k = cp->keys();
-        for (const PathKey* end = k + cp->size; cur && k != end; ++k) cur = lookup_key(*cur, *k);
+      cur = args[o.arg];
+    } else if (o.kind == Operand::Kind::Local) {
+      cur = &frame_[o.slot];
+      if (cur->is_undefined()) [[unlikely]] {
+        unbound = true;
+        return nullptr;
       }
-      return cur;
+    } else if (o.kind == Operand::Kind::Const) {
+      return o.value;
+    } else {
+      return operand_other(o, unbound);
     }
-    if (o.kind == Operand::Kind::Const) return o.value;
-    return operand_other(o, unbound);
+    if (const ConstPath* cp = o.path) {
+      const PathKey* k = cp->keys();
+      for (const PathKey* end = k + cp->size; cur && k != end; ++k) cur = lookup_key(*cur, *k);
+    }
+    return cur;
   }
 
   __attribute__((noinline)) const Value* operand_other(const Operand& o, bool& unbound) {
     const Value* cur;
     switch (o.kind) {
-      case Operand::Kind::Local:
-        cur = &frame_[o.slot];
-        if (cur->is_undefined()) {
-          unbound = true;
-          return nullptr;
-        }
-        break;
       case Operand::Kind::Data:
         if (!data_pristine()) {
           unbound = true;  // `with` replaced data: the general path reads the replacement
@@ -1901,7 +1903,7 @@ class Evaluator {
         cur = &ov_.input;
         if (cur->is_undefined()) return nullptr;
         break;
-      default: return nullptr;  // Arg, Const: answered by operand
+      default: return nullptr;  // Arg, Local, Const: answered by operand
     }
     if (const ConstPath* cp = o.path) {
       const PathKey* k = cp->keys();
