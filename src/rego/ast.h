@@ -247,16 +247,15 @@ inline constexpr int kNoSlot = -1;
 inline constexpr int kInputSlot = -2;
 inline constexpr int kDataSlot = -3;
 
-// One constant string key of a ConstPath. Short keys (nearly all: "OCI", "destination") are
-// copied inline, so comparing one reads no other memory than the object's entry.
+// One constant string key of a ConstPath. (Copying short keys inline was tried: no fewer
+// instructions per decision, and 16 more bytes per key made the compile write 10 % more memory.)
 struct PathKey {
   std::uint32_t size = 0;
   // Where this key was last found in an object (see Value::get with a hint). Shared by concurrent
   // evaluations: a stale or racing value costs only that search.
   mutable std::atomic<std::uint32_t> hint{0};
-  const char* data = nullptr;  // `bytes`, or the key term's string when longer
+  const char* data = nullptr;  // the key term's string
   const Value* key = nullptr;  // the key as a value, for lookups in sets (`s.a` on a set)
-  char bytes[16] = {};
 };
 
 // A reference `x.a.b` on a local or `input.a.b` whose path keys are all constant strings (most
@@ -338,10 +337,12 @@ struct Operand {
   // undefined), valid while no `with` replaces data.
   enum class Kind : std::uint8_t { Const, Arg, Local, Input, Data };
   Kind kind = Kind::Const;
-  std::uint8_t arg = 0;             // Arg: register
-  int slot = kNoSlot;               // Local: frame slot
-  const Value* value = nullptr;     // Const, Data
-  const ConstPath* path = nullptr;  // Arg, Input: the keys after the head (nullptr: none)
+  std::uint8_t arg = 0;  // Arg: register
+  int slot = kNoSlot;    // Local: frame slot
+  union {
+    const Value* value = nullptr;  // Const, Data
+    const ConstPath* path;         // Arg, Local, Input: the keys after the head (nullptr: none)
+  };
 };
 
 enum class TestOp : std::uint8_t {

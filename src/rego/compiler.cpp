@@ -698,12 +698,7 @@ class Resolver {
       const std::string& text = v.as_string();
       k->size = static_cast<std::uint32_t>(text.size());
       k->key = &v;
-      if (text.size() <= sizeof k->bytes) {
-        std::memcpy(k->bytes, text.data(), text.size());
-        k->data = k->bytes;
-      } else {
-        k->data = text.data();
-      }
+      k->data = text.data();
     }
     return cp;
   }
@@ -1408,6 +1403,7 @@ struct TestCompiler {
     int head = kNoSlot;
     if (t.kind == TermKind::Var) {
       head = t.slot;
+      out.path = nullptr;
     } else if (t.kind == TermKind::Ref && t.path) {
       head = t.path->head;
       out.path = t.path;
