@@ -2,8 +2,10 @@
 // safety analysis with OPA-style expression reordering, recursion detection.
 #include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <functional>
 #include <memory>
+#include <stdexcept>
 #include <unordered_map>
 
 #include "builtins/builtin.h"
@@ -1092,7 +1094,14 @@ class Resolver {
     if (p_.options.compile_tests) {
       for (auto& e : b.exprs) {
         TestExpr x;
-        if (compile_test(p_, e, x)) e.test = new (arena_->allocate(sizeof(TestExpr), alignof(TestExpr))) TestExpr(x);
+        if (!compile_test(p_, e, x)) continue;
+        auto* t = new (arena_->allocate(sizeof(TestExpr), alignof(TestExpr))) TestExpr(x);
+        e.test = t;
+        if (t->op != TestOp::Call) continue;
+        // A query is prepared against a compiled policy, whose blocks exist (and which it must
+        // not change); a policy's own calls are linked once its functions are compiled.
+        if (mod_) p_.call_tests.push_back(t);
+        else t->cfunc = t->call->func->cfunc;
       }
     }
     // Nested bodies: their enclosing variables are bound by the time they run.
@@ -1588,6 +1597,133 @@ void compile_tests(const Policy::Impl& policy, NodeArena& arena, Rule& r) {
   r.compiled = true;
 }
 
+
+// ------------------------------------------------------------------ call blocks (CompiledFunc)
+
+// The operands of `x` that the evaluator reads.
+std::size_t used_operands(const TestExpr& x) {
+  switch (x.op) {
+    case TestOp::Truthy:
+    case TestOp::Some:
+    case TestOp::Every: return 1;
+    case TestOp::Compare: return 2;
+    case TestOp::Builtin:
+    case TestOp::Call: return x.nargs;
+  }
+  return 0;
+}
+bool has_path(const Operand& o) {
+  return (o.kind == Operand::Kind::Arg || o.kind == Operand::Kind::Local || o.kind == Operand::Kind::Input) && o.path;
+}
+constexpr std::size_t round8(std::size_t n) { return (n + 7) & ~std::size_t{7}; }
+
+std::size_t path_bytes(const ConstPath& cp) {
+  std::size_t b = sizeof(ConstPath) + cp.size * sizeof(PathKey);
+  for (std::uint32_t i = 0; i < cp.size; ++i) b += round8(cp.keys()[i].size);
+  return b;
+}
+std::size_t tests_bytes(const TestExpr* t, std::size_t n) {
+  std::size_t b = n * sizeof(TestExpr);
+  for (std::size_t i = 0; i < n; ++i) {
+    for (std::size_t j = 0; j < used_operands(t[i]); ++j)
+      if (has_path(t[i].ops[j])) b += path_bytes(*t[i].ops[j].path);
+    if (t[i].op == TestOp::Some || t[i].op == TestOp::Every) b += tests_bytes(t[i].body, t[i].nbody);
+  }
+  return b;
+}
+
+// Fills one block measured by the functions above, front to back.
+class BlockWriter {
+ public:
+  BlockWriter(std::byte* p, std::size_t n) : p_(p), end_(p + n) {}
+  void* take(std::size_t bytes) {
+    bytes = round8(bytes);
+    if (static_cast<std::size_t>(end_ - p_) < bytes) throw std::logic_error("call block overflow");
+    void* r = p_;
+    p_ += bytes;
+    return r;
+  }
+  bool full() const { return p_ == end_; }
+
+  const ConstPath* path(const ConstPath& src) {
+    auto* cp = new (take(sizeof(ConstPath) + src.size * sizeof(PathKey))) ConstPath{src.head, src.size};
+    auto* keys = reinterpret_cast<PathKey*>(cp + 1);
+    for (std::uint32_t i = 0; i < src.size; ++i) {
+      const PathKey& k = src.keys()[i];
+      auto* out = new (&keys[i]) PathKey;
+      out->size = k.size;
+      out->hint.store(k.hint.load(std::memory_order_relaxed), std::memory_order_relaxed);
+      out->key = k.key;
+      auto* bytes = static_cast<char*>(take(k.size));
+      std::memcpy(bytes, k.data, k.size);
+      out->data = bytes;
+    }
+    return cp;
+  }
+
+  // Tests first (read in order), then their paths, then loop bodies. Records the call tests.
+  const TestExpr* tests(const TestExpr* src, std::size_t n, std::vector<TestExpr*>& calls) {
+    auto* out = static_cast<TestExpr*>(take(n * sizeof(TestExpr)));
+    for (std::size_t i = 0; i < n; ++i) new (&out[i]) TestExpr(src[i]);
+    for (std::size_t i = 0; i < n; ++i) {
+      for (std::size_t j = 0; j < used_operands(out[i]); ++j)
+        if (has_path(out[i].ops[j])) out[i].ops[j].path = path(*src[i].ops[j].path);
+      if (out[i].op == TestOp::Call) calls.push_back(&out[i]);
+    }
+    for (std::size_t i = 0; i < n; ++i)
+      if (out[i].op == TestOp::Some || out[i].op == TestOp::Every) out[i].body = tests(src[i].body, src[i].nbody, calls);
+    return out;
+  }
+
+ private:
+  std::byte* p_;
+  std::byte* end_;
+};
+
+const CompiledFunc* build_call_block(NodeArena& arena, const DataNode& n, std::vector<TestExpr*>& calls) {
+  std::size_t bytes = sizeof(CompiledFunc) + n.rules.size() * sizeof(CompiledRule);
+  for (const auto& r : n.rules) bytes += tests_bytes(r->tests, r->ntests);
+  BlockWriter w(static_cast<std::byte*>(arena.allocate(bytes, alignof(CompiledFunc))), bytes);
+  auto* f = new (w.take(sizeof(CompiledFunc))) CompiledFunc;
+  f->nrules = static_cast<std::uint32_t>(n.rules.size());
+  f->early_exit = n.early_exit;
+  f->default_rule = n.default_rule.get();
+  auto* rules = static_cast<CompiledRule*>(w.take(n.rules.size() * sizeof(CompiledRule)));
+  for (std::size_t i = 0; i < n.rules.size(); ++i) {
+    const Rule& r = *n.rules[i];
+    auto* cr = new (&rules[i]) CompiledRule;
+    cr->value = r.value ? &r.value->value : nullptr;
+    cr->rule = &r;
+    cr->ntests = r.ntests;
+    cr->const_params = r.const_params;
+    cr->loc = r.loc;
+  }
+  for (std::size_t i = 0; i < n.rules.size(); ++i) rules[i].tests = w.tests(n.rules[i]->tests, n.rules[i]->ntests, calls);
+  if (!w.full()) throw std::logic_error("call block size mismatch");
+  return f;
+}
+
+// Points every compiled call test in `t` (and its loop bodies) at its callee's block.
+void link_calls(const TestExpr* t, std::size_t n) {
+  for (std::size_t i = 0; i < n; ++i) {
+    auto& x = const_cast<TestExpr&>(t[i]);
+    if (x.op == TestOp::Call) x.cfunc = x.call->func->cfunc;
+    else if (x.op == TestOp::Some || x.op == TestOp::Every) link_calls(x.body, x.nbody);
+  }
+}
+
+// Builds the call blocks of the policy's all-compiled functions, then links the calls to them.
+void build_call_blocks(Policy::Impl& p) {
+  std::vector<TestExpr*> calls = std::move(p.call_tests);
+  p.call_tests = {};
+  for (DataNode* n : p.nodes)
+    if (n->all_compiled && !n->indexed && !n->rules.empty()) n->cfunc = build_call_block(p.arena, *n, calls);
+  for (DataNode* n : p.nodes)
+    for (const auto& r : n->rules)
+      if (r->compiled) link_calls(r->tests, r->ntests);
+  for (TestExpr* x : calls) x->cfunc = x->call->func->cfunc;
+}
+
 }  // namespace
 
 // ------------------------------------------------------------------ Policy
@@ -1738,6 +1874,7 @@ Result<std::shared_ptr<const Policy>> Policy::compile(const std::vector<ModuleSo
         n->indexed = constants * 2 >= n->rules.size();
       }
     }
+    build_call_blocks(*p);
   } catch (const RegoFailure& f) {
     return forward_error(p->to_error(f));
   }

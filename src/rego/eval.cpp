@@ -52,6 +52,9 @@ struct CacheEntry {
 struct Overlay {
   Value input;
   Value base;
+  // Nothing below replaces data, functions or builtins, and `base` is the policy's data: compiled
+  // rules (Rule::tests) apply as they are.
+  bool pristine = true;
   std::unordered_map<const DataNode*, Value> node_over;
   std::unordered_map<const DataNode*, Mock> func_mocks;
   std::unordered_map<const builtins::BuiltinDef*, Mock> builtin_mocks;
@@ -80,6 +83,10 @@ Value upsert(const Value& obj, const std::vector<Value>& path, std::size_t i, co
   if (!replaced) entries.emplace_back(path[i], nv);
   return Value::object(std::move(entries));
 }
+
+// The value of a rule without one (`f(x) if ...`), at namespace scope: a function-local static
+// would test its guard on every call of the hot paths below.
+const Value kTrueValue = Value::boolean(true);
 
 const Value* lookup(const Value& v, const Value& key) {
   switch (v.kind()) {
@@ -939,6 +946,8 @@ class Evaluator {
         inner.builtin_mocks[w->builtin] = m;
       }
     }
+    inner.pristine = inner.node_over.empty() && inner.func_mocks.empty() && inner.builtin_mocks.empty() &&
+                     inner.base.node_id() == P.data.node_id();
     std::swap(ov_, inner);
     bool r;
     try {
@@ -1769,10 +1778,10 @@ class Evaluator {
   // runs its body in a loop, without the continuation chain of the general path.
   // The arguments are borrowed: they stay put in the caller for the whole call.
   Value plain_function_result(const DataNode* n, std::span<const Value* const> args) {
-    static const Value kTrue = Value::boolean(true);
-    if (n->all_compiled && !n->indexed && ov_.builtin_mocks.empty() && (!n->compiled_calls || ov_.func_mocks.empty()) &&
+    if (n->cfunc && ov_.builtin_mocks.empty() && (!n->compiled_calls || ov_.func_mocks.empty()) &&
         (!n->compiled_reads_data || data_pristine())) {
-      return compiled_function_result(n, args);
+      if (const Value* v = compiled_function_result(*n->cfunc, args)) return *v;
+      return n->default_rule ? value_of_default(*n->default_rule) : Value();
     }
     Value result;
     for_candidate_rules(n, args.empty() ? nullptr : args[0], [&](const std::shared_ptr<Rule>& rp) {
@@ -1781,12 +1790,13 @@ class Evaluator {
                             (!r.reads_data || data_pristine());
       if (compiled) {
         const Value* regs[TestExpr::kMaxRegs];
-        std::copy(args.begin(), args.end(), regs);  // (compiled rules have at most kMaxRegs parameters)
-        if (!run_compiled_rule(r, args, regs)) return false;
+        copy_regs(args, regs);
+        LazyDepth depth(*this);
+        if (!run_compiled_rule(r, r.tests, r.ntests, r.const_params, r.loc, args, regs, depth)) return false;
       } else if (!run_plain_rule(r, args)) {
         return false;
       }
-      const Value& v = r.value ? r.value->value : kTrue;
+      const Value& v = r.value ? r.value->value : kTrueValue;
       if (result.is_undefined()) {
         result = v;
       } else if (result != v) {
@@ -1798,46 +1808,84 @@ class Evaluator {
     return result;
   }
 
-  // plain_function_result for a function whose rules are all compiled, in one loop over them: the
-  // same rules in the same order, with the same results, steps, depth and errors. (A loop of its
-  // own, not the lambda above with the checks hoisted: folding the two cost 3–6 % per decision.)
-  Value compiled_function_result(const DataNode* n, std::span<const Value* const> args) {
-    static const Value kTrue = Value::boolean(true);
+  // plain_function_result for a function whose rules are all compiled, in one loop over its call
+  // block (DataNode::cfunc): the same rules in the same order, with the same results, steps, depth
+  // and errors. (A loop of its own, not the lambda above with the checks hoisted: folding the two
+  // cost 3–6 % per decision.) The value is a rule's constant (or nullptr: undefined); the default
+  // rule is the caller's.
+  const Value* compiled_function_result(const CompiledFunc& f, std::span<const Value* const> args) {
     const Value* regs[TestExpr::kMaxRegs];
-    std::copy(args.begin(), args.end(), regs);  // loops bind the registers after the arguments
+    copy_regs(args, regs);  // loops bind the registers after the arguments
     const Value* result = nullptr;
-    for (const auto& rp : n->rules) {
-      const Rule& r = *rp;
-      if (!run_compiled_rule(r, args, regs)) continue;
-      const Value& v = r.value ? r.value->value : kTrue;
+    // Every rule runs one call level down. The level is entered once, where the general path's
+    // first rule would enter it (the first whose constant parameters match), and left once.
+    LazyDepth depth(*this);
+    const CompiledRule* r = f.rules();
+    for (const CompiledRule* end = r + f.nrules; r != end; ++r) {
+      if (!run_compiled_rule(*r->rule, r->tests, r->ntests, r->const_params, r->loc, args, regs, depth)) continue;
+      const Value& v = r->value ? *r->value : kTrueValue;
       if (!result) {
         result = &v;
       } else if (*result != v) {
-        raise("eval_conflict_error", "functions must not produce multiple outputs for same inputs", r.loc);
+        raise("eval_conflict_error", "functions must not produce multiple outputs for same inputs", r->loc);
       }
-      if (n->early_exit) break;
+      if (f.early_exit) break;
     }
-    if (result) return *result;
-    if (n->default_rule) return value_of_default(*n->default_rule);
-    return Value();
+    return result;
   }
 
+  // (Unrolled: a loop or std::copy becomes a memmove call, which costs more than the two or three
+  // pointers it copies. Compiled rules have at most kMaxRegs parameters.)
+  static void copy_regs(std::span<const Value* const> args, const Value** regs) {
+    static_assert(TestExpr::kMaxRegs == 8);
+    switch (args.size()) {
+      case 8: regs[7] = args[7]; [[fallthrough]];
+      case 7: regs[6] = args[6]; [[fallthrough]];
+      case 6: regs[5] = args[5]; [[fallthrough]];
+      case 5: regs[4] = args[4]; [[fallthrough]];
+      case 4: regs[3] = args[3]; [[fallthrough]];
+      case 3: regs[2] = args[2]; [[fallthrough]];
+      case 2: regs[1] = args[1]; [[fallthrough]];
+      case 1: regs[0] = args[0]; [[fallthrough]];
+      default: break;
+    }
+  }
+
+  // A call level entered on first use (see compiled_function_result).
+  struct LazyDepth {
+    Evaluator& e;
+    bool in = false;
+    explicit LazyDepth(Evaluator& ev) : e(ev) {}
+    void enter(const Loc& loc) {
+      if (in) return;
+      if (++e.depth_ > e.O.limits.max_call_depth) e.raise("eval_limit_error", "call depth limit exceeded", loc);
+      in = true;
+    }
+    ~LazyDepth() {
+      if (in) --e.depth_;
+    }
+    LazyDepth(const LazyDepth&) = delete;
+    LazyDepth& operator=(const LazyDepth&) = delete;
+  };
+
   // Whether one compiled rule of a plain function (Rule::tests) succeeds on the borrowed
-  // arguments, held in `regs` (loops bind the registers after them). A leading `some` over a large
-  // collection hands the rule to the general evaluator.
-  bool run_compiled_rule(const Rule& r, std::span<const Value* const> args, const Value** regs) {
-    if (r.const_params) {
+  // arguments, held in `regs` (loops bind the registers after them), one call level down. A
+  // leading `some` over a large collection hands the rule to the general evaluator.
+  // (`r` is read only for constant parameters and the fall-back: a call block holds the rest.)
+  bool run_compiled_rule(const Rule& r, const TestExpr* tests, std::uint32_t ntests, bool const_params, const Loc& loc,
+                         std::span<const Value* const> args, const Value** regs, LazyDepth& depth) {
+    if (const_params) {
       for (std::size_t i = 0; i < args.size(); ++i) {
         const Term& p = *r.args[i];
         if (p.kind == TermKind::Scalar && p.value != *args[i]) return false;
       }
     }
-    int got;
-    {
-      DepthGuard g(*this, r.loc);
-      got = run_tests(r.tests, r.tests + r.ntests, regs);
-    }
-    return got > 0 || (got == 0 && run_plain_rule(r, args));
+    depth.enter(loc);
+    const int got = run_tests(tests, tests + ntests, regs);
+    if (got != 0) return got > 0;
+    --depth_;  // run_plain_rule enters the level itself
+    depth.in = false;
+    return run_plain_rule(r, args);
   }
 
   // One rule of a plain function, in general: binds the arguments into a fresh frame and runs
@@ -1903,41 +1951,40 @@ class Evaluator {
   // One compiled test on `args` (Rule::tests) or the frame (Expr::test), with the evaluator's
   // steps, results and errors for the same expression: 1 holds, -1 fails, 0 an operand's local is
   // unbound (nothing was counted or called; the caller takes the general path).
-  int run_test(const TestExpr& x, const Value* const* args) {
+  [[gnu::always_inline]] int run_test(const TestExpr& x, const Value* const* args) {
     bool unbound = false;
-    bool holds = false;
-    switch (x.op) {
-      case TestOp::Truthy: {
-        const Value* v = operand(x.ops[0], args, unbound);
-        if (unbound) return 0;
-        count_step(x.loc);
-        holds = v && !v->is_false();
-        break;
-      }
-      case TestOp::Compare: {
-        const Value* a = operand(x.ops[0], args, unbound);
-        const Value* b = operand(x.ops[1], args, unbound);
-        if (unbound) return 0;
-        count_step(x.loc);
-        holds = a && b && compare_op(x.cmp, *a, *b);
-        break;
-      }
-      case TestOp::Builtin:
-      case TestOp::Call: {
-        const Value* in[TestExpr::kMaxArgs] = {};
-        bool defined = true;
-        for (std::size_t i = 0; i < x.nargs; ++i) {
-          in[i] = operand(x.ops[i], args, unbound);
-          defined = defined && in[i];
-        }
-        if (unbound || (x.op == TestOp::Call && !ov_.func_mocks.empty())) return 0;
-        count_step(x.loc);
-        holds = defined && (x.op == TestOp::Builtin ? builtin_test(x, in) : call_test(x, in));
-        break;
-      }
-      case TestOp::Some:
-      case TestOp::Every: return 0;  // loops: run_tests
+    bool holds;
+    if (x.op == TestOp::Compare) {
+      const Value* a = operand(x.ops[0], args, unbound);
+      const Value* b = operand(x.ops[1], args, unbound);
+      if (unbound) return 0;
+      count_step(x.loc);
+      holds = a && b && compare_op(x.cmp, *a, *b);
+    } else if (x.op == TestOp::Truthy) {
+      const Value* v = operand(x.ops[0], args, unbound);
+      if (unbound) return 0;
+      count_step(x.loc);
+      holds = v && !v->is_false();
+    } else {
+      return run_call_test(x, args);
     }
+    return holds != x.negated ? 1 : -1;
+  }
+
+  // run_test for builtin and function calls, out of line: their argument arrays and calls would
+  // make every test pay for a larger frame.
+  __attribute__((noinline)) int run_call_test(const TestExpr& x, const Value* const* args) {
+    if (x.op != TestOp::Builtin && x.op != TestOp::Call) return 0;  // loops: run_tests
+    bool unbound = false;
+    const Value* in[TestExpr::kMaxArgs] = {};
+    bool defined = true;
+    for (std::size_t i = 0; i < x.nargs; ++i) {
+      in[i] = operand(x.ops[i], args, unbound);
+      defined = defined && in[i];
+    }
+    if (unbound || (x.op == TestOp::Call && !ov_.func_mocks.empty())) return 0;
+    count_step(x.loc);
+    const bool holds = defined && (x.op == TestOp::Builtin ? builtin_test(x, in) : call_test(x, in));
     return holds != x.negated ? 1 : -1;
   }
 
@@ -2003,6 +2050,13 @@ class Evaluator {
   // A user function call as a test (no `with` replaces functions): as call_term_one.
   bool call_test(const TestExpr& x, const Value* const* args) {
     check_stack(x.call->loc);
+    if (x.cfunc && ov_.pristine) {
+      if (const Value* v = compiled_function_result(*x.cfunc, std::span<const Value* const>(args, x.nargs))) {
+        return !v->is_false();
+      }
+      const Rule* d = x.cfunc->default_rule;
+      return d && !value_of_default(*d).is_false();
+    }
     const DataNode* f = x.call->func;
     Value r;
     if (f->plain_function) {

@@ -38,6 +38,7 @@ struct DataNode {
   // Functions: rules whose first argument is a constant, by that constant (with the rules whose
   // first argument is not constant in `any_first`), so a call only tries the bodies that can match.
   bool indexed = false;
+  const CompiledFunc* cfunc = nullptr;  // all_compiled and not indexed: the rules' call block
   std::vector<std::shared_ptr<Rule>> rules;  // rules whose ground head prefix is exactly this path
   std::shared_ptr<Rule> default_rule;
   std::map<Value, std::unique_ptr<DataNode>, ValueLess> children;
@@ -104,6 +105,9 @@ struct Policy::Impl {
   mutable builtins::SharedRegexCache regexes;  // thread-safe; shared by all evaluations
   mutable DataIndexes indexes;                 // thread-safe; shared by all evaluations
   std::uint32_t expr_ids = 0;                  // Expr::id given so far
+  // While compiling: the compiled call tests of rule bodies (Expr::test), whose callees' blocks
+  // (TestExpr::cfunc) are linked once every function is compiled.
+  std::vector<TestExpr*> call_tests;
 
   std::string where(const Loc& l) const;
   Error to_error(const RegoFailure& f) const;
