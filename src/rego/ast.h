@@ -254,9 +254,17 @@ struct PathKey {
   // Where this key was last found in an object (see Value::get with a hint). Shared by concurrent
   // evaluations: a stale or racing value costs only that search.
   mutable std::atomic<std::uint32_t> hint{0};
-  const char* data = nullptr;  // the key term's string
-  const Value* key = nullptr;  // the key as a value, for lookups in sets (`s.a` on a set)
+  // The key's bytes: inline up to 8 (nearly every key of a policy: "Extra", "OCI", "f0"), which
+  // keeps a path to one small block of memory; longer keys point at the key term's string.
+  static constexpr std::uint32_t kInline = 8;
+  union {
+    const char* data = nullptr;
+    char bytes[kInline];
+  };
+  const char* chars() const noexcept { return size <= kInline ? bytes : data; }
+  std::string_view view() const noexcept { return {chars(), size}; }
 };
+static_assert(sizeof(PathKey) == 16);
 
 // A reference `x.a.b` on a local or `input.a.b` whose path keys are all constant strings (most
 // operands of a Kata policy), decoded once by the compiler: evaluating it walks one contiguous

@@ -699,8 +699,8 @@ class Resolver {
       const Value& v = t.items[i + 1]->value;
       const std::string& text = v.as_string();
       k->size = static_cast<std::uint32_t>(text.size());
-      k->key = &v;
-      k->data = text.data();
+      if (k->size <= PathKey::kInline) std::memcpy(k->bytes, text.data(), text.size());
+      else k->data = text.data();
     }
     return cp;
   }
@@ -1619,7 +1619,8 @@ constexpr std::size_t round8(std::size_t n) { return (n + 7) & ~std::size_t{7}; 
 
 std::size_t path_bytes(const ConstPath& cp) {
   std::size_t b = sizeof(ConstPath) + cp.size * sizeof(PathKey);
-  for (std::uint32_t i = 0; i < cp.size; ++i) b += round8(cp.keys()[i].size);
+  for (std::uint32_t i = 0; i < cp.size; ++i)
+    if (cp.keys()[i].size > PathKey::kInline) b += round8(cp.keys()[i].size);
   return b;
 }
 std::size_t tests_bytes(const TestExpr* t, std::size_t n) {
@@ -1653,10 +1654,13 @@ class BlockWriter {
       auto* out = new (&keys[i]) PathKey;
       out->size = k.size;
       out->hint.store(k.hint.load(std::memory_order_relaxed), std::memory_order_relaxed);
-      out->key = k.key;
-      auto* bytes = static_cast<char*>(take(k.size));
-      std::memcpy(bytes, k.data, k.size);
-      out->data = bytes;
+      if (k.size <= PathKey::kInline) {
+        std::memcpy(out->bytes, k.bytes, PathKey::kInline);
+      } else {
+        auto* bytes = static_cast<char*>(take(k.size));
+        std::memcpy(bytes, k.data, k.size);
+        out->data = bytes;
+      }
     }
     return cp;
   }

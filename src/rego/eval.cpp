@@ -120,8 +120,8 @@ inline const Value* get_hinted(const Value& v, std::string_view key, std::atomic
 // `key` is a decoded path key (see ConstPath): objects are searched from its hint. The hinted
 // entry is tested here, inline; the search and anything but objects out of line.
 __attribute__((noinline)) const Value* lookup_key_searched(const Value& v, const PathKey& key) {
-  if (!v.is_object()) return lookup(v, *key.key);
-  return get_hinted(v, std::string_view(key.data, key.size), key.hint);
+  if (!v.is_object()) return v.is_set() ? lookup(v, Value::string(std::string(key.view()))) : nullptr;  // rare
+  return get_hinted(v, key.view(), key.hint);
 }
 [[gnu::always_inline]] inline const Value* lookup_key(const Value& v, const PathKey& key) {
   if (v.is_object()) [[likely]] {
@@ -131,7 +131,7 @@ __attribute__((noinline)) const Value* lookup_key_searched(const Value& v, const
       const Value& k = e[h].first;
       if (k.is_string()) {
         const std::string& s = k.as_string();
-        if (s.size() == key.size && detail::same_bytes(s.data(), key.data, key.size)) return &e[h].second;
+        if (s.size() == key.size && detail::same_bytes(s.data(), key.chars(), key.size)) return &e[h].second;
       }
     }
   }
