@@ -339,18 +339,34 @@ struct With {
 
 // A test operand: a constant, an argument of the function (Rule::tests), a local variable
 // (Expr::test) or the input, with an optional constant-string path after it.
+struct ExprOperand;
+
 struct Operand {
   // Arg: a register of a compiled rule (its parameters, then loop variables). Data: a path into
   // the policy's base data that no rule defines, resolved by the compiler (`value`, nullptr when
   // undefined), valid while no `with` replaces data.
-  enum class Kind : std::uint8_t { Const, Arg, Local, Input, Data };
+  // Expr (compiled rules only): a value computed from other operands (ExprOperand).
+  enum class Kind : std::uint8_t { Const, Arg, Local, Input, Data, Expr };
   Kind kind = Kind::Const;
   std::uint8_t arg = 0;  // Arg: register
   int slot = kNoSlot;    // Local: frame slot
   union {
     const Value* value = nullptr;  // Const, Data
     const ConstPath* path;         // Arg, Local, Input: the keys after the head (nullptr: none)
+    const ExprOperand* expr;       // Expr
   };
+};
+
+// A computed operand of a compiled rule: a deterministic builtin call on operands
+// (`count(p.Args)`, `object.get(p, name, [])`), or a lookup with a register key (`p.Args[i]`,
+// `p_oci.Annotations[k]`). Evaluated as the general evaluator does: arguments left to right, the
+// first undefined one makes it undefined, builtin errors as in strict or non-strict mode.
+struct ExprOperand {
+  enum class Kind : std::uint8_t { Builtin, Index };
+  Kind kind = Kind::Builtin;
+  std::uint8_t nargs = 0;
+  const Term* term = nullptr;  // the call (builtin, location) or the reference
+  Operand args[3];             // Builtin: the arguments; Index: the collection, then the key
 };
 
 enum class TestOp : std::uint8_t {
@@ -358,12 +374,18 @@ enum class TestOp : std::uint8_t {
   Compare,  // `a == b`, `a != b`, `a in b` (cmp says which)
   Builtin,  // a builtin call on operands, e.g. `startswith(a, b)`
   Call,     // a user function call on operands, e.g. `allow_env(p.Env, e)`
-  // Loops (compiled rules only). Some: `some v in coll` as the rule's first expression, `body` the
-  // rest of the rule, run per member until one passes; a collection of kScanMin members or more
-  // runs the general evaluator instead (its join and filter indexes). Every: `every k, v in coll
-  // { body }`.
+  // A Truthy, Compare, Builtin or Call test (`inner`) with a computed operand (Operand::Kind::Expr):
+  // its step is counted before the operands are computed, since computing one may raise an error.
+  Computed,
+  // Compiled rules only, from here on (run_tests tests `op >= Some` once for all of them).
+  // Loops. Some: `some v in coll` as the rule's first expression, `body` the rest of the rule, run
+  // per member until one passes; a collection of kScanMin members or more runs the general
+  // evaluator instead (its join and filter indexes). Every: `every k, v in coll { body }`.
   Some,
   Every,
+  // `x := a` or `x = a` on a fresh variable: register val_reg is bound to ops[0], a borrowed value
+  // (an operand, or a lookup with a register key; never a builtin's result, which needs an owner).
+  Assign,
 };
 
 struct CompiledFunc;
@@ -374,6 +396,7 @@ struct TestExpr {
   static constexpr std::size_t kMaxRegs = 8;
   static constexpr std::uint8_t kNoReg = 0xff;
   TestOp op = TestOp::Truthy;
+  TestOp inner = TestOp::Truthy;  // Computed: the test
   CallOp cmp = CallOp::Other;  // Compare: Equal, NotEqual or Member
   bool negated = false;
   std::uint8_t nargs = 0;      // Builtin, Call

@@ -1097,7 +1097,7 @@ class Resolver {
         if (!compile_test(p_, e, x)) continue;
         auto* t = new (arena_->allocate(sizeof(TestExpr), alignof(TestExpr))) TestExpr(x);
         e.test = t;
-        if (t->op != TestOp::Call) continue;
+        if (t->op != TestOp::Call) continue;  // (Computed tests are not made outside compiled rules)
         // A query is prepared against a compiled policy, whose blocks exist (and which it must
         // not change); a policy's own calls are linked once its functions are compiled.
         if (mod_) p_.call_tests.push_back(t);
@@ -1388,6 +1388,8 @@ void check_recursion(const Policy::Impl& p) {
     if (color[static_cast<std::size_t>(n->id)] == 0) dfs(n);
 }
 
+std::size_t used_operands(const TestExpr& x);
+
 // Decodes test expressions into TestExpr (see ast.h). With `regs` (a compiled function rule),
 // variables are registers: the parameters' slots first, then loop variables as loops are met;
 // without (Expr::test), they are frame slots.
@@ -1417,7 +1419,7 @@ struct TestCompiler {
       head = t.path->head;
       out.path = t.path;
     } else {
-      return false;
+      return computed(t, out);
     }
     if (head == kInputSlot) {
       out.kind = Operand::Kind::Input;
@@ -1437,6 +1439,63 @@ struct TestCompiler {
       }
     }
     return false;
+  }
+
+  // A computed operand (see ExprOperand), in compiled rules only: there every other operand is
+  // bound, so computing one never has to be undone for the general path.
+  bool computed(const Term& t, Operand& out) {
+    if (!regs || ++exprs > kMaxExprs) return false;
+    ExprOperand e;
+    e.term = &t;
+    if (t.kind == TermKind::Call) {
+      const builtins::BuiltinDef* b = t.builtin;
+      if (t.func || !b || !b->fn || !b->deterministic || t.op != CallOp::Other || t.multi ||
+          t.items.size() > TestExpr::kMaxArgs || std::string_view(b->name).starts_with("rego.metadata.")) {
+        return false;
+      }
+      e.kind = ExprOperand::Kind::Builtin;
+      e.nargs = static_cast<std::uint8_t>(t.items.size());
+      for (std::size_t i = 0; i < t.items.size(); ++i)
+        if (!operand(*t.items[i], e.args[i])) return false;
+    } else if (t.kind == TermKind::Ref && t.items.size() >= 2 && t.items[0]->kind == TermKind::Var &&
+               t.items[0]->slot >= 0) {
+      // `x.a.b[k]`: constant keys, then one operand key.
+      for (std::size_t i = 1; i + 1 < t.items.size(); ++i)
+        if (t.items[i]->kind != TermKind::Scalar || !t.items[i]->value.is_string()) return false;
+      e.kind = ExprOperand::Kind::Index;
+      e.nargs = 2;
+      if (!prefix_operand(t, e.args[0]) || !operand(*t.items.back(), e.args[1])) return false;
+      if (e.args[1].kind == Operand::Kind::Expr) return false;
+    } else {
+      return false;
+    }
+    out.kind = Operand::Kind::Expr;
+    out.expr = new (arena->allocate(sizeof(ExprOperand), alignof(ExprOperand))) ExprOperand(e);
+    return true;
+  }
+  static constexpr int kMaxExprs = 64;  // per compiled rule: bounds the nesting of calls
+  int exprs = 0;
+
+  // The reference `t` without its last key, as an operand: its head register, and a path of the
+  // keys between (decoded here; the resolver decodes only whole references).
+  bool prefix_operand(const Term& t, Operand& out) {
+    if (!operand(*t.items[0], out) || out.kind != Operand::Kind::Arg) return false;
+    const std::size_t n = t.items.size() - 2;
+    if (n == 0) return true;
+    void* mem = arena->allocate(sizeof(ConstPath) + n * sizeof(PathKey), alignof(PathKey));
+    auto* cp = new (mem) ConstPath;
+    cp->head = t.items[0]->slot;
+    cp->size = static_cast<std::uint32_t>(n);
+    auto* keys = reinterpret_cast<PathKey*>(cp + 1);
+    for (std::size_t i = 0; i < n; ++i) {
+      PathKey* k = new (keys + i) PathKey;
+      const std::string& text = t.items[i + 1]->value.as_string();
+      k->size = static_cast<std::uint32_t>(text.size());
+      if (k->size <= PathKey::kInline) std::memcpy(k->bytes, text.data(), text.size());
+      else k->data = text.data();
+    }
+    out.path = cp;
+    return true;
   }
 
   // `data.a.b` with constant keys that leaves the rule tree before any rule: a fixed value of the
@@ -1474,9 +1533,23 @@ struct TestCompiler {
     return it != items.end() && *it == key ? &*it : nullptr;
   }
 
-  // A single test expression.
+  // A single test expression; one with a computed operand becomes a Computed test.
   bool test(const Expr& e, TestExpr& x) {
-    if (e.kind != ExprKind::Term || !e.withs.empty() || e.query_level || e.capture || !e.single) return false;
+    if (!plain_test(e, x)) return false;
+    for (std::size_t i = 0; i < used_operands(x); ++i) {
+      if (x.ops[i].kind == Operand::Kind::Expr) {
+        x.inner = x.op;
+        x.op = TestOp::Computed;
+        break;
+      }
+    }
+    return true;
+  }
+  bool plain_test(const Expr& e, TestExpr& x) {
+    if (e.kind != ExprKind::Term || !e.withs.empty() || e.query_level || e.capture) return false;
+    // In a compiled rule every variable of a test is a register, bound by then (operand() takes no
+    // other), so `g(p.Args[i])` binds nothing there, though the resolver could not know `i` is bound.
+    if (!e.single && !regs) return false;
     const Term& t = *e.term;
     x.negated = e.negated;
     x.loc = e.loc;
@@ -1511,7 +1584,7 @@ struct TestCompiler {
   // `every [k,] v in coll { ... }`: the loop variables get registers.
   bool loop(const Expr& e, TestExpr& x, const Expr* rest_begin, const Expr* rest_end) {
     if (!regs || e.negated || !e.withs.empty() || e.query_level) return false;
-    if (!operand(*e.coll, x.ops[0])) return false;
+    if (!operand(*e.coll, x.ops[0]) || x.ops[0].kind == Operand::Kind::Expr) return false;
     auto reg = [&](const TermP& v, std::uint8_t& out) {
       if (!v) return true;
       if (v->kind != TermKind::Var || v->slot < 0 || regs->size() >= TestExpr::kMaxRegs) return false;
@@ -1535,13 +1608,34 @@ struct TestCompiler {
     return true;
   }
 
-  // Tests and `every` loops, in order.
+  // `x := a` / `x = a` (either side) binding a fresh variable to a borrowed value (TestOp::Assign).
+  bool assign(const Expr& e, TestExpr& x) {
+    if (!regs || e.kind != ExprKind::Term || e.negated || !e.withs.empty() || e.query_level || e.capture) return false;
+    const Term& t = *e.term;
+    if (t.kind != TermKind::Call || (t.op != CallOp::Eq && t.op != CallOp::Assign) || t.items.size() != 2) return false;
+    auto fresh = [&](const Term& v) {
+      return v.kind == TermKind::Var && v.slot >= 0 && std::find(regs->begin(), regs->end(), v.slot) == regs->end();
+    };
+    const bool left = fresh(*t.items[0]);
+    if (left == fresh(*t.items[1]) || (t.op == CallOp::Assign && !left)) return false;
+    const Term& var = *t.items[left ? 0 : 1];
+    if (!operand(*t.items[left ? 1 : 0], x.ops[0])) return false;
+    if (x.ops[0].kind == Operand::Kind::Expr && x.ops[0].expr->kind != ExprOperand::Kind::Index) return false;
+    if (regs->size() >= TestExpr::kMaxRegs) return false;
+    x.op = TestOp::Assign;
+    x.loc = e.loc;
+    x.val_reg = static_cast<std::uint8_t>(regs->size());
+    regs->push_back(var.slot);
+    return true;
+  }
+
+  // Tests, assignments and `every` loops, in order.
   bool list(const Expr* b, const Expr* end, std::vector<TestExpr>& out) {
     for (const Expr* e = b; e != end; ++e) {
       TestExpr x;
       if (e->kind == ExprKind::Every) {
         if (!loop(*e, x, nullptr, nullptr)) return false;
-      } else if (!test(*e, x)) {
+      } else if (!assign(*e, x) && !test(*e, x)) {
         return false;
       }
       out.push_back(x);
@@ -1602,19 +1696,22 @@ void compile_tests(const Policy::Impl& policy, NodeArena& arena, Rule& r) {
 
 // The operands of `x` that the evaluator reads.
 std::size_t used_operands(const TestExpr& x) {
-  switch (x.op) {
+  switch (x.op == TestOp::Computed ? x.inner : x.op) {
     case TestOp::Truthy:
     case TestOp::Some:
-    case TestOp::Every: return 1;
+    case TestOp::Every:
+    case TestOp::Assign: return 1;
     case TestOp::Compare: return 2;
     case TestOp::Builtin:
     case TestOp::Call: return x.nargs;
+    case TestOp::Computed: break;
   }
   return 0;
 }
 bool has_path(const Operand& o) {
   return (o.kind == Operand::Kind::Arg || o.kind == Operand::Kind::Local || o.kind == Operand::Kind::Input) && o.path;
 }
+bool is_call(const TestExpr& x) { return x.op == TestOp::Call || (x.op == TestOp::Computed && x.inner == TestOp::Call); }
 constexpr std::size_t round8(std::size_t n) { return (n + 7) & ~std::size_t{7}; }
 
 std::size_t path_bytes(const ConstPath& cp) {
@@ -1672,7 +1769,7 @@ class BlockWriter {
     for (std::size_t i = 0; i < n; ++i) {
       for (std::size_t j = 0; j < used_operands(out[i]); ++j)
         if (has_path(out[i].ops[j])) out[i].ops[j].path = path(*src[i].ops[j].path);
-      if (out[i].op == TestOp::Call) calls.push_back(&out[i]);
+      if (is_call(out[i])) calls.push_back(&out[i]);
     }
     for (std::size_t i = 0; i < n; ++i)
       if (out[i].op == TestOp::Some || out[i].op == TestOp::Every) out[i].body = tests(src[i].body, src[i].nbody, calls);
@@ -1711,7 +1808,7 @@ const CompiledFunc* build_call_block(NodeArena& arena, const DataNode& n, std::v
 void link_calls(const TestExpr* t, std::size_t n) {
   for (std::size_t i = 0; i < n; ++i) {
     auto& x = const_cast<TestExpr&>(t[i]);
-    if (x.op == TestOp::Call) x.cfunc = x.call->func->cfunc;
+    if (is_call(x)) x.cfunc = x.call->func->cfunc;
     else if (x.op == TestOp::Some || x.op == TestOp::Every) link_calls(x.body, x.nbody);
   }
 }

@@ -1974,6 +1974,7 @@ class Evaluator {
   // run_test for builtin and function calls, out of line: their argument arrays and calls would
   // make every test pay for a larger frame.
   __attribute__((noinline)) int run_call_test(const TestExpr& x, const Value* const* args) {
+    if (x.op == TestOp::Computed) return run_computed_test(x, args);
     if (x.op != TestOp::Builtin && x.op != TestOp::Call) return 0;  // loops: run_tests
     bool unbound = false;
     const Value* in[TestExpr::kMaxArgs] = {};
@@ -1988,6 +1989,59 @@ class Evaluator {
     return holds != x.negated ? 1 : -1;
   }
 
+  // A test with computed operands (TestOp::Computed), as the general evaluator runs it: the step,
+  // then the operands left to right until one is undefined, then the test. (Compiled rules only:
+  // every operand is bound there.)
+  int run_computed_test(const TestExpr& x, const Value* const* args) {
+    if (x.inner == TestOp::Call && !ov_.func_mocks.empty()) return 0;
+    check_stack(x.loc);
+    count_step(x.loc);
+    Value tmp[TestExpr::kMaxArgs];
+    const Value* in[TestExpr::kMaxArgs] = {};
+    const std::size_t n = x.inner == TestOp::Truthy ? 1 : x.inner == TestOp::Compare ? 2 : x.nargs;
+    bool defined = true;
+    for (std::size_t i = 0; i < n && defined; ++i) {
+      in[i] = computed_operand(x.ops[i], args, tmp[i]);
+      defined = in[i] != nullptr;
+    }
+    bool holds = false;
+    if (defined) {
+      switch (x.inner) {
+        case TestOp::Truthy: holds = !in[0]->is_false(); break;
+        case TestOp::Compare: holds = compare_op(x.cmp, *in[0], *in[1]); break;
+        case TestOp::Builtin: holds = builtin_test(x, in); break;
+        case TestOp::Call: holds = call_test(x, in); break;
+        default: return 0;
+      }
+    }
+    return holds != x.negated ? 1 : -1;
+  }
+
+  // An operand of a compiled rule, computed ones included (`tmp` holds a computed value).
+  const Value* computed_operand(const Operand& o, const Value* const* args, Value& tmp) {
+    if (o.kind != Operand::Kind::Expr) {
+      bool unbound = false;
+      const Value* v = operand(o, args, unbound);
+      return unbound ? nullptr : v;
+    }
+    const ExprOperand& e = *o.expr;
+    if (e.kind == ExprOperand::Kind::Index) {
+      bool unbound = false;
+      const Value* c = operand(e.args[0], args, unbound);
+      const Value* k = c ? operand(e.args[1], args, unbound) : nullptr;
+      return k && !unbound ? lookup(*c, *k) : nullptr;
+    }
+    Value held[TestExpr::kMaxArgs];
+    Value in[TestExpr::kMaxArgs];
+    for (std::size_t i = 0; i < e.nargs; ++i) {
+      const Value* a = computed_operand(e.args[i], args, held[i]);
+      if (!a) return nullptr;
+      in[i] = a == &held[i] ? std::move(held[i]) : *a;
+    }
+    check_stack(e.term->loc);
+    return call_builtin(e.term->builtin, *e.term, std::span<const Value>(in, e.nargs), tmp) ? &tmp : nullptr;
+  }
+
   // A step of a compiled test. The evaluator's tick also checks the native stack; compiled tests
   // run inside a frame that already did, and what nests checks it (builtin_test, call_test).
   __attribute__((always_inline)) void count_step(const Loc& loc) {
@@ -1999,10 +2053,15 @@ class Evaluator {
   // general evaluator should run the rule instead; nothing was counted or called then.
   int run_tests(const TestExpr* x, const TestExpr* end, const Value** regs) {
     for (; x != end; ++x) {
-      if (x->op == TestOp::Some) return run_some(*x, regs);
       // (A 0 below is not expected — compiled rules run only while nothing can make an operand
       // "unbound" or a call mocked — but if it came, the general evaluator answers, not a guess.)
-      const int r = x->op == TestOp::Every ? run_every(*x, regs) : run_test(*x, regs);
+      int r;
+      if (x->op >= TestOp::Some) [[unlikely]] {
+        if (x->op == TestOp::Some) return run_some(*x, regs);
+        r = x->op == TestOp::Every ? run_every(*x, regs) : run_assign(*x, regs);
+      } else {
+        r = run_test(*x, regs);
+      }
       if (r <= 0) return r;
     }
     return 1;
@@ -2012,6 +2071,17 @@ class Evaluator {
   static void bind_regs(const TestExpr& x, const Value** regs, const Value& key, const Value& val) {
     if (x.key_reg != TestExpr::kNoReg) regs[x.key_reg] = &key;
     if (x.val_reg != TestExpr::kNoReg) regs[x.val_reg] = &val;
+  }
+
+  // `x := a` on a fresh variable (TestOp::Assign): one step, as the general evaluator counts it.
+  int run_assign(const TestExpr& x, const Value** regs) {
+    check_stack(x.loc);
+    count_step(x.loc);
+    Value unused;  // (assigned operands are borrowed, never computed into it: see TestOp::Assign)
+    const Value* v = computed_operand(x.ops[0], regs, unused);
+    if (!v) return -1;
+    regs[x.val_reg] = v;
+    return 1;
   }
 
   int run_some(const TestExpr& x, const Value** regs) {

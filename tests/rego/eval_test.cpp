@@ -685,6 +685,17 @@ prefixed(e) if { some prefix in data.prefixes; startswith(e, prefix) }
 virtual_read(e) if { some v in data.t.vals; v == e }
 vals := ["a", "b"]
 field_in(xs, y) if { some x in xs; x.k == y }
+counted(p, i) if count(p.Args) == count(i.Args)
+args_ok(p, i) if { every idx, a in i.Args { ident(p.Args[idx]) == a } }
+ann_ok(p, k, v) if p.Annotations[k] == v
+getter(p, i, name) if object.get(p, name, []) == object.get(i, name, [])
+nested_calls(x) if upper(trim_space(x)) == "AB"
+to_num(x, y) if to_number(x) == y
+short(x) if count(x.missing) == count(1)
+assign_idx(xs, i) if { v := xs[i]; v > 1 }
+assign_eq(xs, i) if { xs[i] = v; startswith(v, "a") }
+size_ok(x) if count(x) <= 2
+some_assign(xs) if { some x in xs; y := x.k; y == "a" }
 all_checks if {
   p := {"Extra": {"f": "v"}}
   i := input
@@ -753,6 +764,25 @@ all_checks if {
       R"([data.t.virtual_read("a"), data.t.virtual_read("c")])",
       R"(data.t.field_in([{"k": sprintf("%d", [i])} | some i in numbers.range(0, 40)], "35"))",
       R"(data.t.field_in([{"k": "1"}, {"k": 2}, {"j": 3}], "1"))",
+      R"([data.t.counted({"Args": [1, 2]}, {"Args": ["a", "b"]}), data.t.counted({"Args": []}, {})])",
+      R"(data.t.counted({"Args": 1}, {"Args": [1]}))",
+      R"([data.t.args_ok({"Args": ["a", "b"]}, {"Args": ["a", "b"]}), data.t.args_ok({"Args": ["a"]}, {"Args": ["a", "b"]})])",
+      R"(data.t.args_ok({"Args": {"0": "a"}}, {"Args": ["a"]}))",
+      R"([data.t.ann_ok({"Annotations": {"k": "v"}}, "k", "v"), data.t.ann_ok({"Annotations": {"k": "v"}}, "j", "v")])",
+      R"(data.t.ann_ok({"Annotations": ["v"]}, 0, "v"))",
+      R"([data.t.getter({"a": 1}, {"a": 1}, "a"), data.t.getter({}, {}, "b"), data.t.getter({"a": 1}, {}, "a")])",
+      R"(data.t.getter([], {}, "a"))",
+      R"([data.t.nested_calls(" ab "), data.t.nested_calls("x")])",
+      R"(data.t.nested_calls(1))",
+      R"([data.t.to_num("12", 12), data.t.to_num("x", 1)])",
+      R"(data.t.short({}))",
+      R"([data.t.assign_idx([1, 2], 1), data.t.assign_idx([1, 2], 0), data.t.assign_idx([1], 5)])",
+      R"(data.t.assign_idx({"a": "x"}, "a"))",
+      R"([data.t.assign_eq(["b", "ab"], 1), data.t.assign_eq(["b"], 0), data.t.assign_eq([1], 0)])",
+      R"([data.t.size_ok([1]), data.t.size_ok([1, 2, 3])])",
+      R"(data.t.size_ok(5))",
+      R"([data.t.some_assign([{"k": "b"}, {"k": "a"}]), data.t.some_assign([{"j": "a"}])])",
+      R"(data.t.some_assign([{"k": "b"}, 3]))",
   };
   const std::vector<std::string> inputs = {R"({"Extra": {"f": "v"}, "list": ["B=2"], "k": 1})",
                                            R"({"Extra": {"f": "w"}, "list": ["B=3"]})",
