@@ -1816,6 +1816,13 @@ class Evaluator {
   const Value* compiled_function_result(const CompiledFunc& f, std::span<const Value* const> args) {
     const Value* regs[TestExpr::kMaxRegs];
     copy_regs(args, regs);  // loops bind the registers after the arguments
+    return run_block(f, regs, args.size());
+  }
+
+  // The rules of a call block on `regs`, whose first `nargs` hold the arguments (rules bind the
+  // registers after those, never the arguments themselves).
+  [[gnu::always_inline]] const Value* run_block(const CompiledFunc& f, const Value** regs, std::size_t nargs) {
+    const std::span<const Value* const> args(regs, nargs);
     const Value* result = nullptr;
     // Every rule runs one call level down. The level is entered once, where the general path's
     // first rule would enter it (the first whose constant parameters match), and left once.
@@ -1974,6 +1981,7 @@ class Evaluator {
   // run_test for builtin and function calls, out of line: their argument arrays and calls would
   // make every test pay for a larger frame.
   __attribute__((noinline)) int run_call_test(const TestExpr& x, const Value* const* args) {
+    if (x.op == TestOp::Call && x.cfunc && ov_.pristine) return run_block_call(x, args);
     if (x.op == TestOp::Computed) return run_computed_test(x, args);
     if (x.op != TestOp::Builtin && x.op != TestOp::Call) return 0;  // loops: run_tests
     bool unbound = false;
@@ -1986,6 +1994,31 @@ class Evaluator {
     if (unbound || (x.op == TestOp::Call && !ov_.func_mocks.empty())) return 0;
     count_step(x.loc);
     const bool holds = defined && (x.op == TestOp::Builtin ? builtin_test(x, in) : call_test(x, in));
+    return holds != x.negated ? 1 : -1;
+  }
+
+  // A call test of a function with a call block (TestExpr::cfunc), as run_call_test and call_test
+  // run it, in one frame: the operands go straight into the callee's registers.
+  int run_block_call(const TestExpr& x, const Value* const* args) {
+    const Value* regs[TestExpr::kMaxRegs];
+    bool unbound = false;
+    bool defined = true;
+    for (std::size_t i = 0; i < x.nargs; ++i) {
+      regs[i] = operand(x.ops[i], args, unbound);
+      defined = defined && regs[i];
+    }
+    if (unbound) return 0;
+    count_step(x.loc);
+    bool holds = false;
+    if (defined) {
+      check_stack(x.call->loc);
+      if (const Value* v = run_block(*x.cfunc, regs, x.nargs)) {
+        holds = !v->is_false();
+      } else {
+        const Rule* d = x.cfunc->default_rule;
+        holds = d && !value_of_default(*d).is_false();
+      }
+    }
     return holds != x.negated ? 1 : -1;
   }
 
