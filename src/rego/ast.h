@@ -422,8 +422,8 @@ struct CompiledRule {
   const Rule* rule = nullptr;    // read only for constant parameters and the general fall-back
   std::uint32_t ntests = 0;
   bool const_params = false;
-  Loc loc;
 };
+static_assert(sizeof(CompiledRule) == 32);
 struct CompiledFunc {
   std::uint32_t nrules = 0;
   bool early_exit = false;

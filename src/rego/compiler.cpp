@@ -1797,7 +1797,6 @@ const CompiledFunc* build_call_block(NodeArena& arena, const DataNode& n, std::v
     cr->rule = &r;
     cr->ntests = r.ntests;
     cr->const_params = r.const_params;
-    cr->loc = r.loc;
   }
   for (std::size_t i = 0; i < n.rules.size(); ++i) rules[i].tests = w.tests(n.rules[i]->tests, n.rules[i]->ntests, calls);
   if (!w.full()) throw std::logic_error("call block size mismatch");

@@ -1829,12 +1829,13 @@ class Evaluator {
     LazyDepth depth(*this);
     const CompiledRule* r = f.rules();
     for (const CompiledRule* end = r + f.nrules; r != end; ++r) {
-      if (!run_compiled_rule(*r->rule, r->tests, r->ntests, r->const_params, r->loc, args, regs, depth)) continue;
+      // (The rule's location is only read for an error: its cache line is not touched otherwise.)
+      if (!run_compiled_rule(*r->rule, r->tests, r->ntests, r->const_params, r->rule->loc, args, regs, depth)) continue;
       const Value& v = r->value ? *r->value : kTrueValue;
       if (!result) {
         result = &v;
       } else if (*result != v) {
-        raise("eval_conflict_error", "functions must not produce multiple outputs for same inputs", r->loc);
+        raise("eval_conflict_error", "functions must not produce multiple outputs for same inputs", r->rule->loc);
       }
       if (f.early_exit) break;
     }
