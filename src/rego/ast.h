@@ -400,6 +400,10 @@ struct TestExpr {
   CallOp cmp = CallOp::Other;  // Compare: Equal, NotEqual or Member
   bool negated = false;
   std::uint8_t nargs = 0;      // Builtin, Call
+  // Some without a key: how many leading body tests are `v.path == y` joins, as the general
+  // evaluator finds them (it answers `some` over kScanMin members or more with a join index on
+  // those fields, and so does run_some then); 0 hands such collections to the general evaluator.
+  std::uint8_t njoin = 0;
   Loc loc;                     // the expression's (steps are counted there, as in the evaluator)
   const Term* call = nullptr;  // Builtin, Call: the call term (its builtin or function, location)
   Operand ops[kMaxArgs];       // Truthy: ops[0]; Compare: ops[0], ops[1]; Builtin: nargs; loops: coll

@@ -1602,6 +1602,7 @@ struct TestCompiler {
     } else {
       x.op = TestOp::Some;
       if (!list(rest_begin, rest_end, body)) return false;
+      if (x.key_reg == TestExpr::kNoReg) x.njoin = join_tests(body, x.val_reg);
     }
     x.body = store(body);
     x.nbody = static_cast<std::uint32_t>(body.size());
@@ -1627,6 +1628,28 @@ struct TestCompiler {
     x.val_reg = static_cast<std::uint8_t>(regs->size());
     regs->push_back(var.slot);
     return true;
+  }
+
+  // The leading `v.path == y` tests of a `some v in xs` body that the general evaluator joins on
+  // (Evaluator::filtered_some_in: up to four, `y` a constant, a bound variable or the input with
+  // a constant path), or 0 when that count cannot be told from the compiled form: a computed
+  // equality may be a field test with a non-string key, which the general evaluator joins too.
+  static std::uint8_t join_tests(const std::vector<TestExpr>& body, std::uint8_t val) {
+    constexpr std::size_t kMax = 4;  // Evaluator::JoinTests::kMax
+    auto field = [&](const Operand& o) { return o.kind == Operand::Kind::Arg && o.arg == val && o.path; };
+    auto plain = [&](const Operand& o) {
+      return o.kind == Operand::Kind::Const || o.kind == Operand::Kind::Input ||
+             (o.kind == Operand::Kind::Arg && o.arg != val);
+    };
+    std::size_t n = 0;
+    for (; n < body.size() && n < kMax; ++n) {
+      const TestExpr& t = body[n];
+      if (t.op == TestOp::Computed && t.inner == TestOp::Compare && t.cmp == CallOp::Equal && !t.negated) return 0;
+      if (t.op != TestOp::Compare || t.cmp != CallOp::Equal || t.negated) break;
+      const int side = field(t.ops[0]) ? 0 : field(t.ops[1]) ? 1 : -1;
+      if (side < 0 || !plain(t.ops[1 - side])) break;
+    }
+    return static_cast<std::uint8_t>(n);
   }
 
   // Tests, assignments and `every` loops, in order.

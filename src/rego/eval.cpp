@@ -414,7 +414,7 @@ class Evaluator {
   };
   static constexpr std::size_t kScanMin = 16;  // smaller collections are cheaper to scan
 
-  Scan* scan_state(const Value& c, const Expr* test) {
+  Scan* scan_state(const Value& c, const void* test) {
     if (!c.is_collection() || !c.node_id() || c.size() < kScanMin) return nullptr;
     auto [it, fresh] = scans_.try_emplace({c.node_id(), test});
     Scan& s = it->second;
@@ -454,43 +454,52 @@ class Evaluator {
 
   // The join index of `s` on the fields `tests` read.
   const DataIndexes::Join& join_index(Scan& s, const JoinTests& tests) {
+    return join_index(s, tests.n, [&](std::size_t t, auto&& key) {
+      for (std::size_t j = 1; j < tests.path[t]->items.size(); ++j) key(tests.path[t]->items[j]->value);
+    }, [&](const Value& member, std::size_t t) { return field_of(member, *tests.path[t]); });
+  }
+  // The same for `n` fields named by `keys(t, emit)` (each key of field t as a Value) and read by
+  // `field(member, t)`: shared with every evaluation when the collection is base data.
+  template <typename Keys, typename Field>
+  const DataIndexes::Join& join_index(Scan& s, std::size_t n, Keys&& keys, Field&& field) {
     if (s.join) return *s.join;
     const void* node = s.coll.node_id();
     if (in_base_data(node)) {
       // Shared across evaluations, so keyed by the tested paths' text rather than by this query's
       // terms (a prepared query's nodes can be freed and their addresses reused).
       std::string fields;
-      for (std::size_t t = 0; t < tests.n; ++t) {
-        for (std::size_t j = 1; j < tests.path[t]->items.size(); ++j) {
-          fields += to_json(tests.path[t]->items[j]->value);
+      for (std::size_t t = 0; t < n; ++t) {
+        keys(t, [&](const Value& k) {
+          fields += to_json(k);
           fields += '\x1f';
-        }
+        });
         fields += '\x1e';
       }
       std::lock_guard<std::mutex> lock(P.indexes.mu);
       auto& slot = P.indexes.joins[{node, std::move(fields)}];
       if (!slot) {
         auto j = std::make_unique<DataIndexes::Join>();
-        build_join(s.coll, tests, *j);
+        build_join(s.coll, n, field, *j);
         slot = std::move(j);
       }
       s.join = slot.get();
     } else {
       s.own_join = std::make_unique<DataIndexes::Join>();
-      build_join(s.coll, tests, *s.own_join);
+      build_join(s.coll, n, field, *s.own_join);
       s.join = s.own_join.get();
     }
     return *s.join;
   }
 
-  static void build_join(const Value& c, const JoinTests& tests, DataIndexes::Join& out) {
+  template <typename Field>
+  static void build_join(const Value& c, std::size_t n, Field&& field, DataIndexes::Join& out) {
     collect_members(c, out.members);
     std::string key;
     for (std::uint32_t pos = 0; pos < out.members.size() && out.joinable; ++pos) {
       key.clear();
       bool all = true;
-      for (std::size_t t = 0; t < tests.n; ++t) {
-        const Value* x = field_of(*out.members[pos], *tests.path[t]);
+      for (std::size_t t = 0; t < n; ++t) {
+        const Value* x = field(*out.members[pos], t);
         if (!x) {
           all = false;  // fails that test: never a solution
           break;
@@ -2121,7 +2130,11 @@ class Evaluator {
   int run_some(const TestExpr& x, const Value** regs) {
     bool unbound = false;
     const Value* c = operand(x.ops[0], regs, unbound);
-    if (unbound || (c && c->is_collection() && c->size() >= kScanMin)) return 0;  // joins and filter memos
+    if (unbound) return 0;
+    if (c && c->is_collection() && c->size() >= kScanMin) {
+      if (x.njoin && c->node_id()) return run_some_join(x, *c, regs);
+      return 0;  // the general evaluator's filter memos
+    }
     count_step(x.loc);
     if (!c) return -1;
     int r = -1;
@@ -2130,6 +2143,67 @@ class Evaluator {
       const int m = run_tests(x.body, x.body + x.nbody, regs);
       if (m >= 0) r = m;
       return m >= 0;  // a member passed (1), or the general evaluator must answer (0)
+    });
+    return r;
+  }
+
+  // run_some over a large collection whose body starts with join tests (TestExpr::njoin), with
+  // the steps and solutions of Evaluator::equality_join: the members whose tested fields equal
+  // the other sides come from the (shared) join index, then the rest of the body runs on each.
+  int run_some_join(const TestExpr& x, const Value& c, const Value** regs) {
+    count_step(x.loc);
+    const TestExpr* body = x.body;
+    const TestExpr* end = x.body + x.nbody;
+    const std::size_t n = x.njoin;
+    auto field_side = [&](const TestExpr& t) {
+      return t.ops[0].kind == Operand::Kind::Arg && t.ops[0].arg == x.val_reg && t.ops[0].path ? 0 : 1;
+    };
+    Scan* s = scan_state(c, &x);
+    const DataIndexes::Join& join = join_index(*s, n, [&](std::size_t t, auto&& key) {
+      const ConstPath& cp = *body[t].ops[field_side(body[t])].path;
+      for (std::uint32_t j = 0; j < cp.size; ++j) key(Value::string(std::string(cp.keys()[j].view())));
+    }, [&](const Value& member, std::size_t t) {
+      return follow_keys(&member, *body[t].ops[field_side(body[t])].path);
+    });
+    bool unbound = false;
+    auto other = [&](const TestExpr& t) { return operand(t.ops[1 - field_side(t)], regs, unbound); };
+    if (join.joinable) {
+      for (std::size_t t = 0; t < n; ++t) count_step(body[t].loc);
+      if (join.by_field.empty()) return -1;
+      join_key_.clear();
+      for (std::size_t t = 0; t < n; ++t) {
+        const Value* y = other(body[t]);
+        if (!y || !y->is_string()) return -1;  // only strings equal strings
+        append_key(join_key_, y->as_string());
+      }
+      auto hit = join.by_field.find(join_key_);
+      if (hit == join.by_field.end()) return -1;
+      for (std::uint32_t pos : hit->second) {
+        regs[x.val_reg] = join.members[pos];
+        const int m = run_tests(body + n, end, regs);
+        if (m >= 0) return m;
+      }
+      return -1;
+    }
+    // Not joinable (a tested field is not a string somewhere): a scan on the first test.
+    const TestExpr& f = body[0];
+    const ConstPath& path = *f.ops[field_side(f)].path;
+    const Value* y = nullptr;
+    bool y_done = false;
+    int r = -1;
+    for_each_member(c, [&](const Value&, const Value& val) {
+      count_step(f.loc);
+      const Value* v = follow_keys(&val, path);
+      if (!v) return false;
+      if (!y_done) {
+        y = other(f);
+        y_done = true;
+      }
+      if (!y || *v != *y) return false;
+      regs[x.val_reg] = &val;
+      const int m = run_tests(body + 1, end, regs);
+      if (m >= 0) r = m;
+      return m >= 0;
     });
     return r;
   }
@@ -2400,11 +2474,12 @@ class Evaluator {
   std::unordered_map<std::pair<const void*, std::uint32_t>, std::atomic<std::int8_t>*, VerdictKeyHash> verdicts_;
   std::vector<std::unique_ptr<LocalStrings>> local_strings_;
   struct ScanKeyHash {
-    std::size_t operator()(const std::pair<const void*, const Expr*>& p) const noexcept {
+    std::size_t operator()(const std::pair<const void*, const void*>& p) const noexcept {
       return std::hash<const void*>{}(p.first) * 31 + std::hash<const void*>{}(p.second);
     }
   };
-  std::unordered_map<std::pair<const void*, const Expr*>, Scan, ScanKeyHash> scans_;
+  // By collection and the test (an Expr, or a compiled Some's TestExpr).
+  std::unordered_map<std::pair<const void*, const void*>, Scan, ScanKeyHash> scans_;
   std::string join_key_;
   std::unordered_map<AssignKey, AssignMemo, AssignKeyHash> assign_memo_;
   builtins::BuiltinContext bctx_;

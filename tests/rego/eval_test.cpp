@@ -696,6 +696,8 @@ assign_idx(xs, i) if { v := xs[i]; v > 1 }
 assign_eq(xs, i) if { xs[i] = v; startswith(v, "a") }
 size_ok(x) if count(x) <= 2
 some_assign(xs) if { some x in xs; y := x.k; y == "a" }
+pair_in(xs, a, b) if { some x in xs; x.k == a; b == x.j; x.z }
+data_join(y) if { some m in data.mounts; m.d == y; m.t == "bind"; startswith(m.s, "/") }
 all_checks if {
   p := {"Extra": {"f": "v"}}
   i := input
@@ -707,7 +709,21 @@ all_checks if {
   input.list[_] == l
 }
 )";
-  const Value data = J(R"({"allowed": ["w", "z"], "prefixes": ["KUBE_", "HO"]})");
+  std::string mounts;
+  for (int m = 0; m < 20; ++m) {
+    if (m) mounts += ", ";
+    mounts += R"({"d": "/d)";
+    mounts += std::to_string(m);
+    mounts += R"(", "t": ")";
+    mounts += m == 17 ? "tmpfs" : "bind";
+    mounts += R"(", "s": ")";
+    mounts += m == 5 ? "/src" : "src";
+    mounts += R"("})";
+  }
+  std::string data_text = R"({"allowed": ["w", "z"], "prefixes": ["KUBE_", "HO"], "mounts": [)";
+  data_text += mounts;
+  data_text += "]}";
+  const Value data = J(data_text);
   auto compiled = compile_ok(policy, data);
   CompileOptions general_options;
   general_options.compile_tests = false;
@@ -783,6 +799,12 @@ all_checks if {
       R"(data.t.size_ok(5))",
       R"([data.t.some_assign([{"k": "b"}, {"k": "a"}]), data.t.some_assign([{"j": "a"}])])",
       R"(data.t.some_assign([{"k": "b"}, 3]))",
+      R"(data.t.field_in(array.concat([{"k": 7}], [{"k": sprintf("%d", [i])} | some i in numbers.range(0, 40)]), "39"))",
+      R"(data.t.field_in(array.concat([{"k": 7}], [{"k": sprintf("%d", [i])} | some i in numbers.range(0, 40)]), "x"))",
+      R"([data.t.pair_in([{"k": sprintf("%d", [i]), "j": "j", "z": i > 30} | some i in numbers.range(0, 40)], "35", "j"), data.t.pair_in([{"k": sprintf("%d", [i]), "j": "j", "z": i > 30} | some i in numbers.range(0, 40)], "3", "j")])",
+      R"(data.t.pair_in([{"k": sprintf("%d", [i]), "j": "j", "z": true} | some i in numbers.range(0, 40)], "35", 1))",
+      R"([data.t.data_join("/d5"), data.t.data_join("/d17"), data.t.data_join("/x")])",
+      R"(data.t.data_join("/d5") with data.mounts as [{"d": "/d5", "t": "bind", "s": "/"}])",
   };
   const std::vector<std::string> inputs = {R"({"Extra": {"f": "v"}, "list": ["B=2"], "k": 1})",
                                            R"({"Extra": {"f": "w"}, "list": ["B=3"]})",
