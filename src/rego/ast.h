@@ -379,8 +379,9 @@ enum class TestOp : std::uint8_t {
   Computed,
   // Compiled rules only, from here on (run_tests tests `op >= Some` once for all of them).
   // Loops. Some: `some v in coll` as the rule's first expression, `body` the rest of the rule, run
-  // per member until one passes; a collection of kScanMin members or more runs the general
-  // evaluator instead (its join and filter indexes). Every: `every k, v in coll { body }`.
+  // per member until one passes; over kScanMin members or more it answers its leading join tests
+  // from the join index (njoin), or else runs the general evaluator instead (its filter memos).
+  // Every: `every k, v in coll { body }`.
   Some,
   Every,
   // `x := a` or `x = a` on a fresh variable: register val_reg is bound to ops[0], a borrowed value
@@ -406,7 +407,7 @@ struct TestExpr {
   std::uint8_t njoin = 0;
   Loc loc;                     // the expression's (steps are counted there, as in the evaluator)
   const Term* call = nullptr;  // Builtin, Call: the call term (its builtin or function, location)
-  Operand ops[kMaxArgs];       // Truthy: ops[0]; Compare: ops[0], ops[1]; Builtin: nargs; loops: coll
+  Operand ops[kMaxArgs];       // Truthy, Assign: ops[0]; Compare: ops[0], ops[1]; calls: nargs; loops: coll
   std::uint8_t key_reg = kNoReg, val_reg = kNoReg;  // loops: the registers bound per member
   std::uint32_t nbody = 0;
   union {
@@ -423,11 +424,12 @@ struct TestExpr {
 struct CompiledRule {
   const TestExpr* tests = nullptr;
   const Value* value = nullptr;  // the rule's constant value; nullptr: `true`
-  const Rule* rule = nullptr;    // read only for constant parameters and the general fall-back
+  const Rule* rule = nullptr;    // read only for constant parameters, errors and the general fall-back
   std::uint32_t ntests = 0;
   bool const_params = false;
 };
 static_assert(sizeof(CompiledRule) == 32);
+static_assert(std::size(ExprOperand{}.args) == TestExpr::kMaxArgs);
 struct CompiledFunc {
   std::uint32_t nrules = 0;
   bool early_exit = false;

@@ -454,12 +454,16 @@ class Evaluator {
 
   // The join index of `s` on the fields `tests` read.
   const DataIndexes::Join& join_index(Scan& s, const JoinTests& tests) {
-    return join_index(s, tests.n, [&](std::size_t t, auto&& key) {
-      for (std::size_t j = 1; j < tests.path[t]->items.size(); ++j) key(tests.path[t]->items[j]->value);
+    return join_index(s, tests.n, [&](std::size_t t, std::string& out) {
+      for (std::size_t j = 1; j < tests.path[t]->items.size(); ++j) {
+        out += to_json(tests.path[t]->items[j]->value);
+        out += '\x1f';
+      }
     }, [&](const Value& member, std::size_t t) { return field_of(member, *tests.path[t]); });
   }
-  // The same for `n` fields named by `keys(t, emit)` (each key of field t as a Value) and read by
-  // `field(member, t)`: shared with every evaluation when the collection is base data.
+  // The same for `n` fields whose keys `keys(t, out)` appends to the index's name (each as JSON,
+  // then \x1f) and whose values `field(member, t)` reads: shared with every evaluation when the
+  // collection is base data.
   template <typename Keys, typename Field>
   const DataIndexes::Join& join_index(Scan& s, std::size_t n, Keys&& keys, Field&& field) {
     if (s.join) return *s.join;
@@ -469,10 +473,7 @@ class Evaluator {
       // terms (a prepared query's nodes can be freed and their addresses reused).
       std::string fields;
       for (std::size_t t = 0; t < n; ++t) {
-        keys(t, [&](const Value& k) {
-          fields += to_json(k);
-          fields += '\x1f';
-        });
+        keys(t, fields);
         fields += '\x1e';
       }
       std::lock_guard<std::mutex> lock(P.indexes.mu);
@@ -2159,9 +2160,13 @@ class Evaluator {
       return t.ops[0].kind == Operand::Kind::Arg && t.ops[0].arg == x.val_reg && t.ops[0].path ? 0 : 1;
     };
     Scan* s = scan_state(c, &x);
-    const DataIndexes::Join& join = join_index(*s, n, [&](std::size_t t, auto&& key) {
+    const DataIndexes::Join& join = join_index(*s, n, [&](std::size_t t, std::string& out) {
+      // (The same text as the general evaluator's to_json of the key terms: one index per fields.)
       const ConstPath& cp = *body[t].ops[field_side(body[t])].path;
-      for (std::uint32_t j = 0; j < cp.size; ++j) key(Value::string(std::string(cp.keys()[j].view())));
+      for (std::uint32_t j = 0; j < cp.size; ++j) {
+        append_json_string(out, cp.keys()[j].view());
+        out += '\x1f';
+      }
     }, [&](const Value& member, std::size_t t) {
       return follow_keys(&member, *body[t].ops[field_side(body[t])].path);
     });
