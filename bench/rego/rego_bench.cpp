@@ -97,6 +97,25 @@ BENCHMARK(BM_CreateContainerDecision)->Unit(benchmark::kMicrosecond);
 void BM_CreateContainerDecisionTypical(benchmark::State& state) { run_decision(state, typical_fixture()); }
 BENCHMARK(BM_CreateContainerDecisionTypical)->Unit(benchmark::kMicrosecond);
 
+// The request's JSON parse, which the decisions above leave out (the agent pays it per request):
+// object keys are interned there (Value::key_string).
+void run_parse(benchmark::State& state, const Fixture& f) {
+  std::uint64_t allocs = 0;
+  for (auto _ : state) {
+    std::uint64_t before = g_allocs.load(std::memory_order_relaxed);
+    auto v = parse_json(f.w.input);
+    allocs += g_allocs.load(std::memory_order_relaxed) - before;
+    benchmark::DoNotOptimize(v);
+  }
+  state.counters["allocs_per_parse"] =
+      benchmark::Counter(static_cast<double>(allocs) / static_cast<double>(state.iterations()));
+  state.counters["input_bytes"] = static_cast<double>(f.w.input.size());
+}
+void BM_ParseCreateContainerRequest(benchmark::State& state) { run_parse(state, fixture()); }
+BENCHMARK(BM_ParseCreateContainerRequest)->Unit(benchmark::kMicrosecond);
+void BM_ParseCreateContainerRequestTypical(benchmark::State& state) { run_parse(state, typical_fixture()); }
+BENCHMARK(BM_ParseCreateContainerRequestTypical)->Unit(benchmark::kMicrosecond);
+
 // Small decisions, for scale: most agent API calls hit a default-deny request rule, and a trivial
 // policy shows the per-evaluation overhead.
 void run_small(benchmark::State& state, const std::shared_ptr<const Policy>& p, const char* query, const Value& input) {

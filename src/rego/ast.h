@@ -263,8 +263,15 @@ struct PathKey {
   };
   const char* chars() const noexcept { return size <= kInline ? bytes : data; }
   std::string_view view() const noexcept { return {chars(), size}; }
+  // The key's interned node (Value::key_string): an object key with this node is this key, without
+  // reading its bytes. Keys too long to intern hold a sentinel that no node has.
+  const void* node = &kNoNode;
+  static const char kNoNode;
+  void intern() {
+    if (const void* n = Value::key_node(view())) node = n;
+  }
 };
-static_assert(sizeof(PathKey) == 16);
+static_assert(sizeof(PathKey) == 24);
 
 // A reference `x.a.b` on a local or `input.a.b` whose path keys are all constant strings (most
 // operands of a Kata policy), decoded once by the compiler: evaluating it walks one contiguous

@@ -15,6 +15,8 @@
 
 namespace cloister::rego {
 
+const char PathKey::kNoNode = 0;
+
 
 std::string Policy::Impl::where(const Loc& l) const {
   std::string f = l.file < files.size() ? files[l.file] : std::string("query");
@@ -701,6 +703,7 @@ class Resolver {
       k->size = static_cast<std::uint32_t>(text.size());
       if (k->size <= PathKey::kInline) std::memcpy(k->bytes, text.data(), text.size());
       else k->data = text.data();
+      k->intern();
     }
     return cp;
   }
@@ -1493,6 +1496,7 @@ struct TestCompiler {
       k->size = static_cast<std::uint32_t>(text.size());
       if (k->size <= PathKey::kInline) std::memcpy(k->bytes, text.data(), text.size());
       else k->data = text.data();
+      k->intern();
     }
     out.path = cp;
     return true;
@@ -1773,6 +1777,7 @@ class BlockWriter {
       const PathKey& k = src.keys()[i];
       auto* out = new (&keys[i]) PathKey;
       out->size = k.size;
+      out->node = k.node;
       out->hint.store(k.hint.load(std::memory_order_relaxed), std::memory_order_relaxed);
       if (k.size <= PathKey::kInline) {
         std::memcpy(out->bytes, k.bytes, PathKey::kInline);

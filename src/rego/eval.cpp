@@ -129,6 +129,7 @@ __attribute__((noinline)) const Value* lookup_key_searched(const Value& v, const
     const std::uint32_t h = key.hint.load(std::memory_order_relaxed);
     if (h < e.size()) [[likely]] {
       const Value& k = e[h].first;
+      if (k.node_id() == key.node) return &e[h].second;  // the interned key itself
       if (k.is_string()) {
         const std::string& s = k.as_string();
         if (s.size() == key.size && detail::same_bytes(s.data(), key.chars(), key.size)) return &e[h].second;

@@ -126,6 +126,53 @@ Value Value::string(std::string s) {
   auto* n = new detail::StringNode(std::move(s));
   return charged(heap(Kind::String, NumRep::Int, n), n);
 }
+
+namespace {
+// The interned key nodes: open addressing over a fixed table, lock-free (a slot goes from empty to
+// a node once, by compare-and-swap, and never changes again). The table keeps one reference to
+// each node, so interned nodes live as long as the process and a node's address names its text.
+// Size and probe length bound the memory (at most kSlots nodes of at most kMaxKey bytes) and the
+// work per key; texts that do not fit get ordinary nodes, which only compare slower.
+class KeyTable {
+ public:
+  static constexpr std::size_t kSlots = std::size_t{1} << 15;
+  static constexpr std::size_t kMaxKey = 32;
+  static constexpr std::size_t kProbes = 8;
+
+  detail::StringNode* find_or_add(std::string_view s) {
+    if (s.size() > kMaxKey) return nullptr;
+    std::uint64_t h = 1469598103934665603ULL;  // FNV-1a
+    for (unsigned char c : s) h = (h ^ c) * 1099511628211ULL;
+    for (std::size_t i = 0; i < kProbes; ++i) {
+      std::atomic<detail::StringNode*>& slot = slots_[(h + i) & (kSlots - 1)];
+      detail::StringNode* n = slot.load(std::memory_order_acquire);
+      if (!n) {
+        auto* fresh = new detail::StringNode(std::string(s));  // (not charged: it outlives evaluations)
+        if (slot.compare_exchange_strong(n, fresh, std::memory_order_acq_rel, std::memory_order_acquire)) return fresh;
+        delete fresh;  // another thread filled the slot: `n` is its node
+      }
+      if (n->s == s) return n;
+    }
+    return nullptr;
+  }
+
+ private:
+  std::atomic<detail::StringNode*> slots_[kSlots] = {};
+};
+KeyTable& key_table() {
+  static KeyTable* t = new KeyTable;  // never destroyed: interned nodes outlive static destructors
+  return *t;
+}
+}  // namespace
+
+const void* Value::key_node(std::string_view s) { return key_table().find_or_add(s); }
+
+Value Value::key_string(std::string_view s) {
+  detail::StringNode* n = key_table().find_or_add(s);
+  if (!n) return string(std::string(s));
+  n->refs.fetch_add(1, std::memory_order_relaxed);
+  return heap(Kind::String, NumRep::Int, n);
+}
 Value Value::array(std::vector<Value> items) {
   auto* n = new detail::ArrayNode(std::move(items));
   return charged(heap(Kind::Array, NumRep::Int, n), n);
@@ -838,7 +885,7 @@ class JsonParser {
       skip_ws();
       auto v = parse_value(depth + 1);
       if (!v) return v;
-      entries.emplace_back(Value::string(std::move(*k)), std::move(*v));
+      entries.emplace_back(Value::key_string(*k), std::move(*v));
       skip_ws();
       if (pos_ >= s_.size()) return fail("unterminated object");
       if (s_[pos_] == ',') {

@@ -697,6 +697,9 @@ assign_eq(xs, i) if { xs[i] = v; startswith(v, "a") }
 size_ok(x) if count(x) <= 2
 some_assign(xs) if { some x in xs; y := x.k; y == "a" }
 pair_in(xs, a, b) if { some x in xs; x.k == a; b == x.j; x.z }
+built_key(x) if { o := {k: x | some k in ["image"]}; field_of(o, x) }
+field_of(o, x) if o.image == x
+long_key(o) if o.a_key_longer_than_thirty_two_bytes_x == 1
 data_join(y) if { some m in data.mounts; m.d == y; m.t == "bind"; startswith(m.s, "/") }
 all_checks if {
   p := {"Extra": {"f": "v"}}
@@ -804,6 +807,9 @@ all_checks if {
       R"([data.t.pair_in([{"k": sprintf("%d", [i]), "j": "j", "z": i > 30} | some i in numbers.range(0, 40)], "35", "j"), data.t.pair_in([{"k": sprintf("%d", [i]), "j": "j", "z": i > 30} | some i in numbers.range(0, 40)], "3", "j")])",
       R"(data.t.pair_in([{"k": sprintf("%d", [i]), "j": "j", "z": true} | some i in numbers.range(0, 40)], "35", 1))",
       R"([data.t.data_join("/d5"), data.t.data_join("/d17"), data.t.data_join("/x")])",
+      R"([data.t.built_key(1), data.t.field_of(object.union({"image": 2}, {}), 2), data.t.field_of(json.unmarshal("{\"image\": 3}"), 3)])",
+      R"([data.t.long_key({"a_key_longer_than_thirty_two_bytes_x": 1}), data.t.long_key({"a_key_longer_than_thirty_two_bytes_y": 1})])",
+      R"(data.t.field_of({"imagf": 1, "image": 2}, 2))",
       R"(data.t.data_join("/d5") with data.mounts as [{"d": "/d5", "t": "bind", "s": "/"}])",
   };
   const std::vector<std::string> inputs = {R"({"Extra": {"f": "v"}, "list": ["B=2"], "k": 1})",

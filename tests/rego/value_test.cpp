@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+#include <thread>
+#include <vector>
+
 #include "builtins/builtin.h"
 #include "number.h"
 
@@ -12,6 +16,54 @@ Value J(std::string_view s) {
   auto v = parse_json(s);
   EXPECT_TRUE(v.has_value()) << s;
   return v ? *v : Value();
+}
+
+// Short object keys share one node per text across parses, threads and the compiler
+// (Value::key_node), so key tests can compare nodes; everything else keeps its own node.
+TEST(RegoValue, ShortObjectKeysAreInternedAcrossParses) {
+  const std::string long_key(33, 'k');
+  std::string doc = R"({"image": 1, "x": {"image": 2}, ")";
+  doc += long_key;
+  doc += R"(": 3})";
+  const Value a = J(doc);
+  const Value b = J(doc);
+  auto key_node = [](const Value& obj, std::string_view key) -> const void* {
+    for (const auto& [k, v] : obj.object_entries())
+      if (k.as_string() == key) return k.node_id();
+    return nullptr;
+  };
+  const void* image = Value::key_node("image");
+  ASSERT_NE(image, nullptr);
+  EXPECT_EQ(static_cast<const detail::StringNode*>(image)->s, "image");
+  EXPECT_NE(Value::key_node("imagf"), image);
+  EXPECT_EQ(key_node(a, "image"), image);
+  EXPECT_EQ(key_node(b, "image"), image);
+  EXPECT_EQ(key_node(*a.get("x"), "image"), image);
+  // Too long to intern: a node per parse, and no interned node to compare with.
+  EXPECT_EQ(Value::key_node(long_key), nullptr);
+  EXPECT_NE(key_node(a, long_key), key_node(b, long_key));
+  // Interned or not, values compare by text.
+  EXPECT_EQ(Value::key_string("image"), Value::string("image"));
+  EXPECT_EQ(a, b);
+  ASSERT_NE(a.get(long_key), nullptr);
+  EXPECT_EQ(*a.get(long_key), Value::integer(3));
+  // Threads interning the same new keys at once agree on one node per key.
+  std::vector<std::vector<const void*>> seen(4);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int k = 0; k < 200; ++k) {
+        std::string key = "interned-";
+        key += std::to_string(k);
+        const Value v = Value::key_string(key);
+        EXPECT_EQ(v.as_string(), key);
+        seen[static_cast<std::size_t>(t)].push_back(v.node_id());
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  for (int t = 1; t < 4; ++t) EXPECT_EQ(seen[static_cast<std::size_t>(t)], seen[0]);
+  EXPECT_EQ(Value::key_node("interned-7"), seen[0][7]);
 }
 
 TEST(RegoValue, TypeOrderFollowsOpa) {

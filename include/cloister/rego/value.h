@@ -131,6 +131,13 @@ class Value {
   // Parses a JSON number literal exactly: integers of any size stay exact; others become double.
   static Result<Value> number_from_string(std::string_view text);
   static Value string(std::string s);
+  // The same string, sharing one process-wide node per distinct short text (object keys: JSON
+  // parsing and the policy compiler intern them, so a key test can compare nodes before bytes).
+  // Bounded: long texts, and any once the table is full, get a node of their own.
+  static Value key_string(std::string_view s);
+  // key_string's node for `s` (interning it), or nullptr when `s` is not interned: what
+  // node_id() of an interned key equals.
+  static const void* key_node(std::string_view s);
   static Value array(std::vector<Value> items);
   // Sorts and removes duplicates.
   static Value set(std::vector<Value> items);
