@@ -1984,6 +1984,8 @@ class Evaluator {
       if (unbound) return 0;
       count_step(x.loc);
       holds = v && !v->is_false();
+    } else if (x.op == TestOp::Call && x.cfunc && ov_.pristine) {
+      return run_block_call(x, args);
     } else {
       return run_call_test(x, args);
     }
@@ -1993,7 +1995,6 @@ class Evaluator {
   // run_test for builtin and function calls, out of line: their argument arrays and calls would
   // make every test pay for a larger frame.
   __attribute__((noinline)) int run_call_test(const TestExpr& x, const Value* const* args) {
-    if (x.op == TestOp::Call && x.cfunc && ov_.pristine) return run_block_call(x, args);
     if (x.op == TestOp::Computed) return run_computed_test(x, args);
     if (x.op != TestOp::Builtin && x.op != TestOp::Call) return 0;  // loops: run_tests
     bool unbound = false;
@@ -2011,7 +2012,7 @@ class Evaluator {
 
   // A call test of a function with a call block (TestExpr::cfunc), as run_call_test and call_test
   // run it, in one frame: the operands go straight into the callee's registers.
-  int run_block_call(const TestExpr& x, const Value* const* args) {
+  __attribute__((noinline)) int run_block_call(const TestExpr& x, const Value* const* args) {
     const Value* regs[TestExpr::kMaxRegs];
     bool unbound = false;
     bool defined = true;
