@@ -1870,7 +1870,7 @@ class Evaluator {
     }
   }
 
-  // A call level entered on first use (see compiled_function_result).
+  // A call level entered on first use (see run_block).
   struct LazyDepth {
     Evaluator& e;
     bool in = false;
@@ -1992,8 +1992,9 @@ class Evaluator {
     return holds != x.negated ? 1 : -1;
   }
 
-  // run_test for builtin and function calls, out of line: their argument arrays and calls would
-  // make every test pay for a larger frame.
+  // run_test for builtin calls, computed tests and calls of functions without a call block (those
+  // with one go to run_block_call), out of line: their argument arrays and calls would make every
+  // test pay for a larger frame.
   __attribute__((noinline)) int run_call_test(const TestExpr& x, const Value* const* args) {
     if (x.op == TestOp::Computed) return run_computed_test(x, args);
     if (x.op != TestOp::Builtin && x.op != TestOp::Call) return 0;  // loops: run_tests
