@@ -61,6 +61,21 @@ void BM_CompileKataPolicy(benchmark::State& state) {
 }
 BENCHMARK(BM_CompileKataPolicy)->Unit(benchmark::kMicrosecond);
 
+// The benchmark loop over `op`, reporting the heap allocations per iteration as `counter` and the
+// request's size.
+template <typename Op>
+void run_counting_allocs(benchmark::State& state, const char* counter, const Fixture& f, Op&& op) {
+  std::uint64_t allocs = 0;
+  for (auto _ : state) {
+    std::uint64_t before = g_allocs.load(std::memory_order_relaxed);
+    auto r = op();
+    allocs += g_allocs.load(std::memory_order_relaxed) - before;
+    benchmark::DoNotOptimize(r);
+  }
+  state.counters[counter] = benchmark::Counter(static_cast<double>(allocs) / static_cast<double>(state.iterations()));
+  state.counters["input_bytes"] = static_cast<double>(f.w.input.size());
+}
+
 void run_decision(benchmark::State& state, const Fixture& f) {
   auto p = Policy::compile({{"kata.rego", f.w.policy}}, f.data);
   if (!p) {
@@ -79,16 +94,7 @@ void run_decision(benchmark::State& state, const Fixture& f) {
     state.SkipWithError("the benchmark request is not allowed: the workload is broken");
     return;
   }
-  std::uint64_t allocs = 0;
-  for (auto _ : state) {
-    std::uint64_t before = g_allocs.load(std::memory_order_relaxed);
-    auto r = q->eval(o);
-    allocs += g_allocs.load(std::memory_order_relaxed) - before;
-    benchmark::DoNotOptimize(r);
-  }
-  state.counters["allocs_per_decision"] =
-      benchmark::Counter(static_cast<double>(allocs) / static_cast<double>(state.iterations()));
-  state.counters["input_bytes"] = static_cast<double>(f.w.input.size());
+  run_counting_allocs(state, "allocs_per_decision", f, [&] { return q->eval(o); });
 }
 
 void BM_CreateContainerDecision(benchmark::State& state) { run_decision(state, fixture()); }
@@ -100,16 +106,7 @@ BENCHMARK(BM_CreateContainerDecisionTypical)->Unit(benchmark::kMicrosecond);
 // The request's JSON parse, which the decisions above leave out (the agent pays it per request):
 // object keys are interned there (Value::key_string).
 void run_parse(benchmark::State& state, const Fixture& f) {
-  std::uint64_t allocs = 0;
-  for (auto _ : state) {
-    std::uint64_t before = g_allocs.load(std::memory_order_relaxed);
-    auto v = parse_json(f.w.input);
-    allocs += g_allocs.load(std::memory_order_relaxed) - before;
-    benchmark::DoNotOptimize(v);
-  }
-  state.counters["allocs_per_parse"] =
-      benchmark::Counter(static_cast<double>(allocs) / static_cast<double>(state.iterations()));
-  state.counters["input_bytes"] = static_cast<double>(f.w.input.size());
+  run_counting_allocs(state, "allocs_per_parse", f, [&] { return parse_json(f.w.input); });
 }
 void BM_ParseCreateContainerRequest(benchmark::State& state) { run_parse(state, fixture()); }
 BENCHMARK(BM_ParseCreateContainerRequest)->Unit(benchmark::kMicrosecond);

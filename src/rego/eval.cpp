@@ -2000,11 +2000,7 @@ class Evaluator {
     if (x.op != TestOp::Builtin && x.op != TestOp::Call) return 0;  // loops: run_tests
     bool unbound = false;
     const Value* in[TestExpr::kMaxArgs] = {};
-    bool defined = true;
-    for (std::size_t i = 0; i < x.nargs; ++i) {
-      in[i] = operand(x.ops[i], args, unbound);
-      defined = defined && in[i];
-    }
+    const bool defined = call_operands(x, args, in, unbound);
     if (unbound || (x.op == TestOp::Call && !ov_.func_mocks.empty())) return 0;
     count_step(x.loc);
     const bool holds = defined && (x.op == TestOp::Builtin ? builtin_test(x, in) : call_test(x, in));
@@ -2016,24 +2012,34 @@ class Evaluator {
   __attribute__((noinline)) int run_block_call(const TestExpr& x, const Value* const* args) {
     const Value* regs[TestExpr::kMaxRegs];
     bool unbound = false;
-    bool defined = true;
-    for (std::size_t i = 0; i < x.nargs; ++i) {
-      regs[i] = operand(x.ops[i], args, unbound);
-      defined = defined && regs[i];
-    }
+    const bool defined = call_operands(x, args, regs, unbound);
     if (unbound) return 0;
     count_step(x.loc);
     bool holds = false;
     if (defined) {
       check_stack(x.call->loc);
-      if (const Value* v = run_block(*x.cfunc, regs, x.nargs)) {
-        holds = !v->is_false();
-      } else {
-        const Rule* d = x.cfunc->default_rule;
-        holds = d && !value_of_default(*d).is_false();
-      }
+      holds = block_holds(*x.cfunc, regs, x.nargs);
     }
     return holds != x.negated ? 1 : -1;
+  }
+
+  // The operands of call test `x` into `out`; whether all are defined (an unbound local sets
+  // `unbound`, see operand).
+  [[gnu::always_inline]] bool call_operands(const TestExpr& x, const Value* const* args, const Value** out,
+                                            bool& unbound) {
+    bool defined = true;
+    for (std::size_t i = 0; i < x.nargs; ++i) {
+      out[i] = operand(x.ops[i], args, unbound);
+      defined = defined && out[i];
+    }
+    return defined;
+  }
+
+  // Whether a call of block `f` on `regs` (the first `nargs` the arguments) is true: a rule's
+  // value, else the default rule's, else undefined (not true).
+  [[gnu::always_inline]] bool block_holds(const CompiledFunc& f, const Value** regs, std::size_t nargs) {
+    if (const Value* v = run_block(f, regs, nargs)) return !v->is_false();
+    return f.default_rule && !value_of_default(*f.default_rule).is_false();
   }
 
   // A test with computed operands (TestOp::Computed), as the general evaluator runs it: the step,
@@ -2237,11 +2243,9 @@ class Evaluator {
   bool call_test(const TestExpr& x, const Value* const* args) {
     check_stack(x.call->loc);
     if (x.cfunc && ov_.pristine) {
-      if (const Value* v = compiled_function_result(*x.cfunc, std::span<const Value* const>(args, x.nargs))) {
-        return !v->is_false();
-      }
-      const Rule* d = x.cfunc->default_rule;
-      return d && !value_of_default(*d).is_false();
+      const Value* regs[TestExpr::kMaxRegs];
+      copy_regs(std::span<const Value* const>(args, x.nargs), regs);  // loops bind the registers after them
+      return block_holds(*x.cfunc, regs, x.nargs);
     }
     const DataNode* f = x.call->func;
     Value r;
