@@ -152,21 +152,16 @@ inline const Value* lookup_const(const Value& v, const Term& key) {
   return cur;
 }
 
-// The collections of `v` (and inside it) of two members or more (see DataIndexes::nodes).
-void collect_indexable(const Value& v, std::unordered_set<const void*>& out) {
+// The nodes of `v` and of the values inside it, object keys aside (see DataIndexes::nodes).
+void collect_nodes(const Value& v, std::unordered_set<const void*>& out) {
+  if (const void* n = v.node_id()) out.insert(n);
   switch (v.kind()) {
     case Kind::Array:
-    case Kind::Set: {
-      const auto& items = v.is_array() ? v.array_items() : v.set_items();
-      if (items.size() >= 2) out.insert(v.node_id());
-      for (const auto& x : items)
-        if (x.is_collection()) collect_indexable(x, out);
+    case Kind::Set:
+      for (const auto& x : v.is_array() ? v.array_items() : v.set_items()) collect_nodes(x, out);
       return;
-    }
     case Kind::Object:
-      if (v.size() >= 2) out.insert(v.node_id());
-      for (const auto& [k, x] : v.object_entries())
-        if (x.is_collection()) collect_indexable(x, out);
+      for (const auto& [k, x] : v.object_entries()) collect_nodes(x, out);
       return;
     default: return;
   }
@@ -641,7 +636,9 @@ class Evaluator {
   // (`concat("", ["^", replace(pe, ...), "$"])`) once per request entry, so the same few patterns
   // are rebuilt hundreds of times per decision. The value is remembered per call site and per
   // identity of the locals' values (shared nodes, pinned by the memo), so a repeat is one hash
-  // lookup. Undefined results are remembered too; errors are not.
+  // lookup. Undefined results are remembered too; errors are not. When the locals are base data
+  // (a policy expression on template entries), the value is the same in every evaluation in the
+  // same strict mode, and is remembered for all of them (DataIndexes::Assigned).
   struct AssignMemo {
     Value a, b, result;
   };
@@ -669,6 +666,12 @@ class Evaluator {
     const Value& vb = rhs.vars.size() > 1 ? frame()[static_cast<std::size_t>(rhs.vars[1])] : va;
     if (!va.node_id() || !vb.node_id()) return std::nullopt;  // unbound, or an inline scalar
     tick(e.loc);
+    if (e.id && in_base_data(va.node_id()) && in_base_data(vb.node_id())) {
+      if (const Value* r = shared_assignment(e.id, rhs, va, vb)) {
+        if (r->is_undefined()) return false;
+        return bind(lhs.slot, *r, [&] { return eval_body(b, i + 1, k); });
+      }
+    }
     AssignKey key{&rhs, va.node_id(), vb.node_id()};
     auto it = assign_memo_.find(key);
     if (it == assign_memo_.end()) {
@@ -679,6 +682,26 @@ class Evaluator {
     const Value& r = it->second.result;
     if (r.is_undefined()) return false;
     return bind(lhs.slot, r, [&] { return eval_body(b, i + 1, k); });
+  }
+
+  // The value of pure call `rhs` of policy expression `id` on base-data locals `va`, `vb`, from the
+  // policy's table (computed and published on first use), or nullptr when the table has no room.
+  const Value* shared_assignment(std::uint32_t id, const Term& rhs, const Value& va, const Value& vb) {
+    using Assigned = DataIndexes::Assigned;
+    const bool strict = O.strict_builtin_errors;
+    const std::size_t h = (std::hash<const void*>{}(va.node_id()) * 0x9e3779b97f4a7c15ULL) ^
+                          (std::hash<const void*>{}(vb.node_id()) * 0xc2b2ae3d27d4eb4fULL) ^ (id * 2u + strict);
+    const Assigned* x = P.indexes.assigned.find_or_add(
+        h,
+        [&](const Assigned& a) {
+          return a.expr == id && a.strict == strict && a.a.node_id() == va.node_id() && a.b.node_id() == vb.node_id();
+        },
+        [&] {
+          Value tmp;
+          const Value* r = eval_one(rhs, tmp);  // (an error publishes nothing)
+          return std::make_unique<Assigned>(Assigned{id, strict, va, vb, r ? *r : Value()});
+        });
+    return x ? &x->result : nullptr;
   }
 
   // Whether test `f` depends on nothing but the local in `slot` (see memo_filter).
@@ -802,9 +825,9 @@ class Evaluator {
     return it->second;
   }
 
-  // Whether `node` is one of the base data's collections.
+  // Whether `node` holds one of the base data's values.
   bool in_base_data(const void* node) const {
-    std::call_once(P.indexes.nodes_once, [this] { collect_indexable(P.data, P.indexes.nodes); });
+    std::call_once(P.indexes.nodes_once, [this] { collect_nodes(P.data, P.indexes.nodes); });
     return P.indexes.nodes.count(node) != 0;
   }
 

@@ -15,6 +15,7 @@
 #include "ast.h"
 #include "builtins/builtin.h"
 #include "cloister/rego/rego.h"
+#include "publish_table.h"
 
 namespace cloister::rego {
 
@@ -72,8 +73,9 @@ struct DataIndexes {
     bool joinable = true;               // every member's tested fields are strings (or missing)
     std::unordered_map<std::string, std::vector<std::uint32_t>> by_field;  // composite key -> positions
   };
-  // The base data's collections (of two members or more), gathered on first use (a walk of the
-  // whole data document: too slow to add to every compile) and read-only after.
+  // The base data's values held in nodes (collections, strings, big numbers; not object keys),
+  // gathered on first use (a walk of the whole data document: too slow to add to every compile)
+  // and read-only after.
   std::once_flag nodes_once;
   std::unordered_set<const void*> nodes;
   // Verdicts of a pure test on each member of a base-data collection (`some pe in p_env;
@@ -86,6 +88,18 @@ struct DataIndexes {
     }
     std::unique_ptr<std::atomic<std::int8_t>[]> v;
   };
+  // Values of pure assignments `x := f(a, b)` whose locals `a`, `b` are base data (Evaluator::
+  // memo_assign): genpolicy's patterns built from a template entry are then built once per policy,
+  // not once per decision. Keyed by the expression, the locals' nodes (pinned by the entry) and the
+  // strict mode. Only base data feeds it, so it holds nothing of any request.
+  struct Assigned {
+    std::uint32_t expr = 0;  // Expr::id
+    bool strict = false;
+    Value a, b;
+    Value result;  // undefined: the assignment fails
+  };
+  detail::PublishTable<Assigned> assigned{4096, 16};
+
   std::mutex mu;  // guards the maps below; entries never change once made
   std::unordered_map<const void*, std::unique_ptr<const Strings>> strings;
   std::map<std::pair<const void*, std::string>, std::unique_ptr<const Join>> joins;

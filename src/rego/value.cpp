@@ -8,6 +8,7 @@
 
 #include "builtins/text.h"
 #include "number.h"
+#include "publish_table.h"
 #include "value_budget.h"
 
 namespace cloister::rego {
@@ -135,29 +136,20 @@ namespace {
 // work per key; texts that do not fit get ordinary nodes, which only compare slower.
 class KeyTable {
  public:
-  static constexpr std::size_t kSlots = std::size_t{1} << 15;
   static constexpr std::size_t kMaxKey = 32;
-  static constexpr std::size_t kProbes = 8;
 
   detail::StringNode* find_or_add(std::string_view s) {
     if (s.size() > kMaxKey) return nullptr;
     std::uint64_t h = 1469598103934665603ULL;  // FNV-1a
     for (unsigned char c : s) h = (h ^ c) * 1099511628211ULL;
-    for (std::size_t i = 0; i < kProbes; ++i) {
-      std::atomic<detail::StringNode*>& slot = slots_[(h + i) & (kSlots - 1)];
-      detail::StringNode* n = slot.load(std::memory_order_acquire);
-      if (!n) {
-        auto* fresh = new detail::StringNode(std::string(s));  // (not charged: it outlives evaluations)
-        if (slot.compare_exchange_strong(n, fresh, std::memory_order_acq_rel, std::memory_order_acquire)) return fresh;
-        delete fresh;  // another thread filled the slot: `n` is its node
-      }
-      if (n->s == s) return n;
-    }
-    return nullptr;
+    return table_.find_or_add(
+        h, [&](const detail::StringNode& n) { return n.s == s; },
+        // (Not charged to an evaluation's budget: it outlives evaluations.)
+        [&] { return std::make_unique<detail::StringNode>(std::string(s)); });
   }
 
  private:
-  std::atomic<detail::StringNode*> slots_[kSlots] = {};
+  detail::PublishTable<detail::StringNode> table_{std::size_t{1} << 15, 8};
 };
 KeyTable& key_table() {
   static KeyTable* t = new KeyTable;  // never destroyed: interned nodes outlive static destructors

@@ -1,6 +1,12 @@
 // Regex builtins: expected values from OPA's conformance topics regexmatch, regexfind,
 // regexfindallstringsubmatch, regexsplit, regexreplace, regexmatchtemplate, regexisvalid, and
 // Go's regexp iteration rules.
+#include <atomic>
+#include <thread>
+#include <vector>
+
+#include <re2/re2.h>
+
 #include "builtins_test_util.h"
 
 namespace cloister::rego {
@@ -77,6 +83,56 @@ TEST(RegoRegex, TemplateMatch) {
   EXPECT_BUILTIN(c, "regex.template_match", R"j(["a{b{c}}", "abc", "{", "}"])j", "false");
   EXPECT_BUILTIN_ERROR(c, "regex.template_match", R"j(["urn:{.*", "urn:x", "{", "}"])j", "eval_builtin_error",
                        "unbalanced braces");
+}
+
+// The policy's shared table: one compiled pattern per text for every evaluation and thread,
+// invalid patterns shared with their error, and patterns beyond the table's room compiled per
+// evaluation with the same answers.
+TEST(RegoRegex, SharedCacheServesEveryEvaluationAndOverflowsToItsOwn) {
+  builtins::SharedRegexCache shared(16);  // 16 slots: filled below
+  const re2::RE2* first = shared.get("^a[0-9]+$");
+  ASSERT_NE(first, nullptr);
+  EXPECT_EQ(shared.get("^a[0-9]+$"), first);
+  EXPECT_EQ(first->pattern(), "^a[0-9]+$");
+  const re2::RE2* bad = shared.get("a(");
+  ASSERT_NE(bad, nullptr);
+  EXPECT_FALSE(bad->ok());
+  EXPECT_EQ(shared.get("a("), bad);
+
+  std::vector<std::thread> threads;
+  std::atomic<int> agree{0};
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      builtins::RegexCache own(&shared);
+      for (int i = 0; i < 64; ++i) {
+        const int n = (i * 5 + t * 3) % 64;
+        std::string pattern = "^p";
+        pattern.append(std::to_string(n)).append("x$");
+        std::string subject = "p";
+        subject.append(std::to_string(n)).append("x");
+        const re2::RE2* re = own.get(pattern);
+        if (re && re->pattern() == pattern && re2::RE2::FullMatch(subject, *re) &&
+            !re2::RE2::FullMatch(subject + "y", *re))
+          ++agree;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(agree.load(), 256);
+  int stored = 0;  // at most 16 slots; the rest stayed in each evaluation's own cache
+  for (int n = 0; n < 64; ++n) {
+    std::string pattern = "^p";
+    pattern.append(std::to_string(n)).append("x$");
+    if (const re2::RE2* re = shared.get(pattern)) {
+      EXPECT_EQ(re->pattern(), pattern);
+      ++stored;
+    }
+  }
+  EXPECT_GT(stored, 0);
+  EXPECT_LE(stored, 14);  // two slots hold the first two patterns
+
+  BuiltinCaller c;
+  EXPECT_BUILTIN_ERROR(c, "regex.match", R"j(["a(", "a"])j", "eval_builtin_error", "missing )");
 }
 
 }  // namespace

@@ -1,3 +1,4 @@
+#include <set>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -598,6 +599,70 @@ nums := [n | some s in ["1", "x", "3", "x"]; n := to_number(s)]
   EXPECT_EQ(eval_json(p, "data.t.nums"), "[1,3]");
 }
 
+
+// `v := f(x)` on base-data locals is remembered for every later evaluation (DataIndexes::Assigned):
+// a builtin error is undefined without strict builtin errors and raised with them, in whichever
+// order the modes run and from several threads; answers match the same rule over the input, which
+// is not shared. The steps counted do not depend on whether an earlier evaluation filled the memo.
+TEST(RegoEval, SharedAssignmentsKeepStrictErrorsStepsAndAnswers) {
+  const std::string text = R"REGO(package t
+import rego.v1
+num_in(q, xs) if { some s in xs; n := to_number(s); n == q }
+from_data(q) if num_in(q, data.vals)
+from_input(q) if num_in(q, input.vals)
+pat_in(e, pats) if { some pe in pats; p := concat("", ["^", replace(pe, "$(x)", "[0-9]+"), "$"]); regex.match(p, e) }
+pat_data(e) if pat_in(e, data.pats)
+pat_input(e) if pat_in(e, input.pats)
+)REGO";
+  const Value data = J(R"J({"vals": ["1", "x", "3"], "pats": ["a$(x)", "b", "c$(x)"]})J");
+  const Value input = data;  // the same lists, parsed again: request values, not base data
+  auto p = compile_ok(text, data);
+  auto run = [&](const std::shared_ptr<const Policy>& pol, const std::string& query, bool strict,
+                 std::uint64_t max_steps = 0) {
+    EvalOptions o;
+    o.input = input;
+    o.strict_builtin_errors = strict;
+    if (max_steps) o.limits.max_steps = max_steps;
+    auto r = pol->eval(query, o);
+    if (!r) return std::string(error_code(r.error()));
+    return r->rows.empty() ? std::string("undefined") : to_json(r->rows[0].value);
+  };
+  // Non-strict first: the shared entry for "x" is undefined, which strict mode must not reuse.
+  EXPECT_EQ(run(p, "data.t.from_data(3)", false), "true");
+  EXPECT_EQ(run(p, "data.t.from_data(3)", true), "eval_builtin_error");
+  EXPECT_EQ(run(p, "data.t.from_data(3)", false), "true");
+  std::vector<std::thread> threads;
+  std::atomic<int> ok{0};
+  const char* queries[][2] = {{"num", "1"}, {"num", "3"}, {"num", "2"}, {"pat", "\"a12\""}, {"pat", "\"b\""},
+                              {"pat", "\"c\""}, {"pat", "\"b1\""}};
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 70; ++i) {
+        const bool strict = (i + t) % 2 == 0;
+        const auto& q = queries[(i + t) % std::size(queries)];
+        std::string from_data = "data.t.", from_input = "data.t.";
+        from_data.append(q[0][0] == 'n' ? "from_data(" : "pat_data(").append(q[1]).append(")");
+        from_input.append(q[0][0] == 'n' ? "from_input(" : "pat_input(").append(q[1]).append(")");
+        if (run(p, from_data, strict) == run(p, from_input, strict)) ++ok;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(ok.load(), 280);
+  EXPECT_EQ(run(p, "data.t.pat_data(\"c7\")", true), "true");
+  EXPECT_EQ(run(p, "data.t.pat_data(\"c\")", true), "undefined");
+  // Step limits: a fresh policy (the memo empty) and a used one stop at the same limit.
+  std::set<std::string> outcomes;
+  for (std::uint64_t limit = 1; limit <= 40; ++limit) {
+    auto fresh = compile_ok(text, data);
+    for (const char* q : {"data.t.pat_data(\"c7\")", "data.t.from_data(3)"}) {
+      const std::string first = run(fresh, q, false, limit);
+      EXPECT_EQ(run(p, q, false, limit), first) << q << " with max_steps " << limit;
+      outcomes.insert(first);
+    }
+  }
+  EXPECT_EQ(outcomes, (std::set<std::string>{"eval_limit_error", "true"}));
+}
 
 // `data.a.b` with constant keys is read directly (rule tree and base documents walked together);
 // these pin that it answers as the general walk does.

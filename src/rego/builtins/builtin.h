@@ -23,6 +23,7 @@
 // template strings, and the unification/assignment operators (eq, assign).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -38,6 +39,7 @@
 #include <tl/expected.hpp>
 
 #include "cloister/rego/value.h"
+#include "publish_table.h"
 
 namespace re2 {
 class RE2;
@@ -59,18 +61,20 @@ template <typename T>
 using BResult = tl::expected<T, BuiltinError>;
 
 // Compiled RE2 patterns shared by all evaluations of one compiled policy (RE2 objects are safe
-// for concurrent matching). Bounded: beyond `capacity` patterns, new ones stay per-evaluation.
+// for concurrent matching), in a PublishTable: a lookup takes no lock and allocates nothing, where
+// a per-evaluation map of the shared patterns cost a few allocations and a lock per pattern per
+// decision. Bounded: a pattern the table has no room for stays per-evaluation.
 class SharedRegexCache {
  public:
-  explicit SharedRegexCache(std::size_t capacity = 4096);
+  explicit SharedRegexCache(std::size_t slots = 4096);
   ~SharedRegexCache();
-  std::shared_ptr<const re2::RE2> find(const std::string& pattern) const;
-  void insert(const std::string& pattern, std::shared_ptr<const re2::RE2> re);
+  // `pattern` compiled (ok() false when it does not compile: errors are shared too), compiling
+  // and publishing it on first use; nullptr when the table has no room for it.
+  const re2::RE2* get(std::string_view pattern);
 
  private:
-  std::size_t capacity_;
-  mutable std::mutex mu_;
-  std::unordered_map<std::string, std::shared_ptr<const re2::RE2>> map_;
+  struct Entry;
+  detail::PublishTable<Entry> table_;
 };
 
 // Compiled RE2 patterns, cached per evaluation (patterns are usually constants or built from data),
@@ -86,7 +90,7 @@ class RegexCache {
 
  private:
   SharedRegexCache* shared_;
-  std::unordered_map<std::string, std::shared_ptr<const re2::RE2>> cache_;
+  std::unordered_map<std::string, std::unique_ptr<const re2::RE2>> cache_;  // patterns the shared table has no room for
 };
 
 // The evaluation's random source, seeded on first use: most evaluations draw nothing, and

@@ -69,40 +69,47 @@ std::vector<std::string> Registry::names() const {
   return out;
 }
 
-SharedRegexCache::SharedRegexCache(std::size_t capacity) : capacity_(capacity) {}
+struct SharedRegexCache::Entry {
+  std::size_t hash;
+  std::string pattern;
+  re2::RE2 re;
+  Entry(std::size_t h, std::string_view p, const re2::RE2::Options& o) : hash(h), pattern(p), re(pattern, o) {}
+};
+
+SharedRegexCache::SharedRegexCache(std::size_t slots) : table_(slots, 16) {}
 SharedRegexCache::~SharedRegexCache() = default;
 
-std::shared_ptr<const re2::RE2> SharedRegexCache::find(const std::string& pattern) const {
-  std::lock_guard<std::mutex> lock(mu_);
-  auto it = map_.find(pattern);
-  return it == map_.end() ? nullptr : it->second;
-}
-
-void SharedRegexCache::insert(const std::string& pattern, std::shared_ptr<const re2::RE2> re) {
-  std::lock_guard<std::mutex> lock(mu_);
-  if (map_.size() < capacity_) map_.emplace(pattern, std::move(re));
+const re2::RE2* SharedRegexCache::get(std::string_view pattern) {
+  const std::size_t h = std::hash<std::string_view>{}(pattern);
+  Entry* e = table_.find_or_add(
+      h, [&](const Entry& x) { return x.hash == h && x.pattern == pattern; },
+      [&] {
+        re2::RE2::Options opts;
+        opts.set_log_errors(false);
+        return std::make_unique<Entry>(h, pattern, opts);
+      });
+  return e ? &e->re : nullptr;
 }
 
 RegexCache::RegexCache(SharedRegexCache* shared) : shared_(shared) {}
 RegexCache::~RegexCache() = default;
 
 const re2::RE2* RegexCache::get(const std::string& pattern, std::string* error) {
-  auto it = cache_.find(pattern);
-  if (it == cache_.end()) {
-    std::shared_ptr<const re2::RE2> re = shared_ ? shared_->find(pattern) : nullptr;
-    if (!re) {
+  const re2::RE2* re = shared_ ? shared_->get(pattern) : nullptr;
+  if (!re) {
+    auto it = cache_.find(pattern);
+    if (it == cache_.end()) {
       re2::RE2::Options opts;
       opts.set_log_errors(false);
-      re = std::make_shared<const re2::RE2>(pattern, opts);
-      if (shared_ && re->ok()) shared_->insert(pattern, re);
+      it = cache_.emplace(pattern, std::make_unique<const re2::RE2>(pattern, opts)).first;
     }
-    it = cache_.emplace(pattern, std::move(re)).first;
+    re = it->second.get();
   }
-  if (!it->second->ok()) {
-    if (error) *error = it->second->error();
+  if (!re->ok()) {
+    if (error) *error = re->error();
     return nullptr;
   }
-  return it->second.get();
+  return re;
 }
 
 // ---- error helpers ----
