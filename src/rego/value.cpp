@@ -1,6 +1,7 @@
 #include "cloister/rego/value.h"
 
 #include <algorithm>
+#include <bit>
 #include <charconv>
 #include <cmath>
 #include <cstring>
@@ -177,11 +178,17 @@ Value Value::set(std::vector<Value> items) {
   return charged(heap(Kind::Set, NumRep::Int, n), n);
 }
 Value Value::object(std::vector<std::pair<Value, Value>> entries) {
-  std::stable_sort(entries.begin(), entries.end(),
-                   [](const auto& a, const auto& b) { return compare(a.first, b.first) < 0; });
-  entries.erase(std::unique(entries.begin(), entries.end(),
-                            [](const auto& a, const auto& b) { return a.first == b.first; }),
-                entries.end());
+  auto less = [](const auto& a, const auto& b) { return compare(a.first, b.first) < 0; };
+  // Entries already in order without duplicates (the JSON parser's, and most builders') are
+  // taken as they are: std::stable_sort would allocate a buffer even then.
+  bool ordered = true;
+  for (std::size_t i = 1; ordered && i < entries.size(); ++i) ordered = less(entries[i - 1], entries[i]);
+  if (!ordered) {
+    std::stable_sort(entries.begin(), entries.end(), less);
+    entries.erase(std::unique(entries.begin(), entries.end(),
+                              [](const auto& a, const auto& b) { return a.first == b.first; }),
+                  entries.end());
+  }
   auto* n = new detail::ObjectNode(std::move(entries));
   return charged(heap(Kind::Object, NumRep::Int, n), n);
 }
@@ -736,7 +743,7 @@ class JsonParser {
     if (c == '"') {
       auto s = parse_string();
       if (!s) return forward_error(s.error());
-      return Value::string(std::move(*s));
+      return Value::string(std::string(*s));
     }
     if (lit("true")) return Value::boolean(true);
     if (lit("false")) return Value::boolean(false);
@@ -784,13 +791,42 @@ class JsonParser {
     return true;
   }
 
-  Result<std::string> parse_string() {
+  // The first position from `i` on that holds '"', '\\' or a control character, or one of the
+  // last 7 bytes, eight bytes at a time: in each word, the lowest byte flagged by the borrow tricks
+  // below is the first such byte (flags above it may be false, never below).
+  std::size_t plain_run_end(std::size_t i) const {
+    static_assert(std::endian::native == std::endian::little);
+    constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
+    constexpr std::uint64_t kHighs = 0x8080808080808080ULL;
+    auto zero_bytes = [](std::uint64_t x) { return (x - kOnes) & ~x & kHighs; };
+    for (; i + 8 <= s_.size(); i += 8) {
+      std::uint64_t w;
+      std::memcpy(&w, s_.data() + i, 8);
+      const std::uint64_t hits =
+          zero_bytes(w ^ (kOnes * '"')) | zero_bytes(w ^ (kOnes * '\\')) | ((w - kOnes * 0x20) & ~w & kHighs);
+      if (hits) return i + static_cast<std::size_t>(std::countr_zero(hits)) / 8;
+    }
+    return i;
+  }
+
+  // The string at pos_ (its opening quote), decoded: a view of the text itself when it has no
+  // escapes, else of `unescaped_` (valid until the next call).
+  Result<std::string_view> parse_string() {
     ++pos_;  // opening quote
-    std::string out;
+    const std::size_t start = pos_;
+    pos_ = plain_run_end(pos_);
+    while (pos_ < s_.size()) {
+      const auto c = static_cast<unsigned char>(s_[pos_]);
+      if (c == '"') return s_.substr(start, pos_++ - start);
+      if (c == '\\' || c < 0x20) break;
+      ++pos_;
+    }
+    std::string& out = unescaped_;
+    out.assign(s_.substr(start, pos_ - start));
     while (true) {
       if (pos_ >= s_.size()) return fail("unterminated string");
       char c = s_[pos_++];
-      if (c == '"') return out;
+      if (c == '"') return std::string_view(out);
       if (static_cast<unsigned char>(c) < 0x20) return fail("control character in string");
       if (c != '\\') {
         out.push_back(c);
@@ -831,19 +867,29 @@ class JsonParser {
     }
   }
 
+  // Members are gathered on one stack shared by every level (items_, entries_), then moved into
+  // a vector of the exact size: growing a vector per collection reallocated it several times.
+  template <typename T>
+  static std::vector<T> take(std::vector<T>& stack, std::size_t mark) {
+    std::vector<T> out(std::make_move_iterator(stack.begin() + static_cast<std::ptrdiff_t>(mark)),
+                       std::make_move_iterator(stack.end()));
+    stack.resize(mark);
+    return out;
+  }
+
   Result<Value> parse_array(std::size_t depth) {
     ++pos_;
-    std::vector<Value> items;
+    const std::size_t mark = items_.size();
     skip_ws();
     if (pos_ < s_.size() && s_[pos_] == ']') {
       ++pos_;
-      return Value::array(std::move(items));
+      return Value::array({});
     }
     while (true) {
       skip_ws();
       auto v = parse_value(depth + 1);
       if (!v) return v;
-      items.push_back(std::move(*v));
+      items_.push_back(std::move(*v));
       skip_ws();
       if (pos_ >= s_.size()) return fail("unterminated array");
       if (s_[pos_] == ',') {
@@ -852,7 +898,7 @@ class JsonParser {
       }
       if (s_[pos_] == ']') {
         ++pos_;
-        return Value::array(std::move(items));
+        return Value::array(take(items_, mark));
       }
       return fail("expected ',' or ']'");
     }
@@ -860,24 +906,25 @@ class JsonParser {
 
   Result<Value> parse_object(std::size_t depth) {
     ++pos_;
-    std::vector<std::pair<Value, Value>> entries;
+    const std::size_t mark = entries_.size();
     skip_ws();
     if (pos_ < s_.size() && s_[pos_] == '}') {
       ++pos_;
-      return Value::object(std::move(entries));
+      return Value::object({});
     }
     while (true) {
       skip_ws();
       if (pos_ >= s_.size() || s_[pos_] != '"') return fail("expected object key");
       auto k = parse_string();
       if (!k) return forward_error(k.error());
+      Value key = Value::key_string(*k);  // now: the view may be of unescaped_, which the value reuses
       skip_ws();
       if (pos_ >= s_.size() || s_[pos_] != ':') return fail("expected ':'");
       ++pos_;
       skip_ws();
       auto v = parse_value(depth + 1);
       if (!v) return v;
-      entries.emplace_back(Value::key_string(*k), std::move(*v));
+      entries_.emplace_back(std::move(key), std::move(*v));
       skip_ws();
       if (pos_ >= s_.size()) return fail("unterminated object");
       if (s_[pos_] == ',') {
@@ -886,8 +933,17 @@ class JsonParser {
       }
       if (s_[pos_] == '}') {
         ++pos_;
-        // JSON duplicate keys: the last one wins (Go's encoding/json behaviour).
+        auto entries = take(entries_, mark);
+        // JSON duplicate keys: the last one wins (Go's encoding/json behaviour), so the entries
+        // go to Value::object last first. Small objects are put in order here, stably, which
+        // Value::object then takes as it is (no sort buffer); duplicates still go its way.
         std::reverse(entries.begin(), entries.end());
+        if (entries.size() <= 32) {
+          for (std::size_t i = 1; i < entries.size(); ++i) {
+            for (std::size_t j = i; j > 0 && compare(entries[j].first, entries[j - 1].first) < 0; --j)
+              std::swap(entries[j], entries[j - 1]);
+          }
+        }
         return Value::object(std::move(entries));
       }
       return fail("expected ',' or '}'");
@@ -897,6 +953,9 @@ class JsonParser {
   std::string_view s_;
   JsonLimits limits_;
   std::size_t pos_ = 0;
+  std::string unescaped_;
+  std::vector<Value> items_;
+  std::vector<std::pair<Value, Value>> entries_;
 };
 }  // namespace
 
