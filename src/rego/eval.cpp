@@ -666,7 +666,7 @@ class Evaluator {
     const Value& vb = rhs.vars.size() > 1 ? frame()[static_cast<std::size_t>(rhs.vars[1])] : va;
     if (!va.node_id() || !vb.node_id()) return std::nullopt;  // unbound, or an inline scalar
     tick(e.loc);
-    if (e.id && in_base_data(va.node_id()) && in_base_data(vb.node_id())) {
+    if (e.id) {
       if (const Value* r = shared_assignment(e.id, rhs, va, vb)) {
         if (r->is_undefined()) return false;
         return bind(lhs.slot, *r, [&] { return eval_body(b, i + 1, k); });
@@ -684,18 +684,22 @@ class Evaluator {
     return bind(lhs.slot, r, [&] { return eval_body(b, i + 1, k); });
   }
 
-  // The value of pure call `rhs` of policy expression `id` on base-data locals `va`, `vb`, from the
-  // policy's table (computed and published on first use), or nullptr when the table has no room.
+  // The value of pure call `rhs` of policy expression `id` on locals `va`, `vb` from the policy's
+  // table: found there, or computed and published when both are base data; else nullptr (not base
+  // data, or no room). (A found entry pins the nodes it was made for, so nodes at the same
+  // addresses are those base-data values.)
   const Value* shared_assignment(std::uint32_t id, const Term& rhs, const Value& va, const Value& vb) {
     using Assigned = DataIndexes::Assigned;
     const bool strict = O.strict_builtin_errors;
     const std::size_t h = (std::hash<const void*>{}(va.node_id()) * 0x9e3779b97f4a7c15ULL) ^
                           (std::hash<const void*>{}(vb.node_id()) * 0xc2b2ae3d27d4eb4fULL) ^ (id * 2u + strict);
+    auto same = [&](const Assigned& a) {
+      return a.expr == id && a.strict == strict && a.a.node_id() == va.node_id() && a.b.node_id() == vb.node_id();
+    };
+    if (const Assigned* x = P.indexes.assigned.find(h, same)) return &x->result;
+    if (!in_base_data(va.node_id()) || !in_base_data(vb.node_id())) return nullptr;
     const Assigned* x = P.indexes.assigned.find_or_add(
-        h,
-        [&](const Assigned& a) {
-          return a.expr == id && a.strict == strict && a.a.node_id() == va.node_id() && a.b.node_id() == vb.node_id();
-        },
+        h, same,
         [&] {
           Value tmp;
           const Value* r = eval_one(rhs, tmp);  // (an error publishes nothing)

@@ -30,6 +30,20 @@ class PublishTable {
   PublishTable(const PublishTable&) = delete;
   PublishTable& operator=(const PublishTable&) = delete;
 
+  // The entry for a key with hash `hash` that `matches` accepts, or nullptr: no lookup of
+  // find_or_add for the same key has published it yet.
+  template <typename Match>
+  Entry* find(std::size_t hash, Match&& matches) const {
+    std::atomic<Entry*>* slots = slots_.load(std::memory_order_acquire);
+    if (!slots) return nullptr;
+    for (std::size_t i = 0; i < probes_; ++i) {
+      Entry* e = slots[(hash + i) & mask_].load(std::memory_order_acquire);
+      if (!e) return nullptr;  // (entries are never removed: the key would be here)
+      if (matches(*e)) return e;
+    }
+    return nullptr;
+  }
+
   // The entry for a key with hash `hash`: the first in its probe sequence that `matches`
   // accepts, else a new one from `make()` (a std::unique_ptr<Entry>) published at the first free
   // slot; nullptr when the sequence is full. `make` runs at most once, and only when a slot is

@@ -135,5 +135,37 @@ TEST(RegoRegex, SharedCacheServesEveryEvaluationAndOverflowsToItsOwn) {
   EXPECT_BUILTIN_ERROR(c, "regex.match", R"j(["a(", "a"])j", "eval_builtin_error", "missing )");
 }
 
+// Pattern values are remembered by node in a small direct-mapped table: many values (colliding
+// there), each used twice, with equal texts in separate nodes and a failing pattern among them,
+// must each match what their own text says.
+TEST(RegoRegex, RepeatedPatternValuesMatchTheirOwnText) {
+  builtins::SharedRegexCache shared;
+  builtins::RegexCache cache(&shared);
+  std::vector<Value> patterns;
+  for (int i = 0; i < 100; ++i) {
+    std::string text = "^v";
+    text.append(std::to_string(i % 50)).append("$");
+    patterns.push_back(Value::string(text));  // i and i + 50: equal texts, separate nodes
+  }
+  patterns.push_back(Value::string("a("));
+  for (int round = 0; round < 2; ++round) {
+    for (std::size_t i = 0; i < patterns.size(); ++i) {
+      std::string error;
+      const re2::RE2* re = cache.get(patterns[i], &error);
+      if (i == 100) {
+        EXPECT_EQ(re, nullptr);
+        EXPECT_NE(error.find("missing )"), std::string::npos) << error;
+        continue;
+      }
+      ASSERT_NE(re, nullptr) << i;
+      std::string subject = "v";
+      subject.append(std::to_string(i % 50));
+      EXPECT_TRUE(re2::RE2::PartialMatch(subject, *re)) << i;
+      EXPECT_FALSE(re2::RE2::PartialMatch(subject + "0", *re)) << i;
+      EXPECT_EQ(re, cache.get(patterns[i].as_string())) << i;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace cloister::rego

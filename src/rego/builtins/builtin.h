@@ -23,6 +23,7 @@
 // template strings, and the unification/assignment operators (eq, assign).
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <map>
@@ -87,8 +88,16 @@ class RegexCache {
   RegexCache& operator=(const RegexCache&) = delete;
   // nullptr and `error` filled when the pattern does not compile.
   const re2::RE2* get(const std::string& pattern, std::string* error = nullptr);
+  // The same for a string value: a repeat of the same value (one node: genpolicy's patterns are
+  // built once per policy, then matched against many request entries) skips hashing its text.
+  const re2::RE2* get(const Value& pattern, std::string* error = nullptr);
 
  private:
+  struct Recent {
+    Value pattern;  // pins the node, so its address names this text while it is here
+    const re2::RE2* re = nullptr;
+  };
+  std::array<Recent, 16> recent_;  // direct-mapped by node address
   SharedRegexCache* shared_;
   std::unordered_map<std::string, std::unique_ptr<const re2::RE2>> cache_;  // patterns the shared table has no room for
 };

@@ -19,6 +19,15 @@ BResult<const re2::RE2*> compile(BuiltinContext& ctx, const std::string& pattern
   return re;
 }
 
+// The same for the pattern operand itself (a string value): repeats of one value skip hashing.
+BResult<const re2::RE2*> compile(BuiltinContext& ctx, const Value& pattern) {
+  std::string err;
+  const re2::RE2* re = ctx.regex ? ctx.regex->get(pattern, &err) : nullptr;
+  if (!ctx.regex) return tl::unexpected(builtin_error(ctx, "no regex cache in evaluation context"));
+  if (!re) return tl::unexpected(builtin_error(ctx, "error parsing regexp: " + err + ": `" + pattern.as_string() + "`"));
+  return re;
+}
+
 using Groups = std::vector<re2::StringPiece>;
 
 // One search from `pos` with the whole string as context (so ^ and \b see what precedes pos).
@@ -62,9 +71,9 @@ BuiltinResult is_valid(BuiltinContext& ctx, std::span<const Value> a) {
 }
 
 BuiltinResult match(BuiltinContext& ctx, std::span<const Value> a) {
-  const std::string& pattern = *REGO_ARG(arg_string(ctx, a, 0));
+  if (!a[0].is_string()) return tl::unexpected(type_error(ctx, 1, "string", a[0]));
   const std::string& value = *REGO_ARG(arg_string(ctx, a, 1));
-  const re2::RE2* re = REGO_ARG(compile(ctx, pattern));
+  const re2::RE2* re = REGO_ARG(compile(ctx, a[0]));
   return Value::boolean(re2::RE2::PartialMatch(value, *re));
 }
 

@@ -94,6 +94,17 @@ const re2::RE2* SharedRegexCache::get(std::string_view pattern) {
 RegexCache::RegexCache(SharedRegexCache* shared) : shared_(shared) {}
 RegexCache::~RegexCache() = default;
 
+const re2::RE2* RegexCache::get(const Value& pattern, std::string* error) {
+  const void* node = pattern.node_id();
+  if (!node) return get(pattern.as_string(), error);
+  const auto at = reinterpret_cast<std::uintptr_t>(node);
+  Recent& r = recent_[((at >> 4) ^ (at >> 9)) % recent_.size()];
+  if (r.pattern.node_id() == node) return r.re;
+  const re2::RE2* re = get(pattern.as_string(), error);
+  if (re) r = Recent{pattern, re};  // (failures are not kept: the next call reports its error)
+  return re;
+}
+
 const re2::RE2* RegexCache::get(const std::string& pattern, std::string* error) {
   const re2::RE2* re = shared_ ? shared_->get(pattern) : nullptr;
   if (!re) {
