@@ -412,6 +412,8 @@ struct TestExpr {
   // evaluator finds them (it answers `some` over kScanMin members or more with a join index on
   // those fields, and so does run_some then); 0 hands such collections to the general evaluator.
   std::uint8_t njoin = 0;
+  bool plain_args = false;     // Call: every operand is a register without a path (a call block's
+                               // registers are then the caller's, copied as they are)
   Loc loc;                     // the expression's (steps are counted there, as in the evaluator)
   const Term* call = nullptr;  // Builtin, Call: the call term (its builtin or function, location)
   Operand ops[kMaxArgs];       // Truthy, Assign: ops[0]; Compare: ops[0], ops[1]; calls: nargs; loops: coll

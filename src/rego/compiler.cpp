@@ -1579,8 +1579,11 @@ struct TestCompiler {
   bool call_operands(const Term& t, TestExpr& x) {
     x.call = &t;
     x.nargs = static_cast<std::uint8_t>(t.items.size());
-    for (std::size_t i = 0; i < t.items.size(); ++i)
+    x.plain_args = true;
+    for (std::size_t i = 0; i < t.items.size(); ++i) {
       if (!operand(*t.items[i], x.ops[i])) return false;
+      x.plain_args = x.plain_args && x.ops[i].kind == Operand::Kind::Arg && !x.ops[i].path;
+    }
     return true;
   }
 

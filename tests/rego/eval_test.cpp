@@ -188,6 +188,36 @@ TEST(RegoEval, DeepCallChainsKeepOuterFrames) {
   EXPECT_EQ(r->rows[0].value, J("[1, 2, 0, 0]"));
 }
 
+// A chain of compiled calls (each function one call test, run from its call block) checks the
+// native stack too, if only every few levels: a small stack limit ends a deep chain with
+// eval_limit_error, a shallow one answers.
+TEST(RegoEval, CompiledCallChainsHitTheStackLimit) {
+  auto chain = [](int depth) {
+    std::string src = "package t\nimport rego.v1\n";
+    for (int i = 0; i < depth; ++i) {
+      src += 'g';
+      src += std::to_string(i);
+      src += "(x) if g";
+      src += std::to_string(i + 1);
+      src += "(x)\n";
+    }
+    src += 'g';
+    src += std::to_string(depth);
+    src += "(x) if x == 1\np if g0(1)\n";
+    return src;
+  };
+  EXPECT_EQ(eval_json(compile_ok(chain(300)), "data.t.p"), "true");
+  auto deep = compile_ok(chain(3000));
+  ASSERT_NE(deep, nullptr);
+  EvalOptions o;
+  o.limits.max_call_depth = 1'000'000;
+  o.limits.max_stack_bytes = 64 * 1024;
+  auto r = deep->eval("data.t.p", o);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(error_code(r.error()), "eval_limit_error");
+  EXPECT_NE(r.error().message().find("stack limit"), std::string::npos) << r.error().message();
+}
+
 TEST(RegoEval, LimitsStopRunawayEvaluation) {
   auto p = compile_ok("package t\np := count([x | some a in numbers.range(1, 3000); some b in numbers.range(1, 3000); x := a * b])\n");
   EvalOptions o;
