@@ -442,6 +442,7 @@ static_assert(std::size(ExprOperand{}.args) == TestExpr::kMaxArgs);
 struct CompiledFunc {
   std::uint32_t nrules = 0;
   bool early_exit = false;
+  bool plain = false;  // early_exit, no rule has constant parameters, at least one rule (run_block)
   const Rule* default_rule = nullptr;
   const CompiledRule* rules() const noexcept { return reinterpret_cast<const CompiledRule*>(this + 1); }
 };

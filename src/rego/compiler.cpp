@@ -1819,6 +1819,8 @@ const CompiledFunc* build_call_block(NodeArena& arena, const DataNode& n, std::v
   auto* f = new (w.take(sizeof(CompiledFunc))) CompiledFunc;
   f->nrules = static_cast<std::uint32_t>(n.rules.size());
   f->early_exit = n.early_exit;
+  f->plain = n.early_exit && !n.rules.empty() &&
+             std::none_of(n.rules.begin(), n.rules.end(), [](const auto& r) { return r->const_params; });
   f->default_rule = n.default_rule.get();
   auto* rules = static_cast<CompiledRule*>(w.take(n.rules.size() * sizeof(CompiledRule)));
   for (std::size_t i = 0; i < n.rules.size(); ++i) {

@@ -1861,6 +1861,8 @@ class Evaluator {
   // registers after those, never the arguments themselves).
   [[gnu::always_inline]] const Value* run_block(const CompiledFunc& f, const Value** regs, std::size_t nargs) {
     const std::span<const Value* const> args(regs, nargs);
+    if (f.plain) [[likely]]
+      return run_plain_block(f, regs, args);
     const Value* result = nullptr;
     // Every rule runs one call level down. The level is entered once, where the general path's
     // first rule would enter it (the first whose constant parameters match), and left once.
@@ -1878,6 +1880,38 @@ class Evaluator {
       if (f.early_exit) break;
     }
     return result;
+  }
+
+  // run_block for a CompiledFunc::plain block: the first rule enters the call level (nothing can
+  // stop it before), and the first rule that holds gives the value (all give the same one).
+  [[gnu::always_inline]] const Value* run_plain_block(const CompiledFunc& f, const Value** regs,
+                                                      std::span<const Value* const> args) {
+    const CompiledRule* r = f.rules();
+    const CompiledRule* const end = r + f.nrules;
+    if (++depth_ > O.limits.max_call_depth) [[unlikely]] {
+      --depth_;
+      raise("eval_limit_error", "call depth limit exceeded", r->rule->loc);
+    }
+    struct Leave {
+      std::size_t& depth;
+      ~Leave() { --depth; }
+    } leave{depth_};
+    for (; r != end; ++r) {
+      int got = run_tests(r->tests, r->tests + r->ntests, regs);
+      if (got == 0) [[unlikely]]
+        got = run_plain_rule_outside(*r->rule, args) ? 1 : -1;
+      if (got > 0) return r->value ? r->value : &kTrueValue;
+    }
+    return nullptr;
+  }
+  // run_plain_rule from inside a call level it enters itself (see run_compiled_rule).
+  __attribute__((noinline)) bool run_plain_rule_outside(const Rule& r, std::span<const Value* const> args) {
+    --depth_;
+    struct Reenter {
+      std::size_t& depth;
+      ~Reenter() { ++depth; }
+    } reenter{depth_};
+    return run_plain_rule(r, args);
   }
 
   // (Unrolled: a loop or std::copy becomes a memmove call, which costs more than the two or three

@@ -216,6 +216,20 @@ TEST(RegoEval, CompiledCallChainsHitTheStackLimit) {
   ASSERT_FALSE(r.has_value());
   EXPECT_EQ(error_code(r.error()), "eval_limit_error");
   EXPECT_NE(r.error().message().find("stack limit"), std::string::npos) << r.error().message();
+  // The call depth limit stops the chain at the same rule, with the same error, as in the
+  // general evaluator.
+  CompileOptions general;
+  general.compile_tests = false;
+  auto slow = Policy::compile({{"t.rego", chain(300)}}, Value(), general);
+  ASSERT_TRUE(slow.has_value());
+  EvalOptions shallow;
+  shallow.limits.max_call_depth = 100;
+  auto fast_r = compile_ok(chain(300))->eval("data.t.p", shallow);
+  auto slow_r = (*slow)->eval("data.t.p", shallow);
+  ASSERT_FALSE(fast_r.has_value());
+  ASSERT_FALSE(slow_r.has_value());
+  EXPECT_EQ(fast_r.error().message(), slow_r.error().message());
+  EXPECT_NE(fast_r.error().message().find("call depth limit exceeded"), std::string::npos) << fast_r.error().message();
 }
 
 TEST(RegoEval, LimitsStopRunawayEvaluation) {
