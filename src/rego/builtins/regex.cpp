@@ -74,7 +74,8 @@ BuiltinResult match(BuiltinContext& ctx, std::span<const Value> a) {
   if (!a[0].is_string()) return tl::unexpected(type_error(ctx, 1, "string", a[0]));
   const std::string& value = *REGO_ARG(arg_string(ctx, a, 1));
   const re2::RE2* re = REGO_ARG(compile(ctx, a[0]));
-  return Value::boolean(re2::RE2::PartialMatch(value, *re));
+  // RE2::PartialMatch without submatches, minus its argument plumbing.
+  return Value::boolean(re->Match(value, 0, value.size(), re2::RE2::UNANCHORED, nullptr, 0));
 }
 
 BuiltinResult find_n(BuiltinContext& ctx, std::span<const Value> a) {
