@@ -581,9 +581,17 @@ class Evaluator {
     if (f.id && c->is_collection() && in_base_data(c->node_id())) {
       // Base data: verdicts shared with every evaluation (DataIndexes::Verdicts). Members whose
       // verdict is known to fail are skipped without a step, as in the loop below once done.
-      std::atomic<std::int8_t>* verdicts = shared_verdicts(*c, f.id);
+      DataIndexes::Verdicts& shared = shared_verdicts(*c, f.id);
+      if (const std::vector<std::uint32_t>* passing = shared.passing.load(std::memory_order_acquire)) {
+        for (std::uint32_t pos : *passing) {
+          tick(f.loc);
+          if (bind(e.val->slot, member_at(*c, pos), [&] { return eval_body(b, i + 2, k); })) return true;
+        }
+        return false;
+      }
+      std::atomic<std::int8_t>* verdicts = shared.v.get();
       std::size_t pos = 0;
-      return for_each_member(*c, [&](const Value&, const Value& val) {
+      const bool stopped = for_each_member(*c, [&](const Value&, const Value& val) {
         std::atomic<std::int8_t>& slot_verdict = verdicts[pos++];
         std::int8_t verdict = slot_verdict.load(std::memory_order_relaxed);
         if (verdict == 2) return false;
@@ -597,6 +605,8 @@ class Evaluator {
         frame()[slot].reset();
         return done;
       });
+      if (!stopped) publish_passing(shared, c->size());  // every verdict is known now
+      return stopped;
     }
     Scan* s = scan_state(*c, &f);
     if (s && s->members.empty()) collect_members(s->coll, s->members);
@@ -818,15 +828,35 @@ class Evaluator {
   }
 
   // The shared verdicts of test `id` on the members of base-data collection `c` in this mode.
-  std::atomic<std::int8_t>* shared_verdicts(const Value& c, std::uint32_t id) {
+  DataIndexes::Verdicts& shared_verdicts(const Value& c, std::uint32_t id) {
     auto [it, fresh] = verdicts_.try_emplace({c.node_id(), id}, nullptr);
     if (fresh) {
       std::lock_guard<std::mutex> lock(P.indexes.mu);
       auto& slot = P.indexes.verdicts[{c.node_id(), id, O.strict_builtin_errors}];
       if (!slot) slot = std::make_unique<DataIndexes::Verdicts>(c.size());
-      it->second = slot->v.get();
+      it->second = slot.get();
     }
-    return it->second;
+    return *it->second;
+  }
+  // Publishes the positions that pass, once no verdict of `n` is unknown (another evaluation may
+  // have published them first: the same list).
+  static void publish_passing(DataIndexes::Verdicts& shared, std::size_t n) {
+    auto list = std::make_unique<std::vector<std::uint32_t>>();
+    for (std::uint32_t pos = 0; pos < n; ++pos) {
+      const std::int8_t verdict = shared.v[pos].load(std::memory_order_relaxed);
+      if (verdict == 0) return;  // (an error left it unknown)
+      if (verdict == 1) list->push_back(pos);
+    }
+    const std::vector<std::uint32_t>* none = nullptr;
+    if (shared.passing.compare_exchange_strong(none, list.get(), std::memory_order_acq_rel)) list.release();
+  }
+  // The member at position `pos` in for_each_member's order.
+  static const Value& member_at(const Value& c, std::size_t pos) {
+    switch (c.kind()) {
+      case Kind::Array: return c.array_items()[pos];
+      case Kind::Object: return c.object_entries()[pos].second;
+      default: return c.set_items()[pos];
+    }
   }
 
   // Whether `node` holds one of the base data's values.
@@ -2552,7 +2582,7 @@ class Evaluator {
       return std::hash<const void*>{}(k.first) ^ (std::size_t{k.second} * 0x9e3779b97f4a7c15ULL);
     }
   };
-  std::unordered_map<std::pair<const void*, std::uint32_t>, std::atomic<std::int8_t>*, VerdictKeyHash> verdicts_;
+  std::unordered_map<std::pair<const void*, std::uint32_t>, DataIndexes::Verdicts*, VerdictKeyHash> verdicts_;
   std::vector<std::unique_ptr<LocalStrings>> local_strings_;
   struct ScanKeyHash {
     std::size_t operator()(const std::pair<const void*, const void*>& p) const noexcept {

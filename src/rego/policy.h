@@ -82,11 +82,17 @@ struct DataIndexes {
   // contains(pe, "$(")`, see memo_filter), per (collection, Expr::id, strict mode): 0 unknown,
   // 1 holds, 2 fails. A verdict depends on nothing but the member, so evaluations share them;
   // concurrent ones may both compute one and store the same value.
+  // Once a loop has found every verdict, the positions that hold are published as `passing`, and
+  // later loops visit those members alone.
   struct Verdicts {
     explicit Verdicts(std::size_t n) : v(new std::atomic<std::int8_t>[n]) {
       for (std::size_t i = 0; i < n; ++i) v[i].store(0, std::memory_order_relaxed);
     }
+    ~Verdicts() { delete passing.load(std::memory_order_acquire); }
+    Verdicts(const Verdicts&) = delete;
+    Verdicts& operator=(const Verdicts&) = delete;
     std::unique_ptr<std::atomic<std::int8_t>[]> v;
+    std::atomic<const std::vector<std::uint32_t>*> passing{nullptr};
   };
   // Values of pure assignments `x := f(a, b)` whose locals `a`, `b` are base data (Evaluator::
   // memo_assign): genpolicy's patterns built from a template entry are then built once per policy,

@@ -390,15 +390,15 @@ answers := [a, b, c, d, e]
   EXPECT_EQ(eval_json(p, R"(data.t.mixed_ok("4"))"), "undefined");
 }
 
-// `some x in data.xs; <pure test on x>` in the general evaluator (the assignment keeps the rule
-// from being compiled) remembers each member's verdict for every later evaluation
-// (DataIndexes::Verdicts). A member whose test errors fails quietly without strict builtin errors
-// and raises with them, in whichever order the modes run; answers match the same loop over the
-// input, which is not shared.
+// `some x in data.xs; <pure test on x>` in the general evaluator (the computed assignment keeps
+// the rule from being compiled) remembers each member's verdict for every later evaluation
+// (DataIndexes::Verdicts), and once all are known, which members pass. A member whose test
+// errors fails quietly without strict builtin errors and raises with them, in whichever order the
+// modes run; answers match the same loop over the input, which is not shared.
 TEST(RegoEval, SharedFilterVerdictsKeepStrictErrorsAndAnswers) {
   auto p = compile_ok(R"(package t
 import rego.v1
-starts_a(q, xs) if { some x in xs; startswith(x, "a"); y := x; y == q }
+starts_a(q, xs) if { some x in xs; startswith(x, "a"); y := concat("", [x]); y == q }
 from_data(q) if starts_a(q, data.vals)
 from_input(q) if starts_a(q, input.vals)
 )", J(R"({"vals": ["b1", 7, "a1", "a2"]})"));
