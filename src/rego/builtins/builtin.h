@@ -97,7 +97,7 @@ class RegexCache {
     Value pattern;  // pins the node, so its address names this text while it is here
     const re2::RE2* re = nullptr;
   };
-  std::array<Recent, 16> recent_;  // direct-mapped by node address
+  std::optional<std::array<Recent, 16>> recent_;  // direct-mapped by node address; made on first use
   SharedRegexCache* shared_;
   std::unordered_map<std::string, std::unique_ptr<const re2::RE2>> cache_;  // patterns the shared table has no room for
 };
