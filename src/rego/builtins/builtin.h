@@ -78,6 +78,12 @@ class SharedRegexCache {
   detail::PublishTable<Entry> table_;
 };
 
+// A pattern value RegexCache saw lately, and its compiled form.
+struct RecentRegex {
+  Value pattern;  // pins the node, so its address names this text while it is here
+  const re2::RE2* re = nullptr;
+};
+
 // Compiled RE2 patterns, cached per evaluation (patterns are usually constants or built from data),
 // backed by the policy's shared cache when there is one.
 class RegexCache {
@@ -93,11 +99,7 @@ class RegexCache {
   const re2::RE2* get(const Value& pattern, std::string* error = nullptr);
 
  private:
-  struct Recent {
-    Value pattern;  // pins the node, so its address names this text while it is here
-    const re2::RE2* re = nullptr;
-  };
-  std::optional<std::array<Recent, 16>> recent_;  // direct-mapped by node address; made on first use
+  std::optional<std::array<RecentRegex, 16>> recent_;  // direct-mapped by node address; made on first use
   SharedRegexCache* shared_;
   std::unordered_map<std::string, std::unique_ptr<const re2::RE2>> cache_;  // patterns the shared table has no room for
 };

@@ -99,10 +99,10 @@ const re2::RE2* RegexCache::get(const Value& pattern, std::string* error) {
   if (!node) return get(pattern.as_string(), error);
   const auto at = reinterpret_cast<std::uintptr_t>(node);
   if (!recent_) recent_.emplace();
-  Recent& r = (*recent_)[((at >> 4) ^ (at >> 9)) % recent_->size()];
+  RecentRegex& r = (*recent_)[((at >> 4) ^ (at >> 9)) % recent_->size()];
   if (r.pattern.node_id() == node) return r.re;
   const re2::RE2* re = get(pattern.as_string(), error);
-  if (re) r = Recent{pattern, re};  // (failures are not kept: the next call reports its error)
+  if (re) r = RecentRegex{pattern, re};  // (failures are not kept: the next call reports its error)
   return re;
 }
 
