@@ -421,13 +421,14 @@ struct TestExpr {
   std::uint32_t nbody = 0;
   union {
     const TestExpr* body = nullptr;  // loops
-    const CompiledFunc* cfunc;       // Call: the callee's rules, when they are all compiled
+    const CompiledFunc* cfunc;       // Call: the callee's call block, when it has one
   };
 };
 
-// The rules of a plain function that are all compiled and not indexed (DataNode::cfunc), laid out
-// for a call: one arena block holds this header, the rules, then each rule's tests with their
-// paths (and key bytes) and loop bodies, in order. A call reads that block front to back, where
+// The rules of a plain function that is not indexed (DataNode::cfunc), laid out for a call: one
+// arena block holds this header, the rules, then each compiled rule's tests with their paths (and
+// key bytes) and loop bodies, in order; a rule that did not compile is marked `general` and run
+// by the general evaluator from the block, in its place. A call reads that block front to back, where
 // the same tests spread over Rule, TestExpr and ConstPath allocations missed the data cache on
 // nearly every step (about 20 misses per call of a three-rule function).
 struct CompiledRule {
@@ -436,6 +437,7 @@ struct CompiledRule {
   const Rule* rule = nullptr;    // read only for constant parameters, errors and the general fall-back
   std::uint32_t ntests = 0;
   bool const_params = false;
+  bool general = false;  // not compiled (Rule::compiled false): the general evaluator runs it
 };
 static_assert(sizeof(CompiledRule) == 32);
 static_assert(std::size(ExprOperand{}.args) == TestExpr::kMaxArgs);

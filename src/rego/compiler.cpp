@@ -1830,6 +1830,7 @@ const CompiledFunc* build_call_block(NodeArena& arena, const DataNode& n, std::v
     cr->rule = &r;
     cr->ntests = r.ntests;
     cr->const_params = r.const_params;
+    cr->general = !r.compiled;
   }
   for (std::size_t i = 0; i < n.rules.size(); ++i) rules[i].tests = w.tests(n.rules[i]->tests, n.rules[i]->ntests, calls);
   if (!w.full()) throw std::logic_error("call block size mismatch");
@@ -1849,8 +1850,13 @@ void link_calls(const TestExpr* t, std::size_t n) {
 void build_call_blocks(Policy::Impl& p) {
   std::vector<TestExpr*> calls = std::move(p.call_tests);
   p.call_tests = {};
-  for (DataNode* n : p.nodes)
-    if (n->all_compiled && !n->indexed && !n->rules.empty()) n->cfunc = build_call_block(p.arena, *n, calls);
+  for (DataNode* n : p.nodes) {
+    // (A function with a rule the general evaluator must run still gets a block: the call then
+    // skips plain_function_result's per-rule dispatch, and its compiled rules run from the block.)
+    const bool some_compiled =
+        std::any_of(n->rules.begin(), n->rules.end(), [](const auto& r) { return r->compiled; });
+    if (n->plain_function && some_compiled && !n->indexed) n->cfunc = build_call_block(p.arena, *n, calls);
+  }
   for (DataNode* n : p.nodes)
     for (const auto& r : n->rules)
       if (r->compiled) link_calls(r->tests, r->ntests);
@@ -1981,10 +1987,8 @@ Result<std::shared_ptr<const Policy>> Policy::compile(const std::vector<ModuleSo
         }
         n->plain_function = plain;
         if (plain && p->options.compile_tests) {
-          n->all_compiled = true;
           for (auto& r : n->rules) {
             compile_tests(*p, p->arena, *r);
-            n->all_compiled = n->all_compiled && r->compiled;
             n->compiled_calls = n->compiled_calls || r->calls;
             n->compiled_reads_data = n->compiled_reads_data || r->reads_data;
           }

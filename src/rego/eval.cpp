@@ -1900,7 +1900,11 @@ class Evaluator {
     const CompiledRule* r = f.rules();
     for (const CompiledRule* end = r + f.nrules; r != end; ++r) {
       // (The rule's location is only read for an error: its cache line is not touched otherwise.)
-      if (!run_compiled_rule(*r->rule, r->tests, r->ntests, r->const_params, r->rule->loc, args, regs, depth)) continue;
+      if (r->general) [[unlikely]] {
+        if (!run_general_rule(*r->rule, args, depth)) continue;
+      } else if (!run_compiled_rule(*r->rule, r->tests, r->ntests, r->const_params, r->rule->loc, args, regs, depth)) {
+        continue;
+      }
       const Value& v = r->value ? *r->value : kTrueValue;
       if (!result) {
         result = &v;
@@ -1927,7 +1931,7 @@ class Evaluator {
       ~Leave() { --depth; }
     } leave{depth_};
     for (; r != end; ++r) {
-      int got = run_tests(r->tests, r->tests + r->ntests, regs);
+      int got = r->general ? 0 : run_tests(r->tests, r->tests + r->ntests, regs);
       if (got == 0) [[unlikely]]
         got = run_plain_rule_outside(*r->rule, args) ? 1 : -1;
       if (got > 0) return r->value ? r->value : &kTrueValue;
@@ -1995,6 +1999,17 @@ class Evaluator {
     if (got != 0) return got > 0;
     --depth_;  // run_plain_rule enters the level itself
     depth.in = false;
+    return run_plain_rule(r, args);
+  }
+
+  // A rule of a call block that did not compile (CompiledRule::general), in run_block: the general
+  // evaluator enters the call level itself, so a level entered for an earlier rule is left first
+  // (a later compiled rule enters it again), as run_compiled_rule does when it falls back.
+  __attribute__((noinline)) bool run_general_rule(const Rule& r, std::span<const Value* const> args, LazyDepth& depth) {
+    if (depth.in) {
+      --depth_;
+      depth.in = false;
+    }
     return run_plain_rule(r, args);
   }
 

@@ -31,15 +31,14 @@ struct DataNode {
   // Functions whose rules all have plain heads (arguments that are variables or constants, a
   // constant or implicit `true` value, no `else`): each body is run to its first solution only.
   bool plain_function = false;
-  // Plain functions whose every rule is compiled (Rule::compiled), and whether any of those rules
-  // calls a user function or reads base data: such a call runs the rules in one loop.
-  bool all_compiled = false;
+  // Plain functions: whether any compiled rule (Rule::compiled) calls a user function or reads
+  // base data (a call through the block, `cfunc`, needs no mock or `with` of those then).
   bool compiled_calls = false;
   bool compiled_reads_data = false;
   // Functions: rules whose first argument is a constant, by that constant (with the rules whose
   // first argument is not constant in `any_first`), so a call only tries the bodies that can match.
   bool indexed = false;
-  const CompiledFunc* cfunc = nullptr;  // all_compiled and not indexed: the rules' call block
+  const CompiledFunc* cfunc = nullptr;  // plain, some rule compiled, not indexed: the rules' call block
   std::vector<std::shared_ptr<Rule>> rules;  // rules whose ground head prefix is exactly this path
   std::shared_ptr<Rule> default_rule;
   std::map<Value, std::unique_ptr<DataNode>, ValueLess> children;

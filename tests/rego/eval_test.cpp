@@ -230,6 +230,34 @@ TEST(RegoEval, CompiledCallChainsHitTheStackLimit) {
   ASSERT_FALSE(slow_r.has_value());
   EXPECT_EQ(fast_r.error().message(), slow_r.error().message());
   EXPECT_NE(fast_r.error().message().find("call depth limit exceeded"), std::string::npos) << fast_r.error().message();
+  // The same with a rule the general evaluator runs from each block after a compiled one has
+  // entered the call level (constant parameters keep the block off the short loop): the level the
+  // general rule enters itself, and the call it makes, are not counted twice. Every limit gives
+  // the same outcome both ways.
+  std::string mixed = "package t\nimport rego.v1\nk(x) := y if { y := concat(\"\", [x]) }\n";
+  for (int i = 0; i <= 150; ++i) {
+    const std::string n = std::to_string(i), next = std::to_string(i + 1);
+    if (i < 150) mixed.append("h").append(n).append("(x) if h").append(next).append("(x)\n");
+    else mixed.append("h150(x) if x == \"b\"\n");
+    mixed.append("h").append(n).append("(x) if { y := k(x); y == \"no\" }\n");
+    mixed.append("h").append(n).append("(\"zz\")\n");
+  }
+  mixed.append("default p := false\np if h0(\"a\")\n");
+  auto mixed_fast = compile_ok(mixed);
+  auto mixed_slow = Policy::compile({{"t.rego", mixed}}, Value(), general);
+  ASSERT_TRUE(mixed_fast && mixed_slow.has_value());
+  std::set<std::string> seen;
+  for (std::size_t limit : {100, 150, 151, 152, 153, 300}) {
+    EvalOptions o2;
+    o2.limits.max_call_depth = limit;
+    auto a = mixed_fast->eval("data.t.p", o2);
+    auto b = (*mixed_slow)->eval("data.t.p", o2);
+    const std::string fa = a ? to_json(a->rows.at(0).value) : a.error().message();
+    const std::string fb = b ? to_json(b->rows.at(0).value) : b.error().message();
+    EXPECT_EQ(fa, fb) << "max_call_depth " << limit;
+    seen.insert(a ? "value" : "error");
+  }
+  EXPECT_EQ(seen.size(), 2u);  // the limits straddle the chain's depth
 }
 
 TEST(RegoEval, LimitsStopRunawayEvaluation) {
@@ -810,6 +838,20 @@ built_key(x) if { o := {k: x | some k in ["image"]}; field_of(o, x) }
 field_of(o, x) if o.image == x
 long_key(o) if o.a_key_longer_than_thirty_two_bytes_x == 1
 data_join(y) if { some m in data.mounts; m.d == y; m.t == "bind"; startswith(m.s, "/") }
+mixed(e) if e == "a"
+mixed(e) if { p := concat("", [e, "!"]); endswith(p, "b!") }
+mixed(e) if startswith(e, "c")
+mixed_first(e) if { p := concat("", [e, "x"]); p == "bx" }
+mixed_first(e) if e == "a"
+mixed_val(e) := 1 if e == "a"
+mixed_val(e) := 2 if { p := concat("", [e]); p == "a" }
+mixed_val(e) := 1 if { p := concat("", [e]); p == "b" }
+mixed_data(e) if { some pe in data.prefixes; p := concat("", ["^", pe]); regex.match(p, e) }
+mixed_data(e) if e == "z"
+calls_mixed(xs) if { every x in xs { mixed(x) } }
+calls_first(x) if mixed_first(x)
+calls_val(x) if mixed_val(x) == 1
+calls_data(e) if mixed_data(e)
 all_checks if {
   p := {"Extra": {"f": "v"}}
   i := input
@@ -920,6 +962,15 @@ all_checks if {
       R"([data.t.long_key({"a_key_longer_than_thirty_two_bytes_x": 1}), data.t.long_key({"a_key_longer_than_thirty_two_bytes_y": 1})])",
       R"(data.t.field_of({"imagf": 1, "image": 2}, 2))",
       R"(data.t.data_join("/d5") with data.mounts as [{"d": "/d5", "t": "bind", "s": "/"}])",
+      R"([data.t.calls_mixed(["a", "b", "c"]), data.t.calls_mixed(["a", "d"]), data.t.calls_mixed([])])",
+      R"(data.t.calls_mixed(["xb", 1]))",
+      R"(data.t.calls_mixed(["b"]) with endswith as false)",
+      R"([data.t.calls_first("b"), data.t.calls_first("a"), data.t.calls_first("c")])",
+      R"(data.t.calls_first(1))",
+      R"(data.t.calls_val("a"))",
+      R"([data.t.calls_val("b"), data.t.calls_val("c")])",
+      R"([data.t.calls_data("KUBE_1"), data.t.calls_data("z"), data.t.calls_data("HOME"), data.t.calls_data("y")])",
+      R"(data.t.calls_data("y") with data.prefixes as ["y"])",
   };
   const std::vector<std::string> inputs = {R"({"Extra": {"f": "v"}, "list": ["B=2"], "k": 1})",
                                            R"({"Extra": {"f": "w"}, "list": ["B=3"]})",
