@@ -7,7 +7,6 @@
 #include <map>
 #include <optional>
 #include <unordered_map>
-#include <unordered_set>
 
 #include "builtins/builtin.h"
 #include "policy.h"
@@ -153,8 +152,8 @@ inline const Value* lookup_const(const Value& v, const Term& key) {
 }
 
 // The nodes of `v` and of the values inside it, object keys aside (see DataIndexes::nodes).
-void collect_nodes(const Value& v, std::unordered_set<const void*>& out) {
-  if (const void* n = v.node_id()) out.insert(n);
+void collect_nodes(const Value& v, std::vector<const void*>& out) {
+  if (const void* n = v.node_id()) out.push_back(n);
   switch (v.kind()) {
     case Kind::Array:
     case Kind::Set:
@@ -861,8 +860,11 @@ class Evaluator {
 
   // Whether `node` holds one of the base data's values.
   bool in_base_data(const void* node) const {
-    std::call_once(P.indexes.nodes_once, [this] { collect_nodes(P.data, P.indexes.nodes); });
-    return P.indexes.nodes.count(node) != 0;
+    std::call_once(P.indexes.nodes_once, [this] {
+      collect_nodes(P.data, P.indexes.nodes);
+      std::sort(P.indexes.nodes.begin(), P.indexes.nodes.end(), std::less<const void*>{});
+    });
+    return std::binary_search(P.indexes.nodes.begin(), P.indexes.nodes.end(), node, std::less<const void*>{});
   }
 
   const DataIndexes::Strings& string_index(const Value& c) {
