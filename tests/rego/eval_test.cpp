@@ -686,8 +686,9 @@ pat_in(e, pats) if { some pe in pats; p := concat("", ["^", replace(pe, "$(x)", 
 pat_data(e) if pat_in(e, data.pats)
 pat_input(e) if pat_in(e, input.pats)
 )REGO";
-  const Value data = J(R"J({"vals": ["1", "x", "3"], "pats": ["a$(x)", "b", "c$(x)"]})J");
-  const Value input = data;  // the same lists, parsed again: request values, not base data
+  const char* lists = R"J({"vals": ["1", "x", "3"], "pats": ["a$(x)", "b", "c$(x)"]})J";
+  const Value data = J(lists);
+  const Value input = J(lists);  // the same lists parsed again: request values, not base data
   auto p = compile_ok(text, data);
   auto run = [&](const std::shared_ptr<const Policy>& pol, const std::string& query, bool strict,
                  std::uint64_t max_steps = 0) {
