@@ -577,10 +577,11 @@ class Evaluator {
     Value ctmp;
     const Value* c = eval_one(*e.coll, ctmp);
     if (!c) return false;
-    if (f.id && c->is_collection() && in_base_data(c->node_id())) {
+    DataIndexes::Verdicts* base = f.id && c->is_collection() ? base_verdicts(*c, f.id) : nullptr;
+    if (base) {
       // Base data: verdicts shared with every evaluation (DataIndexes::Verdicts). Members whose
       // verdict is known to fail are skipped without a step, as in the loop below once done.
-      DataIndexes::Verdicts& shared = shared_verdicts(*c, f.id);
+      DataIndexes::Verdicts& shared = *base;
       if (const std::vector<std::uint32_t>* passing = shared.passing.load(std::memory_order_acquire)) {
         for (std::uint32_t pos : *passing) {
           tick(f.loc);
@@ -675,12 +676,15 @@ class Evaluator {
     const Value& vb = rhs.vars.size() > 1 ? frame()[static_cast<std::size_t>(rhs.vars[1])] : va;
     if (!va.node_id() || !vb.node_id()) return std::nullopt;  // unbound, or an inline scalar
     tick(e.loc);
-    if (e.id) {
-      if (const Value* r = shared_assignment(e.id, rhs, va, vb)) {
-        if (r->is_undefined()) return false;
-        return bind(lhs.slot, *r, [&] { return eval_body(b, i + 1, k); });
-      }
-    }
+    const Value* r = e.id ? shared_assignment(e.id, rhs, va, vb) : nullptr;
+    if (!r) r = &local_assignment(rhs, va, vb);
+    if (r->is_undefined()) return false;
+    return bind(lhs.slot, *r, [&] { return eval_body(b, i + 1, k); });
+  }
+
+  // The value of pure call `rhs` on locals `va`, `vb` from this evaluation's memo (computed on
+  // first use; the map's elements stay put while later ones are added).
+  const Value& local_assignment(const Term& rhs, const Value& va, const Value& vb) {
     AssignKey key{&rhs, va.node_id(), vb.node_id()};
     auto it = assign_memo_.find(key);
     if (it == assign_memo_.end()) {
@@ -688,9 +692,7 @@ class Evaluator {
       const Value* r = eval_one(rhs, tmp);
       it = assign_memo_.emplace(key, AssignMemo{va, vb, r ? *r : Value()}).first;
     }
-    const Value& r = it->second.result;
-    if (r.is_undefined()) return false;
-    return bind(lhs.slot, r, [&] { return eval_body(b, i + 1, k); });
+    return it->second.result;
   }
 
   // The value of pure call `rhs` of policy expression `id` on locals `va`, `vb` from the policy's
@@ -826,16 +828,22 @@ class Evaluator {
     }
   }
 
-  // The shared verdicts of test `id` on the members of base-data collection `c` in this mode.
-  DataIndexes::Verdicts& shared_verdicts(const Value& c, std::uint32_t id) {
-    auto [it, fresh] = verdicts_.try_emplace({c.node_id(), id}, nullptr);
-    if (fresh) {
+  // The shared verdicts of test `id` on the members of collection `c` in this mode, or nullptr when
+  // `c` is not base data. (Found collections are remembered per evaluation, so a loop entered
+  // once per request entry asks in_base_data once; only base data is remembered, since other
+  // nodes may be freed and their addresses reused.)
+  DataIndexes::Verdicts* base_verdicts(const Value& c, std::uint32_t id) {
+    if (auto it = verdicts_.find({c.node_id(), id}); it != verdicts_.end()) return it->second;
+    if (!in_base_data(c.node_id())) return nullptr;
+    DataIndexes::Verdicts* v;
+    {
       std::lock_guard<std::mutex> lock(P.indexes.mu);
       auto& slot = P.indexes.verdicts[{c.node_id(), id, O.strict_builtin_errors}];
       if (!slot) slot = std::make_unique<DataIndexes::Verdicts>(c.size());
-      it->second = slot.get();
+      v = slot.get();
     }
-    return *it->second;
+    verdicts_.emplace(std::pair{c.node_id(), id}, v);
+    return v;
   }
   // Publishes the positions that pass, once no verdict of `n` is unknown (another evaluation may
   // have published them first: the same list).
@@ -1999,14 +2007,12 @@ class Evaluator {
     depth.enter(loc);
     const int got = run_tests(tests, tests + ntests, regs);
     if (got != 0) return got > 0;
-    --depth_;  // run_plain_rule enters the level itself
-    depth.in = false;
-    return run_plain_rule(r, args);
+    return run_general_rule(r, args, depth);
   }
 
-  // A rule of a call block that did not compile (CompiledRule::general), in run_block: the general
-  // evaluator enters the call level itself, so a level entered for an earlier rule is left first
-  // (a later compiled rule enters it again), as run_compiled_rule does when it falls back.
+  // A rule the general evaluator runs from a call block (CompiledRule::general, or a compiled rule
+  // falling back): it enters the call level itself, so a level entered for this or an earlier rule
+  // is left first (a later compiled rule enters it again).
   __attribute__((noinline)) bool run_general_rule(const Rule& r, std::span<const Value* const> args, LazyDepth& depth) {
     if (depth.in) {
       --depth_;
