@@ -128,8 +128,15 @@ class NameTable {
       h = (h ^ w) * kMul;
       h ^= h >> 29;
     }
+    // The last 1-7 bytes as one word: a load ending at the text's end (the bytes before them are
+    // shifted out) when the text has 8 or more, else byte by byte.
     std::uint64_t w = 0;
-    for (std::size_t i = 0; i < n; ++i) w |= std::uint64_t(static_cast<unsigned char>(p[i])) << (8 * i);
+    if (n && s.size() >= 8) {
+      std::memcpy(&w, p + n - 8, 8);
+      w >>= 8 * (8 - n);
+    } else {
+      for (std::size_t i = 0; i < n; ++i) w |= std::uint64_t(static_cast<unsigned char>(p[i])) << (8 * i);
+    }
     h = (h ^ w) * kMul;
     return h ^ (h >> 32);
   }
@@ -374,6 +381,10 @@ struct ExprOperand {
   std::uint8_t nargs = 0;
   const Term* term = nullptr;  // the call (builtin, location) or the reference
   Operand args[3];             // Builtin: the arguments; Index: the collection, then the key
+  // Index into an object: where the last key was found (see Value::get with a hint). In
+  // `every k, v in a { b[k] ... }` both objects are in key order, so the next key is mostly at
+  // the next entry.
+  Term::KeyHint hint;
 };
 
 enum class TestOp : std::uint8_t {
@@ -394,6 +405,12 @@ enum class TestOp : std::uint8_t {
   // `x := a` or `x = a` on a fresh variable: register val_reg is bound to ops[0], a borrowed value
   // (an operand, or a lookup with a register key; never a builtin's result, which needs an owner).
   Assign,
+  // `x := f(...)` or `x = f(...)` on a fresh variable, `f(...)` a pure call (`call`: deterministic
+  // builtins on constants and the `nargs` registers in ops, each Arg operand carrying its frame
+  // slot too): the value comes from the evaluator's assignment memos (Evaluator::memo_assign),
+  // which own it, keyed by the expression (memo_id) and the registers' values; a miss computes it
+  // from the term in a frame made of those registers.
+  MemoAssign,
 };
 
 struct CompiledFunc;
@@ -415,6 +432,10 @@ struct TestExpr {
   bool plain_args = false;     // Call: every operand is a register without a path (a call block's
                                // registers are then the caller's, copied as they are)
   Loc loc;                     // the expression's (steps are counted there, as in the evaluator)
+  // MemoAssign: the expression's Expr::id (0: not shared between evaluations). Some: the Expr::id
+  // of the first body expression when it is a pure test of the member only (as the general
+  // evaluator's memo_filter takes it), whose verdicts over base data are shared (0: none).
+  std::uint32_t memo_id = 0;
   const Term* call = nullptr;  // Builtin, Call: the call term (its builtin or function, location)
   Operand ops[kMaxArgs];       // Truthy, Assign: ops[0]; Compare: ops[0], ops[1]; calls: nargs; loops: coll
   std::uint8_t key_reg = kNoReg, val_reg = kNoReg;  // loops: the registers bound per member

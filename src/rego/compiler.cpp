@@ -1610,11 +1610,57 @@ struct TestCompiler {
       x.op = TestOp::Some;
       if (!list(rest_begin, rest_end, body)) return false;
       if (x.key_reg == TestExpr::kNoReg) x.njoin = join_tests(body, x.val_reg);
+      if (x.key_reg == TestExpr::kNoReg && !body.empty() && filter_test(*rest_begin, body[0], *e.val)) {
+        x.memo_id = rest_begin->id;
+      }
     }
     x.body = store(body);
     x.nbody = static_cast<std::uint32_t>(body.size());
     return true;
   }
+
+  // Whether `f`, the first expression after `some v in coll` (`t` its compiled form), is a test the
+  // general evaluator memoises per member (Evaluator::filtered_some_in → memo_filter): a single
+  // test reading nothing but `v` and constants, calling only deterministic builtins. An equality
+  // is left out: the general evaluator may join on it instead (join_tests cannot always tell).
+  static bool filter_test(const Expr& f, const TestExpr& t, const Term& v) {
+    if (!f.id || f.kind != ExprKind::Term || !f.withs.empty() || f.query_level || !f.single) return false;
+    if (t.op == TestOp::Compare || (t.op == TestOp::Computed && t.inner == TestOp::Compare)) return false;
+    const Term& term = *f.term;
+    return term.pure && (term.vars.empty() || (term.vars.size() == 1 && term.vars[0] == v.slot));
+  }
+
+  // `x := f(...)` / `x = f(...)` on a fresh variable, `f(...)` a pure call on at most two bound
+  // registers (TestOp::MemoAssign), as the general evaluator's memo_assign takes it.
+  bool memo_assign(const Expr& e, TestExpr& x) {
+    if (!regs || e.kind != ExprKind::Term || e.negated || !e.withs.empty() || e.query_level || e.capture) return false;
+    const Term& t = *e.term;
+    if (t.kind != TermKind::Call || (t.op != CallOp::Eq && t.op != CallOp::Assign) || t.items.size() != 2) return false;
+    const Term& var = *t.items[0];
+    const Term& rhs = *t.items[1];
+    if (var.kind != TermKind::Var || var.slot < 0 || in_regs(var.slot)) return false;
+    if (rhs.kind != TermKind::Call || rhs.op != CallOp::Other || !rhs.pure || rhs.func) return false;
+    if (rhs.vars.empty() || rhs.vars.size() > 2 || regs->size() >= TestExpr::kMaxRegs) return false;
+    for (std::size_t i = 0; i < rhs.vars.size(); ++i) {
+      const int slot = rhs.vars[i];
+      auto at = std::find(regs->begin(), regs->end(), slot);
+      if (at == regs->end()) return false;  // (not bound by then: the resolver put it later)
+      Operand& o = x.ops[i];
+      o.kind = Operand::Kind::Arg;
+      o.arg = static_cast<std::uint8_t>(at - regs->begin());
+      o.slot = slot;
+      o.path = nullptr;
+    }
+    x.op = TestOp::MemoAssign;
+    x.loc = e.loc;
+    x.call = &rhs;
+    x.nargs = static_cast<std::uint8_t>(rhs.vars.size());
+    x.memo_id = e.id;
+    x.val_reg = static_cast<std::uint8_t>(regs->size());
+    regs->push_back(var.slot);
+    return true;
+  }
+  bool in_regs(int slot) const { return std::find(regs->begin(), regs->end(), slot) != regs->end(); }
 
   // `x := a` / `x = a` (either side) binding a fresh variable to a borrowed value (TestOp::Assign).
   bool assign(const Expr& e, TestExpr& x) {
@@ -1665,7 +1711,7 @@ struct TestCompiler {
       TestExpr x;
       if (e->kind == ExprKind::Every) {
         if (!loop(*e, x, nullptr, nullptr)) return false;
-      } else if (!assign(*e, x) && !test(*e, x)) {
+      } else if (!memo_assign(*e, x) && !assign(*e, x) && !test(*e, x)) {
         return false;
       }
       out.push_back(x);
@@ -1733,7 +1779,8 @@ std::size_t used_operands(const TestExpr& x) {
     case TestOp::Assign: return 1;
     case TestOp::Compare: return 2;
     case TestOp::Builtin:
-    case TestOp::Call: return x.nargs;
+    case TestOp::Call:
+    case TestOp::MemoAssign: return x.nargs;
     case TestOp::Computed: break;
   }
   return 0;

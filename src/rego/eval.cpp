@@ -116,6 +116,27 @@ inline const Value* get_hinted(const Value& v, std::string_view key, std::atomic
   return r;
 }
 
+// Object `v`'s entry for string `key` (a value, e.g. a loop's key), trying the entries at `hint`
+// and after it first: a loop over one object's keys that looks each up in another object of the
+// same keys meets them in the same order. Keys with one node (interned) match without a byte read.
+const Value* lookup_hinted(const Value& v, const Value& key, std::atomic<std::uint32_t>& hint) {
+  const auto& e = v.object_entries();
+  const std::string& text = key.as_string();
+  const std::uint32_t h = hint.load(std::memory_order_relaxed);
+  for (std::uint32_t i = h; i < e.size() && i <= h + 1; ++i) {
+    const Value& k = e[i].first;
+    if (k.node_id() == key.node_id() ||
+        (k.is_string() && k.as_string().size() == text.size() && detail::same_bytes(k.as_string().data(), text.data(), text.size()))) {
+      if (i != h) hint.store(i, std::memory_order_relaxed);
+      return &e[i].second;
+    }
+  }
+  std::uint32_t found = h;
+  const Value* r = v.get(std::string_view(text), found);
+  if (found != h) hint.store(found, std::memory_order_relaxed);
+  return r;
+}
+
 // `key` is a decoded path key (see ConstPath): objects are searched from its hint. The hinted
 // entry is tested here, inline; the search and anything but objects out of line.
 __attribute__((noinline)) const Value* lookup_key_searched(const Value& v, const PathKey& key) {
@@ -676,30 +697,40 @@ class Evaluator {
     const Value& vb = rhs.vars.size() > 1 ? frame()[static_cast<std::size_t>(rhs.vars[1])] : va;
     if (!va.node_id() || !vb.node_id()) return std::nullopt;  // unbound, or an inline scalar
     tick(e.loc);
-    const Value* r = e.id ? shared_assignment(e.id, rhs, va, vb) : nullptr;
-    if (!r) r = &local_assignment(rhs, va, vb);
-    if (r->is_undefined()) return false;
-    return bind(lhs.slot, *r, [&] { return eval_body(b, i + 1, k); });
+    auto compute = [&] {
+      Value tmp;
+      const Value* r = eval_one(rhs, tmp);
+      return r ? *r : Value();
+    };
+    const Value& r = memo_value(e.id, rhs, va, vb, compute);
+    if (r.is_undefined()) return false;
+    return bind(lhs.slot, r, [&] { return eval_body(b, i + 1, k); });
+  }
+
+  // The value of pure call `rhs` of expression `id` (0: a query's) on locals `va`, `vb` (both
+  // nodes), from the policy's table or else this evaluation's memo; `compute` makes it on a miss.
+  template <typename Compute>
+  const Value& memo_value(std::uint32_t id, const Term& rhs, const Value& va, const Value& vb, Compute& compute) {
+    if (const Value* r = id ? shared_assignment(id, va, vb, compute) : nullptr) return *r;
+    return local_assignment(rhs, va, vb, compute);
   }
 
   // The value of pure call `rhs` on locals `va`, `vb` from this evaluation's memo (computed on
   // first use; the map's elements stay put while later ones are added).
-  const Value& local_assignment(const Term& rhs, const Value& va, const Value& vb) {
+  template <typename Compute>
+  const Value& local_assignment(const Term& rhs, const Value& va, const Value& vb, Compute& compute) {
     AssignKey key{&rhs, va.node_id(), vb.node_id()};
     auto it = assign_memo_.find(key);
-    if (it == assign_memo_.end()) {
-      Value tmp;
-      const Value* r = eval_one(rhs, tmp);
-      it = assign_memo_.emplace(key, AssignMemo{va, vb, r ? *r : Value()}).first;
-    }
+    if (it == assign_memo_.end()) it = assign_memo_.emplace(key, AssignMemo{va, vb, compute()}).first;
     return it->second.result;
   }
 
-  // The value of pure call `rhs` of policy expression `id` on locals `va`, `vb` from the policy's
+  // The value of a pure call of policy expression `id` on locals `va`, `vb` from the policy's
   // table: found there, or computed and published when both are base data; else nullptr (not base
   // data, or no room). (A found entry pins the nodes it was made for, so nodes at the same
   // addresses are those base-data values.)
-  const Value* shared_assignment(std::uint32_t id, const Term& rhs, const Value& va, const Value& vb) {
+  template <typename Compute>
+  const Value* shared_assignment(std::uint32_t id, const Value& va, const Value& vb, Compute& compute) {
     using Assigned = DataIndexes::Assigned;
     const bool strict = O.strict_builtin_errors;
     const std::size_t h = (std::hash<const void*>{}(va.node_id()) * 0x9e3779b97f4a7c15ULL) ^
@@ -712,9 +743,8 @@ class Evaluator {
     const Assigned* x = P.indexes.assigned.find_or_add(
         h, same,
         [&] {
-          Value tmp;
-          const Value* r = eval_one(rhs, tmp);  // (an error publishes nothing)
-          return std::make_unique<Assigned>(Assigned{id, strict, va, vb, r ? *r : Value()});
+          // (An error publishes nothing.)
+          return std::make_unique<Assigned>(Assigned{id, strict, va, vb, compute()});
         });
     return x ? &x->result : nullptr;
   }
@@ -2204,7 +2234,8 @@ class Evaluator {
       bool unbound = false;
       const Value* c = operand(e.args[0], args, unbound);
       const Value* k = c ? operand(e.args[1], args, unbound) : nullptr;
-      return k && !unbound ? lookup(*c, *k) : nullptr;
+      if (!k || unbound) return nullptr;
+      return c->is_object() && k->is_string() ? lookup_hinted(*c, *k, e.hint.index) : lookup(*c, *k);
     }
     Value held[TestExpr::kMaxArgs];
     Value in[TestExpr::kMaxArgs];
@@ -2233,7 +2264,9 @@ class Evaluator {
       int r;
       if (x->op >= TestOp::Some) [[unlikely]] {
         if (x->op == TestOp::Some) return run_some(*x, regs);
-        r = x->op == TestOp::Every ? run_every(*x, regs) : run_assign(*x, regs);
+        r = x->op == TestOp::Every ? run_every(*x, regs)
+            : x->op == TestOp::Assign ? run_assign(*x, regs)
+                                      : run_memo_assign(*x, regs);
       } else {
         r = run_test(*x, regs);
       }
@@ -2259,10 +2292,62 @@ class Evaluator {
     return 1;
   }
 
+  // `x := f(...)` with a pure call (TestOp::MemoAssign): one step, as the general evaluator's
+  // memo_assign counts it, and the value from the same memos.
+  int run_memo_assign(const TestExpr& x, const Value** regs) {
+    check_stack(x.loc);
+    count_step(x.loc);
+    const Value& va = *regs[x.ops[0].arg];
+    const Value& vb = x.nargs > 1 ? *regs[x.ops[1].arg] : va;
+    auto compute = [&] {
+      // The call reads its variables from a frame: one made of the registers, for this call only.
+      int n = 0;
+      for (std::size_t i = 0; i < x.nargs; ++i) n = std::max(n, x.ops[i].slot + 1);
+      FrameLease fr(*this, n);
+      FrameSwap swap(*this, fr.v);
+      for (std::size_t i = 0; i < x.nargs; ++i) fr.v[static_cast<std::size_t>(x.ops[i].slot)] = *regs[x.ops[i].arg];
+      Value tmp;
+      const Value* r = eval_one(*x.call, tmp);
+      return r ? *r : Value();
+    };
+    const Value* r;
+    if (va.node_id() && vb.node_id()) {
+      r = &memo_value(x.memo_id, *x.call, va, vb, compute);
+    } else {
+      // An inline scalar has no node to key the memos by (the general evaluator then computes the
+      // value in place); its value keys this evaluation's memo of such calls instead.
+      ScalarAssignKey key{x.call, va, vb};
+      auto it = scalar_assign_memo_.find(key);
+      if (it == scalar_assign_memo_.end()) it = scalar_assign_memo_.emplace(std::move(key), compute()).first;
+      r = &it->second;
+    }
+    if (r->is_undefined()) return -1;
+    regs[x.val_reg] = r;
+    return 1;
+  }
+
   int run_some(const TestExpr& x, const Value** regs) {
     bool unbound = false;
     const Value* c = operand(x.ops[0], regs, unbound);
     if (unbound) return 0;
+    if (x.memo_id && c && c->is_collection() && c->node_id()) {
+      // A pure filter first (TestExpr::memo_id): over base data the general evaluator shares
+      // each member's verdict with every evaluation (memo_filter), and once all are known,
+      // visits only the members that pass, with its steps; until then it answers.
+      if (const DataIndexes::Verdicts* shared = base_verdicts(*c, x.memo_id)) {
+        const std::vector<std::uint32_t>* passing = shared->passing.load(std::memory_order_acquire);
+        if (!passing) return 0;
+        count_step(x.loc);
+        const TestExpr* end = x.body + x.nbody;
+        for (std::uint32_t pos : *passing) {
+          count_step(x.body[0].loc);
+          regs[x.val_reg] = &member_at(*c, pos);
+          const int m = run_tests(x.body + 1, end, regs);
+          if (m >= 0) return m;
+        }
+        return -1;
+      }
+    }
     if (c && c->is_collection() && c->size() >= kScanMin) {
       if (x.njoin && c->node_id()) return run_some_join(x, *c, regs);
       return 0;  // the general evaluator's filter memos
@@ -2383,6 +2468,9 @@ class Evaluator {
 
   __attribute__((noinline)) bool builtin_test(const TestExpr& x, const Value* const* args) {
     check_stack(x.call->loc);
+    const builtins::BuiltinDef* b = x.call->builtin;
+    bool holds;
+    if (b && b->test && b->arity == x.nargs && b->test(bctx_, args, holds)) return holds;
     Value in[TestExpr::kMaxArgs];
     for (std::size_t i = 0; i < x.nargs; ++i) in[i] = *args[i];
     Value out;
@@ -2616,6 +2704,18 @@ class Evaluator {
   std::unordered_map<std::pair<const void*, const void*>, Scan, ScanKeyHash> scans_;
   std::string join_key_;
   std::unordered_map<AssignKey, AssignMemo, AssignKeyHash> assign_memo_;
+  // Compiled pure assignments on an inline scalar (run_memo_assign): the call and its operands'
+  // values (the second repeats the first for a one-variable call) -> the value.
+  struct ScalarAssignKey {
+    const Term* t;
+    Value a, b;
+    bool operator<(const ScalarAssignKey& o) const {
+      if (t != o.t) return std::less<const Term*>{}(t, o.t);
+      if (int c = compare(a, o.a)) return c < 0;
+      return compare(b, o.b) < 0;
+    }
+  };
+  std::map<ScalarAssignKey, Value> scalar_assign_memo_;
   builtins::BuiltinContext bctx_;
   std::vector<std::string> prints_;
   Value last_value_;

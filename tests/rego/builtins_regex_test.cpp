@@ -169,3 +169,47 @@ TEST(RegoRegex, RepeatedPatternValuesMatchTheirOwnText) {
 
 }  // namespace
 }  // namespace cloister::rego
+
+namespace cloister::rego {
+namespace {
+
+using namespace testing;
+
+// BuiltinDef::test (startswith, endswith, contains, regex.match called as tests on borrowed
+// operands) answers exactly as the builtin's value does, and leaves to `fn` what it cannot
+// decide: operands of other types and patterns that do not compile, whose errors `fn` reports.
+TEST(RegoBuiltins, TestEntriesAnswerAsTheirFunctions) {
+  BuiltinCaller c;
+  const auto& reg = builtins::Registry::standard();
+  const std::vector<Value> operands = {S(""),      S("a"),         S("ab"),        S("abc"),   S("b"),
+                                       S("^a"),    S("[0-9]+$"),   S("$^[[["),     S("^(a|b)c$"), I(1),
+                                       J("null"),  J("[\"a\"]"),   S("h\xC3\xA9"), S("\xC3\xA9")};
+  std::size_t tested = 0, decided = 0;
+  for (const char* name : {"startswith", "endswith", "contains", "regex.match"}) {
+    const builtins::BuiltinDef* b = reg.find(name);
+    ASSERT_NE(b, nullptr) << name;
+    ASSERT_NE(b->test, nullptr) << name;
+    for (const Value& x : operands) {
+      for (const Value& y : operands) {
+        const Value* args[] = {&x, &y};
+        bool holds = false;
+        const bool did = b->test(c.ctx(), args, holds);
+        auto r = c.call(name, {x, y});
+        ++tested;
+        if (!r) {
+          EXPECT_FALSE(did) << name << "(" << to_json(x) << ", " << to_json(y) << ") decided where fn errs";
+          continue;
+        }
+        if (!did) continue;
+        ++decided;
+        EXPECT_EQ(holds, r->is_true()) << name << "(" << to_json(x) << ", " << to_json(y) << ")";
+      }
+    }
+  }
+  EXPECT_EQ(tested, 4u * 14 * 14);
+  // Every pair of the 11 strings, but for regex.match those with the invalid pattern.
+  EXPECT_EQ(decided, 3u * 11 * 11 + 10 * 11);
+}
+
+}  // namespace
+}  // namespace cloister::rego

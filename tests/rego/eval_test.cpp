@@ -794,7 +794,7 @@ many(xs) if { some x in xs; x > 2 }
 // Compiled tests (Rule::tests, Expr::test) must answer exactly as the general evaluator: the same
 // policy compiled both ways gives the same value or error for every query, input and step limit.
 TEST(RegoEval, CompiledTestsAnswerAsTheGeneralEvaluator) {
-  const std::string policy = R"(package t
+  const std::string policy = R"REGO(package t
 import rego.v1
 check(p, i) if not i.Extra.f
 check(p, i) if p.Extra.f == i.Extra.f
@@ -853,6 +853,17 @@ calls_mixed(xs) if { every x in xs { mixed(x) } }
 calls_first(x) if mixed_first(x)
 calls_val(x) if mixed_val(x) == 1
 calls_data(e) if mixed_data(e)
+env_pattern(p_env, e) if {
+  some pe in p_env
+  contains(pe, "$(")
+  pattern := concat("", ["^", replace(pe, "$(ip)", "[0-9.]+"), "$"])
+  regex.match(pattern, e)
+}
+env_data(e) if env_pattern(data.env, e)
+plus_one(x, y) if { z := x + 1; z == y }
+num_of(x, y) if { n := to_number(x); n == y }
+two_vars(a, b) if { s := concat("-", [a, b]); startswith(s, "a-") }
+filter_neg(xs) if { some x in xs; not startswith(x, "a"); y := upper(x); y == "B" }
 all_checks if {
   p := {"Extra": {"f": "v"}}
   i := input
@@ -863,7 +874,7 @@ all_checks if {
   l != "C"
   input.list[_] == l
 }
-)";
+)REGO";
   std::string mounts;
   for (int m = 0; m < 20; ++m) {
     if (m) mounts += ", ";
@@ -875,8 +886,18 @@ all_checks if {
     mounts += m == 5 ? "/src" : "src";
     mounts += R"("})";
   }
-  std::string data_text = R"({"allowed": ["w", "z"], "prefixes": ["KUBE_", "HO"], "mounts": [)";
+  std::string env;  // a template's env list: 20 entries, two of them patterns
+  for (int e = 0; e < 20; ++e) {
+    if (e) env += ", ";
+    env += "\"";
+    env += e % 10 == 3 ? "IP_" : "V_";
+    env += std::to_string(e);
+    env += e % 10 == 3 ? "=$(ip)\"" : "=1\"";
+  }
+  std::string data_text = R"({"allowed": ["w", "z"], "prefixes": ["KUBE_", "HO"], "letters": ["a", "b", "c"], "mounts": [)";
   data_text += mounts;
+  data_text += "], \"env\": [";
+  data_text += env;
   data_text += "]}";
   const Value data = J(data_text);
   auto compiled = compile_ok(policy, data);
@@ -972,6 +993,22 @@ all_checks if {
       R"([data.t.calls_val("b"), data.t.calls_val("c")])",
       R"([data.t.calls_data("KUBE_1"), data.t.calls_data("z"), data.t.calls_data("HOME"), data.t.calls_data("y")])",
       R"(data.t.calls_data("y") with data.prefixes as ["y"])",
+      // Pure filters and pure assignments (memo_filter, memo_assign) over base data, whose
+      // verdicts and values are shared by later evaluations, and over request data.
+      R"([data.t.env_data("IP_3=1.2.3.4"), data.t.env_data("IP_13=1"), data.t.env_data("IP_3=x"), data.t.env_data("V_1=1")])",
+      R"([data.t.env_data("IP_13=1.2"), data.t.env_data("V_2=1"), data.t.env_data("IP_4=1")])",
+      R"(data.t.env_data(7))",
+      R"Q(data.t.env_data("IP_3=1") with data.env as ["IP_3=$(ip)"])Q",
+      R"Q([data.t.env_pattern(["A=$(ip)", "B"], "A=1.2"), data.t.env_pattern(["A=$(ip)", 1], "A=1")])Q",
+      R"Q(data.t.env_pattern([sprintf("E_%d=$(ip)", [i]) | some i in numbers.range(0, 30)], "E_25=1.1"))Q",
+      R"Q(data.t.env_pattern([sprintf("E_%d=$(ip)", [i]) | some i in numbers.range(0, 30)], "E_45=1.1"))Q",
+      R"([data.t.plus_one(1, 2), data.t.plus_one(1, 3), data.t.plus_one(2.5, 3.5)])",
+      R"(data.t.plus_one("a", 1))",
+      R"([data.t.num_of("12", 12), data.t.num_of(true, 1), data.t.num_of(null, 0)])",
+      R"(data.t.num_of("x", 1))",
+      R"([data.t.two_vars("a", "b"), data.t.two_vars("b", "a"), data.t.two_vars("a", 1)])",
+      R"([x | some x in ["a", "b", "a"]; data.t.two_vars(x, "b")])",  // one node for "b", two for x
+      R"([data.t.filter_neg(["a", "b"]), data.t.filter_neg(data.letters), data.t.filter_neg(["a", 1])])",
   };
   const std::vector<std::string> inputs = {R"({"Extra": {"f": "v"}, "list": ["B=2"], "k": 1})",
                                            R"({"Extra": {"f": "w"}, "list": ["B=3"]})",

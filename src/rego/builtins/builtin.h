@@ -99,7 +99,7 @@ class RegexCache {
   const re2::RE2* get(const Value& pattern, std::string* error = nullptr);
 
  private:
-  std::optional<std::array<RecentRegex, 16>> recent_;  // direct-mapped by node address; made on first use
+  std::optional<std::array<RecentRegex, 64>> recent_;  // direct-mapped by node address; made on first use
   SharedRegexCache* shared_;
   std::unordered_map<std::string, std::unique_ptr<const re2::RE2>> cache_;  // patterns the shared table has no room for
 };
@@ -132,6 +132,10 @@ struct BuiltinContext {
 };
 
 using BuiltinFn = BuiltinResult (*)(BuiltinContext&, std::span<const Value>);
+// A builtin called as a test (its value only tested for truth), on borrowed operands (`arity` of
+// them): whether it decided, and if so whether the result is true. Deciding nothing (operands of
+// other types, an invalid pattern) leaves the call to `fn`, which gives the value or the error.
+using BuiltinTestFn = bool (*)(BuiltinContext&, const Value* const* args, bool& holds);
 
 struct BuiltinDef {
   std::string name;
@@ -140,6 +144,9 @@ struct BuiltinDef {
   bool deterministic = true;  // false: time.now_ns, rand.*, uuid.rfc4122, ... (never constant-folded)
   // Non-null: deliberately unsupported (unsupported.cpp); the compiler rejects calls with this reason.
   const char* unsupported = nullptr;
+  // Optional, for the string tests policies make per request entry (startswith, contains,
+  // regex.match): the same answers as `fn` without copying operands or making a result value.
+  BuiltinTestFn test = nullptr;
 };
 
 class Registry {

@@ -78,6 +78,17 @@ BuiltinResult match(BuiltinContext& ctx, std::span<const Value> a) {
   return Value::boolean(re->Match(value, 0, value.size(), re2::RE2::UNANCHORED, nullptr, 0));
 }
 
+// match as a test (BuiltinDef::test): two strings and a pattern that compiles; else `match`
+// reports the type or pattern error.
+bool match_test(BuiltinContext& ctx, const Value* const* a, bool& holds) {
+  if (!a[0]->is_string() || !a[1]->is_string() || !ctx.regex) return false;
+  const re2::RE2* re = ctx.regex->get(*a[0]);
+  if (!re) return false;
+  const std::string& value = a[1]->as_string();
+  holds = re->Match(value, 0, value.size(), re2::RE2::UNANCHORED, nullptr, 0);
+  return true;
+}
+
 BuiltinResult find_n(BuiltinContext& ctx, std::span<const Value> a) {
   const std::string& pattern = *REGO_ARG(arg_string(ctx, a, 0));
   const std::string& value = *REGO_ARG(arg_string(ctx, a, 1));
@@ -254,7 +265,7 @@ BuiltinResult template_match(BuiltinContext& ctx, std::span<const Value> a) {
 
 void register_regex(Registry& r) {
   r.add({"regex.is_valid", 1, is_valid});
-  r.add({"regex.match", 2, match});
+  r.add({"regex.match", 2, match, true, nullptr, match_test});
   r.add({"re_match", 2, match});
   r.add({"regex.find_n", 3, find_n});
   r.add({"regex.find_all_string_submatch_n", 3, find_all_submatch});

@@ -143,6 +143,15 @@ BuiltinResult affix(BuiltinContext& ctx, std::span<const Value> a) {
   return Value::boolean(r);
 }
 
+template <int Which>  // affix as a test (BuiltinDef::test): strings only, the rest to affix
+bool affix_test(BuiltinContext&, const Value* const* a, bool& holds) {
+  if (!a[0]->is_string() || !a[1]->is_string()) return false;
+  std::string_view s(a[0]->as_string());
+  const std::string& t = a[1]->as_string();
+  holds = Which == 0 ? s.starts_with(t) : Which == 1 ? s.ends_with(t) : s.find(t) != std::string_view::npos;
+  return true;
+}
+
 // strings.any_prefix_match / any_suffix_match: each operand is a string or a collection of them.
 BResult<std::vector<std::string_view>> string_or_strings(const BuiltinContext& ctx, std::span<const Value> a,
                                                          std::size_t i) {
@@ -349,9 +358,9 @@ void register_strings(Registry& r) {
   r.add({"split", 2, split});
   r.add({"replace", 3, replace});
   r.add({"strings.replace_n", 2, replace_n});
-  r.add({"startswith", 2, affix<0>});
-  r.add({"endswith", 2, affix<1>});
-  r.add({"contains", 2, affix<2>});
+  r.add({"startswith", 2, affix<0>, true, nullptr, affix_test<0>});
+  r.add({"endswith", 2, affix<1>, true, nullptr, affix_test<1>});
+  r.add({"contains", 2, affix<2>, true, nullptr, affix_test<2>});
   r.add({"strings.any_prefix_match", 2, any_match<true>});
   r.add({"strings.any_suffix_match", 2, any_match<false>});
   r.add({"trim", 2, trim_cutset<true, true>});
