@@ -431,10 +431,15 @@ class Evaluator {
   static constexpr std::size_t kScanMin = 16;  // smaller collections are cheaper to scan
 
   Scan* scan_state(const Value& c, const void* test) {
-    if (!c.is_collection() || !c.node_id() || c.size() < kScanMin) return nullptr;
-    auto [it, fresh] = scans_.try_emplace({c.node_id(), test});
+    // (A loop entered once per request entry asks for the same state each time: the last one is
+    // kept aside. Its Scan pins the node, so the address still names that collection.)
+    const void* node = c.node_id();
+    if (node && node == last_scan_.node && test == last_scan_.test) return last_scan_.scan;
+    if (!c.is_collection() || !node || c.size() < kScanMin) return nullptr;
+    auto [it, fresh] = scans_.try_emplace({node, test});
     Scan& s = it->second;
     if (fresh) s.coll = c;
+    last_scan_ = {node, test, &s};
     return &s;
   }
   static void collect_members(const Value& c, std::vector<const Value*>& out) {
@@ -2702,6 +2707,11 @@ class Evaluator {
   };
   // By collection and the test (an Expr, or a compiled Some's TestExpr).
   std::unordered_map<std::pair<const void*, const void*>, Scan, ScanKeyHash> scans_;
+  struct {
+    const void* node = nullptr;
+    const void* test = nullptr;
+    Scan* scan = nullptr;
+  } last_scan_;  // scan_state's last answer
   std::string join_key_;
   std::unordered_map<AssignKey, AssignMemo, AssignKeyHash> assign_memo_;
   // Compiled pure assignments on an inline scalar (run_memo_assign): the call and its operands'

@@ -196,16 +196,6 @@ Value Value::empty_array() { return array({}); }
 Value Value::empty_object() { return object({}); }
 Value Value::empty_set() { return set({}); }
 
-std::size_t Value::size() const {
-  switch (kind_) {
-    case Kind::String: return as_string().size();
-    case Kind::Array: return array_items().size();
-    case Kind::Object: return object_entries().size();
-    case Kind::Set: return set_items().size();
-    default: return 0;
-  }
-}
-
 const Value* Value::get(const Value& key) const {
   if (kind_ != Kind::Object) return nullptr;
   const auto& e = object_entries();

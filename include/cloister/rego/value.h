@@ -183,7 +183,7 @@ class Value {
   inline const std::vector<std::pair<Value, Value>>& object_entries() const;
   inline const std::vector<Value>& set_items() const;
   // Element count of a string (bytes), array, object or set.
-  std::size_t size() const;
+  inline std::size_t size() const;
 
   // Object lookup; nullptr when absent (or not an object).
   const Value* get(const Value& key) const;
@@ -271,6 +271,16 @@ inline const std::vector<std::pair<Value, Value>>& Value::object_entries() const
 }
 inline const std::vector<Value>& Value::set_items() const {
   return kind_ == Kind::Set ? static_cast<const detail::SetNode*>(p_)->items : detail::kEmptyVec;
+}
+
+inline std::size_t Value::size() const {
+  switch (kind_) {
+    case Kind::String: return as_string().size();
+    case Kind::Array: return array_items().size();
+    case Kind::Object: return object_entries().size();
+    case Kind::Set: return set_items().size();
+    default: return 0;
+  }
 }
 
 inline const Value* Value::get(std::string_view key, std::uint32_t& hint) const {
