@@ -528,12 +528,16 @@ class Evaluator {
         }
         if (!x->is_string()) {
           out.joinable = false;
-          out.by_field.clear();
+          out.by_field = {};
+          out.key_text.clear();
           break;
         }
         append_key(key, x->as_string());
       }
-      if (all && out.joinable) out.by_field[key].push_back(pos);
+      if (!all || !out.joinable) continue;
+      auto [positions, fresh] = out.by_field.try_emplace(key);
+      if (fresh) out.by_field.rekey(key, out.key_text.emplace_back(key));
+      positions->push_back(pos);
     }
   }
 
@@ -549,7 +553,7 @@ class Evaluator {
       const DataIndexes::Join& join = join_index(*s, tests);
       if (join.joinable) {
         for (std::size_t t = 0; t < tests.n; ++t) tick(b.exprs[i + 1 + t].loc);
-        if (join.by_field.empty()) return false;
+        if (join.by_field.size() == 0) return false;
         join_key_.clear();
         for (std::size_t t = 0; t < tests.n; ++t) {
           Value otmp;
@@ -557,9 +561,9 @@ class Evaluator {
           if (!y || !y->is_string()) return false;  // only strings equal strings
           append_key(join_key_, y->as_string());
         }
-        auto hit = join.by_field.find(join_key_);
-        if (hit == join.by_field.end()) return false;
-        for (std::uint32_t pos : hit->second) {
+        const std::vector<std::uint32_t>* hit = join.by_field.find(join_key_);
+        if (!hit) return false;
+        for (std::uint32_t pos : *hit) {
           if (bind(slot, *join.members[pos], [&] { return eval_body(b, i + 1 + tests.n, k); })) return true;
         }
         return false;
@@ -2395,16 +2399,16 @@ class Evaluator {
     auto other = [&](const TestExpr& t) { return operand(t.ops[1 - field_side(t)], regs, unbound); };
     if (join.joinable) {
       for (std::size_t t = 0; t < n; ++t) count_step(body[t].loc);
-      if (join.by_field.empty()) return -1;
+      if (join.by_field.size() == 0) return -1;
       join_key_.clear();
       for (std::size_t t = 0; t < n; ++t) {
         const Value* y = other(body[t]);
         if (!y || !y->is_string()) return -1;  // only strings equal strings
         append_key(join_key_, y->as_string());
       }
-      auto hit = join.by_field.find(join_key_);
-      if (hit == join.by_field.end()) return -1;
-      for (std::uint32_t pos : hit->second) {
+      const std::vector<std::uint32_t>* hit = join.by_field.find(join_key_);
+      if (!hit) return -1;
+      for (std::uint32_t pos : *hit) {
         regs[x.val_reg] = join.members[pos];
         const int m = run_tests(body + n, end, regs);
         if (m >= 0) return m;

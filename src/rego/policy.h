@@ -2,6 +2,7 @@
 #pragma once
 
 #include <atomic>
+#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -69,7 +70,10 @@ struct DataIndexes {
   struct Join {
     std::vector<const Value*> members;  // iteration order
     bool joinable = true;               // every member's tested fields are strings (or missing)
-    std::unordered_map<std::string, std::vector<std::uint32_t>> by_field;  // composite key -> positions
+    // Composite key (append_key of each tested field) -> positions. The keys are views of
+    // `key_text`, whose strings never move.
+    NameTable<std::vector<std::uint32_t>> by_field;
+    std::deque<std::string> key_text;
   };
   // The base data's values held in nodes (collections, strings, big numbers; not object keys),
   // sorted by address: gathered on first use (a walk of the whole data document: too slow to add
