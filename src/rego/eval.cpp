@@ -2339,10 +2339,11 @@ class Evaluator {
     bool unbound = false;
     const Value* c = operand(x.ops[0], regs, unbound);
     if (unbound) return 0;
-    if (x.memo_id && c && c->is_collection() && c->node_id()) {
+    if (x.memo_id && c && c->is_collection() && c->node_id() && ov_.func_mocks.empty()) {
       // A pure filter first (TestExpr::memo_id): over base data the general evaluator shares
       // each member's verdict with every evaluation (memo_filter), and once all are known,
-      // visits only the members that pass, with its steps; until then it answers.
+      // visits only the members that pass, with its steps; until then it answers. (While a
+      // `with` mocks a function, it loops over every member instead, as the loop below does.)
       if (const DataIndexes::Verdicts* shared = base_verdicts(*c, x.memo_id)) {
         const std::vector<std::uint32_t>* passing = shared->passing.load(std::memory_order_acquire);
         if (!passing) return 0;

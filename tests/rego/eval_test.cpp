@@ -998,6 +998,7 @@ all_checks if {
       R"([data.t.env_data("IP_3=1.2.3.4"), data.t.env_data("IP_13=1"), data.t.env_data("IP_3=x"), data.t.env_data("V_1=1")])",
       R"([data.t.env_data("IP_13=1.2"), data.t.env_data("V_2=1"), data.t.env_data("IP_4=1")])",
       R"(data.t.env_data(7))",
+      R"(data.t.env_pattern(data.env, "V_1=1") with data.t.mixed as data.t.mock_true)",  // no memo_filter
       R"Q(data.t.env_data("IP_3=1") with data.env as ["IP_3=$(ip)"])Q",
       R"Q([data.t.env_pattern(["A=$(ip)", "B"], "A=1.2"), data.t.env_pattern(["A=$(ip)", 1], "A=1")])Q",
       R"Q(data.t.env_pattern([sprintf("E_%d=$(ip)", [i]) | some i in numbers.range(0, 30)], "E_25=1.1"))Q",
