@@ -2339,24 +2339,8 @@ class Evaluator {
     bool unbound = false;
     const Value* c = operand(x.ops[0], regs, unbound);
     if (unbound) return 0;
-    if (x.memo_id && c && c->is_collection() && c->node_id() && ov_.func_mocks.empty()) {
-      // A pure filter first (TestExpr::memo_id): over base data the general evaluator shares
-      // each member's verdict with every evaluation (memo_filter), and once all are known,
-      // visits only the members that pass, with its steps; until then it answers. (While a
-      // `with` mocks a function, it loops over every member instead, as the loop below does.)
-      if (const DataIndexes::Verdicts* shared = base_verdicts(*c, x.memo_id)) {
-        const std::vector<std::uint32_t>* passing = shared->passing.load(std::memory_order_acquire);
-        if (!passing) return 0;
-        count_step(x.loc);
-        const TestExpr* end = x.body + x.nbody;
-        for (std::uint32_t pos : *passing) {
-          count_step(x.body[0].loc);
-          regs[x.val_reg] = &member_at(*c, pos);
-          const int m = run_tests(x.body + 1, end, regs);
-          if (m >= 0) return m;
-        }
-        return -1;
-      }
+    if (x.memo_id && c && c->is_collection() && c->node_id()) {
+      if (const int r = run_some_filtered(x, *c, regs); r != kNotFiltered) return r;
     }
     if (c && c->is_collection() && c->size() >= kScanMin) {
       if (x.njoin && c->node_id()) return run_some_join(x, *c, regs);
@@ -2372,6 +2356,28 @@ class Evaluator {
       return m >= 0;  // a member passed (1), or the general evaluator must answer (0)
     });
     return r;
+  }
+
+  // run_some whose body starts with a pure filter (TestExpr::memo_id): over base data the
+  // general evaluator shares each member's verdict with every evaluation (memo_filter), and once
+  // all are known, visits only the members that pass, with its steps; until then it answers (0).
+  // kNotFiltered: not base data, or a `with` mocks a function (the general evaluator then loops
+  // over every member, as run_some's plain loop does).
+  static constexpr int kNotFiltered = 2;
+  __attribute__((noinline)) int run_some_filtered(const TestExpr& x, const Value& c, const Value** regs) {
+    const DataIndexes::Verdicts* shared = ov_.func_mocks.empty() ? base_verdicts(c, x.memo_id) : nullptr;
+    if (!shared) return kNotFiltered;
+    const std::vector<std::uint32_t>* passing = shared->passing.load(std::memory_order_acquire);
+    if (!passing) return 0;
+    count_step(x.loc);
+    const TestExpr* end = x.body + x.nbody;
+    for (std::uint32_t pos : *passing) {
+      count_step(x.body[0].loc);
+      regs[x.val_reg] = &member_at(c, pos);
+      const int m = run_tests(x.body + 1, end, regs);
+      if (m >= 0) return m;
+    }
+    return -1;
   }
 
   // run_some over a large collection whose body starts with join tests (TestExpr::njoin), with
