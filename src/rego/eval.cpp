@@ -3,9 +3,11 @@
 // to stop the search (a negation or `every` found its answer). Bindings live in per-rule frames
 // of slots assigned by the compiler and are undone when the continuation returns.
 #include <algorithm>
+#include <bit>
 #include <chrono>
 #include <map>
 #include <optional>
+#include <tuple>
 #include <unordered_map>
 
 #include "builtins/builtin.h"
@@ -2725,15 +2727,24 @@ class Evaluator {
   } last_scan_;  // scan_state's last answer
   std::string join_key_;
   std::unordered_map<AssignKey, AssignMemo, AssignKeyHash> assign_memo_;
-  // Compiled pure assignments on an inline scalar (run_memo_assign): the call and its operands'
-  // values (the second repeats the first for a one-variable call) -> the value.
+  // Compiled pure assignments on an inline scalar (run_memo_assign): the call and its operands
+  // (the second repeats the first for a one-variable call) -> the value. Operands with a node are
+  // keyed by it (as in the other memos; the key pins it), inline ones by their representation:
+  // 1 and 1.0 are equal values, but a call on one is not known to equal the call on the other.
   struct ScalarAssignKey {
     const Term* t;
     Value a, b;
+    static auto rep(const Value& v) {
+      std::uint64_t bits = 0;
+      if (const void* n = v.node_id()) bits = reinterpret_cast<std::uintptr_t>(n);
+      else if (v.is_bool()) bits = v.as_bool();
+      else if (v.is_int()) bits = static_cast<std::uint64_t>(v.as_int());
+      else if (v.is_float()) bits = std::bit_cast<std::uint64_t>(v.as_float());
+      return std::tuple(static_cast<int>(v.kind()), v.is_float(), v.node_id() != nullptr, bits);
+    }
     bool operator<(const ScalarAssignKey& o) const {
-      if (t != o.t) return std::less<const Term*>{}(t, o.t);
-      if (int c = compare(a, o.a)) return c < 0;
-      return compare(b, o.b) < 0;
+      return std::tuple(reinterpret_cast<std::uintptr_t>(t), rep(a), rep(b)) <
+             std::tuple(reinterpret_cast<std::uintptr_t>(o.t), rep(o.a), rep(o.b));
     }
   };
   std::map<ScalarAssignKey, Value> scalar_assign_memo_;
