@@ -786,6 +786,13 @@ class Resolver {
             : name == "walk"_lit                       ? CallOp::Walk
                                                    : CallOp::Other;
     if (name == "eq"_lit || name == "assign"_lit) {
+      // (Written as calls, `eq(x)` or `assign(a, b, c)` reach here with other argument counts;
+      // everything downstream reads exactly two.)
+      if (t->items.size() != 2) {
+        fail("rego_type_error",
+             name + ": arity mismatch\n\thave: " + std::to_string(t->items.size()) + " argument(s)\n\twant: 2",
+             t->loc);
+      }
       for (auto& i : t->items) resolve(i, s);
       collect_vars(t);
       return;

@@ -132,6 +132,13 @@ TEST(RegoEval, ErrorsCarryOpaCodes) {
   EXPECT_NE(error_of("package t\np if q\nq if p\n").find("rego_recursion_error"), std::string::npos);
   EXPECT_NE(error_of("package t\np := nope(1)\n").find("rego_type_error: undefined function nope"), std::string::npos);
   EXPECT_NE(error_of("package t\np := count(1, 2, 3)\n").find("rego_type_error"), std::string::npos);
+  // `=` and `:=` written as calls with other than two operands (a fuzzer find: the compiler read
+  // a second operand that was not there).
+  for (const char* body : {"eq(1)", "some x in [1]; eq(x)", "assign(x, 1, 2)", "eq()"}) {
+    const std::string src = std::string("package t\np if { ") + body + " }\n";
+    EXPECT_NE(error_of(src).find("rego_type_error: "), std::string::npos) << body;
+    EXPECT_NE(error_of(src).find("arity mismatch"), std::string::npos) << body;
+  }
   std::string parse = error_of("package t\np := [1,\n");
   EXPECT_NE(parse.find("rego_parse_error"), std::string::npos);
   EXPECT_NE(parse.find("t.rego:3:1"), std::string::npos) << parse;

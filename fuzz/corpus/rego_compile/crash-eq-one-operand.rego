@@ -1,0 +1,3 @@
+package t
+
+p if { some x in ["a"]; eq(x) }
