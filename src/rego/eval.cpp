@@ -127,15 +127,15 @@ const Value* lookup_hinted(const Value& v, const Value& key, std::atomic<std::ui
   const std::uint32_t h = hint.load(std::memory_order_relaxed);
   for (std::uint32_t i = h; i < e.size() && i <= h + 1; ++i) {
     const Value& k = e[i].first;
-    if (k.node_id() == key.node_id() ||
-        (k.is_string() && k.as_string().size() == text.size() && detail::same_bytes(k.as_string().data(), text.data(), text.size()))) {
+    if (k.node_id() == key.node_id() || (k.is_string() && same_text(k.as_string(), text))) {
       if (i != h) hint.store(i, std::memory_order_relaxed);
       return &e[i].second;
     }
   }
-  std::uint32_t found = h;
+  // The search: no hint to try first (those entries were just tried); it sets `found` when found.
+  std::uint32_t found = ~std::uint32_t{0};
   const Value* r = v.get(std::string_view(text), found);
-  if (found != h) hint.store(found, std::memory_order_relaxed);
+  if (r) hint.store(found, std::memory_order_relaxed);
   return r;
 }
 

@@ -70,12 +70,16 @@ BuiltinResult is_valid(BuiltinContext& ctx, std::span<const Value> a) {
   return Value::boolean(ctx.regex && ctx.regex->get(a[0].as_string(), &err) != nullptr);
 }
 
+// RE2::PartialMatch without submatches, minus its argument plumbing.
+bool partial_match(const re2::RE2& re, const std::string& value) {
+  return re.Match(value, 0, value.size(), re2::RE2::UNANCHORED, nullptr, 0);
+}
+
 BuiltinResult match(BuiltinContext& ctx, std::span<const Value> a) {
   if (!a[0].is_string()) return tl::unexpected(type_error(ctx, 1, "string", a[0]));
   const std::string& value = *REGO_ARG(arg_string(ctx, a, 1));
   const re2::RE2* re = REGO_ARG(compile(ctx, a[0]));
-  // RE2::PartialMatch without submatches, minus its argument plumbing.
-  return Value::boolean(re->Match(value, 0, value.size(), re2::RE2::UNANCHORED, nullptr, 0));
+  return Value::boolean(partial_match(*re, value));
 }
 
 // match as a test (BuiltinDef::test): two strings and a pattern that compiles; else `match`
@@ -84,8 +88,7 @@ bool match_test(BuiltinContext& ctx, const Value* const* a, bool& holds) {
   if (!a[0]->is_string() || !a[1]->is_string() || !ctx.regex) return false;
   const re2::RE2* re = ctx.regex->get(*a[0]);
   if (!re) return false;
-  const std::string& value = a[1]->as_string();
-  holds = re->Match(value, 0, value.size(), re2::RE2::UNANCHORED, nullptr, 0);
+  holds = partial_match(*re, a[1]->as_string());
   return true;
 }
 

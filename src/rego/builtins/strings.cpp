@@ -133,22 +133,21 @@ BuiltinResult replace_n(BuiltinContext& ctx, std::span<const Value> a) {
 }
 
 template <int Which>  // 0 startswith, 1 endswith, 2 contains
+bool has_affix(std::string_view s, std::string_view t) {
+  return Which == 0 ? s.starts_with(t) : Which == 1 ? s.ends_with(t) : s.find(t) != std::string_view::npos;
+}
+
+template <int Which>
 BuiltinResult affix(BuiltinContext& ctx, std::span<const Value> a) {
   const std::string& s = *REGO_ARG(arg_string(ctx, a, 0));
   const std::string& t = *REGO_ARG(arg_string(ctx, a, 1));
-  std::string_view sv(s);
-  bool r = Which == 0   ? sv.starts_with(t)
-           : Which == 1 ? sv.ends_with(t)
-                        : sv.find(t) != std::string_view::npos;
-  return Value::boolean(r);
+  return Value::boolean(has_affix<Which>(s, t));
 }
 
 template <int Which>  // affix as a test (BuiltinDef::test): strings only, the rest to affix
 bool affix_test(BuiltinContext&, const Value* const* a, bool& holds) {
   if (!a[0]->is_string() || !a[1]->is_string()) return false;
-  std::string_view s(a[0]->as_string());
-  const std::string& t = a[1]->as_string();
-  holds = Which == 0 ? s.starts_with(t) : Which == 1 ? s.ends_with(t) : s.find(t) != std::string_view::npos;
+  holds = has_affix<Which>(a[0]->as_string(), a[1]->as_string());
   return true;
 }
 
