@@ -14,9 +14,12 @@ namespace cloister::rego {
 namespace detail {
 struct BigNode : Node {
   mpz_class z;
-  explicit BigNode(mpz_class v) : z(std::move(v)) {}
+  // The literal as written when it is not plain digits (2e308), else empty: OPA prints a number
+  // literal's text, and only such literals outside the double range become BigNodes with one.
+  std::string text;
+  explicit BigNode(mpz_class v, std::string t = {}) : z(std::move(v)), text(std::move(t)) {}
   std::size_t bytes() const noexcept override {
-    return sizeof *this + mpz_size(z.get_mpz_t()) * sizeof(mp_limb_t);
+    return sizeof *this + mpz_size(z.get_mpz_t()) * sizeof(mp_limb_t) + text.capacity();
   }
 };
 }  // namespace detail

@@ -916,7 +916,7 @@ class Parser {
     switch (t.t) {
       case Tok::Number: {
         advance();
-        auto v = Value::number_from_string(t.text);
+        auto v = Value::number_from_literal(t.text);
         if (!v) error(t, "invalid number");
         term = scalar(*v, t);
         break;
@@ -925,7 +925,7 @@ class Parser {
         if (peek().t == Tok::Number && !peek().ws_before) {
           advance();
           const Token& n = advance();
-          auto v = Value::number_from_string(std::string("-") + std::string(n.text));
+          auto v = Value::number_from_literal(std::string("-") + std::string(n.text));
           if (!v) error(n, "invalid number");
           term = scalar(*v, t);
         } else {

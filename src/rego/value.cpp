@@ -124,6 +124,37 @@ Result<Value> Value::number_from_string(std::string_view text) {
   return floating(d);
 }
 
+Result<Value> Value::number_from_literal(std::string_view text) {
+  auto v = number_from_string(text);
+  if (v || text.find_first_of("eE") == std::string_view::npos) return v;
+  // Beyond the double range: exact when integral, mantissa digits times a power of ten.
+  const bool neg = text[0] == '-';
+  const std::size_t e = text.find_first_of("eE");
+  if (e + 1 >= text.size()) return v;
+  const std::string_view mantissa = text.substr(neg ? 1 : 0, e - (neg ? 1 : 0));
+  const std::size_t dot = std::min(mantissa.find('.'), mantissa.size());
+  std::string digits(mantissa.substr(0, dot));
+  if (dot < mantissa.size()) digits.append(mantissa.substr(dot + 1));
+  long shift = -static_cast<long>(mantissa.size() - std::min(dot + 1, mantissa.size()));  // fraction digits
+  if (digits.empty() || digits.find_first_not_of("0123456789") != std::string::npos) return v;
+  long exp = 0;
+  auto [ptr, ec] = std::from_chars(text.data() + e + 1 + (text[e + 1] == '+'), text.data() + text.size(), exp);
+  // (A cap on the digits: 10^10000 is 4 KB of mpz; OPA's own range for such literals is unbounded.)
+  constexpr long kMaxDigits = 10000;
+  if (ec != std::errc() || ptr != text.data() + text.size() || exp > kMaxDigits)
+    return make_error(Errc::parse, "number out of range '" + std::string(text) + "'");
+  shift += exp;
+  while (shift < 0 && digits.size() > 1 && digits.back() == '0') digits.pop_back(), ++shift;
+  if (shift < 0 || static_cast<long>(digits.size()) + shift > kMaxDigits)
+    return make_error(Errc::parse, "number out of range '" + std::string(text) + "'");
+  mpz_class z(digits, 10);
+  mpz_class scale;
+  mpz_ui_pow_ui(scale.get_mpz_t(), 10, static_cast<unsigned long>(shift));
+  z *= scale;
+  if (neg) z = -z;
+  return from_big_node(new detail::BigNode(std::move(z), std::string(text)));
+}
+
 Value Value::string(std::string s) {
   auto* n = new detail::StringNode(std::move(s));
   return charged(heap(Kind::String, NumRep::Int, n), n);
@@ -491,7 +522,7 @@ std::size_t hash_value(const Value& v) {
 
 std::string format_number(const Value& v) {
   if (v.is_int()) return std::to_string(v.as_int());
-  if (v.is_big()) return v.big_node()->z.get_str();
+  if (v.is_big()) return v.big_node()->text.empty() ? v.big_node()->z.get_str() : v.big_node()->text;
   double d = v.as_float();
   if (d == std::trunc(d) && std::fabs(d) < 1e21) {
     // Integral doubles print without a fraction, as OPA's big.Float formatting does.
@@ -764,7 +795,7 @@ class JsonParser {
       if (pos_ < s_.size() && (s_[pos_] == '+' || s_[pos_] == '-')) ++pos_;
       if (digits() == 0) return fail("invalid number");
     }
-    return Value::number_from_string(s_.substr(start, pos_ - start));
+    return Value::number_from_literal(s_.substr(start, pos_ - start));
   }
 
   bool hex4(std::uint32_t& out) {

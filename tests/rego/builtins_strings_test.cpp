@@ -140,6 +140,8 @@ TEST(RegoSprintf, GoVerbsAndFlags) {
   EXPECT_BUILTIN(c, "sprintf", R"j(["hi %v", [["there", 5, 3.14]]])j", R"j("hi [\"there\", 5, 3.14]")j");
   EXPECT_BUILTIN(c, "sprintf", R"j(["%s", [123456789123456789123]])j", R"j("123456789123456789123")j");
   EXPECT_BUILTIN(c, "sprintf", R"j(["%x", [1208925819614629174706175]])j", R"j("ffffffffffffffffffff")j");
+  // OPA formats a literal beyond the double range by its text, as a string.
+  EXPECT_BUILTIN(c, "sprintf", R"j(["%v|%d", [2e308, -2e308]])j", R"j("2e308|%!d(string=-2e308)")j");
   EXPECT_BUILTIN(c, "sprintf", R"j(["%v %v %v", [1.5, 1e21, 0.00001]])j", R"j("1.5 1e+21 1e-05")j");
   EXPECT_BUILTIN(c, "sprintf", R"j(["%v|%g", [1234567.5, 100000.5]])j", R"j("1.2345675e+06|100000.5")j");
   EXPECT_BUILTIN(c, "sprintf", R"j(["%-5d|%5s|%+d|%x|%o|%b|%#x", [3, "ab", 4, 255, 8, 5, 255]])j",

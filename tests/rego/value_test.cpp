@@ -84,6 +84,33 @@ TEST(RegoValue, NumbersCompareByValueAcrossRepresentations) {
   EXPECT_EQ(to_json(J("18446744073709551614")), "18446744073709551614");
 }
 
+// OPA keeps number literals as their text (json.Number), so a literal beyond the double range is a
+// number, not an error; integral ones stay exact here and print as written.
+TEST(RegoValue, LiteralsBeyondTheDoubleRangeStayExact) {
+  const Value big = J("2e308");
+  ASSERT_TRUE(big.is_big());
+  EXPECT_EQ(to_json(big), "2e308");
+  EXPECT_EQ(big, J("20e307"));
+  EXPECT_EQ(big, J("2000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000"
+                   "0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000"
+                   "0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000"
+                   "000000000000000000000000000"));
+  EXPECT_GT(big, J("1e308"));
+  EXPECT_LT(J("-1.5e400"), J("-1e308"));
+  EXPECT_EQ(to_json(num_add(big, Value::integer(0))).size(), 309u);  // arithmetic results print digits
+  EXPECT_EQ(to_json(J("[-2.50E+308]")), "[-2.50E+308]");
+  // Not integral, or too long to hold: still an error naming the number.
+  const std::string beyond_with_fraction = "1" + std::string(310, '0') + ".5e0";
+  for (std::string_view bad : {std::string_view(beyond_with_fraction), std::string_view("1e10001"),
+                               std::string_view("1e99999999999999999999")}) {
+    auto v = parse_json(bad);
+    ASSERT_FALSE(v.has_value()) << bad;
+    EXPECT_NE(v.error().message().find(bad), std::string::npos) << v.error().message();
+  }
+  // The strict form (to_number, as Go's ParseFloat) still refuses it.
+  EXPECT_FALSE(Value::number_from_string("2e308").has_value());
+}
+
 TEST(RegoValue, BigArithmeticStaysExact) {
   Value max = Value::integer(INT64_MAX);
   Value sum = num_add(max, Value::integer(1));

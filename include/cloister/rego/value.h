@@ -130,6 +130,10 @@ class Value {
   static Value floating(double d);  // non-finite values are not Rego numbers: callers check
   // Parses a JSON number literal exactly: integers of any size stay exact; others become double.
   static Result<Value> number_from_string(std::string_view text);
+  // number_from_string for Rego and JSON number literals, which OPA keeps as their text
+  // (json.Number): an integral literal beyond the double range (2e308) stays exact and prints as
+  // written, where number_from_string fails as Go's ParseFloat does.
+  static Result<Value> number_from_literal(std::string_view text);
   static Value string(std::string s);
   // The same string, sharing one process-wide node per distinct short text (object keys: JSON
   // parsing and the policy compiler intern them, so a key test can compare nodes before bytes).

@@ -24,7 +24,12 @@ Arg convert(const Value& v) {
   if (v.is_number()) {
     std::int64_t i;
     if (v.is_int()) return v.as_int();
-    if (v.is_big()) return to_mpz(v);
+    if (v.is_big()) {
+      // A literal beyond the double range (2e308): OPA's big.Int and float64 conversions both
+      // fail on its text, which it then formats as a string.
+      if (!v.big_node()->text.empty()) return v.big_node()->text;
+      return to_mpz(v);
+    }
     if (v.to_int64(i) && v.is_float() && std::fabs(v.as_float()) < 9.2e18) {
       // A float-typed integral value is printed by OPA from its text ("3" for 3.0), so Int() succeeds.
       return i;
