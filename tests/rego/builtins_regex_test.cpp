@@ -2,11 +2,13 @@
 // regexfindallstringsubmatch, regexsplit, regexreplace, regexmatchtemplate, regexisvalid, and
 // Go's regexp iteration rules.
 #include <atomic>
+#include <random>
 #include <thread>
 #include <vector>
 
 #include <re2/re2.h>
 
+#include "builtins/regex_pattern.h"
 #include "builtins_test_util.h"
 
 namespace cloister::rego {
@@ -90,11 +92,11 @@ TEST(RegoRegex, TemplateMatch) {
 // evaluation with the same answers.
 TEST(RegoRegex, SharedCacheServesEveryEvaluationAndOverflowsToItsOwn) {
   builtins::SharedRegexCache shared(16);  // 16 slots: filled below
-  const re2::RE2* first = shared.get("^a[0-9]+$");
+  const builtins::Regex* first = shared.get("^a[0-9]+$");
   ASSERT_NE(first, nullptr);
   EXPECT_EQ(shared.get("^a[0-9]+$"), first);
   EXPECT_EQ(first->pattern(), "^a[0-9]+$");
-  const re2::RE2* bad = shared.get("a(");
+  const builtins::Regex* bad = shared.get("a(");
   ASSERT_NE(bad, nullptr);
   EXPECT_FALSE(bad->ok());
   EXPECT_EQ(shared.get("a("), bad);
@@ -110,7 +112,7 @@ TEST(RegoRegex, SharedCacheServesEveryEvaluationAndOverflowsToItsOwn) {
         pattern.append(std::to_string(n)).append("x$");
         std::string subject = "p";
         subject.append(std::to_string(n)).append("x");
-        const re2::RE2* re = own.get(pattern);
+        const builtins::Regex* re = own.get(pattern);
         if (re && re->pattern() == pattern && re2::RE2::FullMatch(subject, *re) &&
             !re2::RE2::FullMatch(subject + "y", *re))
           ++agree;
@@ -123,7 +125,7 @@ TEST(RegoRegex, SharedCacheServesEveryEvaluationAndOverflowsToItsOwn) {
   for (int n = 0; n < 64; ++n) {
     std::string pattern = "^p";
     pattern.append(std::to_string(n)).append("x$");
-    if (const re2::RE2* re = shared.get(pattern)) {
+    if (const builtins::Regex* re = shared.get(pattern)) {
       EXPECT_EQ(re->pattern(), pattern);
       ++stored;
     }
@@ -133,6 +135,54 @@ TEST(RegoRegex, SharedCacheServesEveryEvaluationAndOverflowsToItsOwn) {
 
   BuiltinCaller c;
   EXPECT_BUILTIN_ERROR(c, "regex.match", R"j(["a(", "a"])j", "eval_builtin_error", "missing )");
+}
+
+// The match prefilter (builtins::Regex::may_match) uses RE2's whole-string range, so it may refuse
+// a subject only for patterns whose every match is the whole subject.
+TEST(RegoRegex, FullyAnchoredReadsOnlyTopLevelAnchors) {
+  for (std::string_view p : {"^abc$", "^$", "^(a|b)c$", "^(?:a|b)+$", "^[|$]x$", "^[]|]$", "^[^]a]$", R"(^a\\$)",
+                             R"(^\.\|$)", "^a{2}$"})
+    EXPECT_TRUE(builtins::fully_anchored(p)) << p;
+  for (std::string_view p : {"abc", "^abc", "abc$", "^a|b$", R"(^a\$)", "(?m)^a$", "^(?m)a$", "^(?i)a$", "^*a$",
+                             "^?a$", "^[[:alpha:]]$", R"(^\Qa|b\E$)", "^a)$", "^(a$", "^[a$", "^", "$", ""})
+    EXPECT_FALSE(builtins::fully_anchored(p)) << p;
+}
+
+TEST(RegoRegex, PrefilterNeverRefusesAMatch) {
+  re2::RE2::Options opts;
+  opts.set_log_errors(false);
+  // Refuses what genpolicy's per-variable patterns rule out by prefix, and nothing unanchored.
+  const builtins::Regex host("^HOST_IP_13=[0-9.]+$", opts);
+  EXPECT_FALSE(host.may_match("HOST_IP_3=10.0.0.3"));
+  EXPECT_FALSE(host.may_match("HOST_IP_130=1"));
+  EXPECT_TRUE(host.may_match("HOST_IP_13=10.0.0.13"));
+  EXPECT_TRUE(builtins::Regex("HOST_IP_13=[0-9.]+$", opts).may_match("HOST_IP_3=10.0.0.3"));
+  EXPECT_TRUE(builtins::Regex("^HOST_IP_13=[0-9.]+", opts).may_match("HOST_IP_130=1"));
+
+  // Random anchored patterns against random subjects: whenever RE2 finds a match, may_match says so.
+  const std::vector<std::string> pieces = {"a", "b", ".", "[a-c]", "[^b]", "(a|bc)", "x*", "y+", "z?", "(ab)*",
+                                           R"(\.)", "é", "[é-ü]", "(?:b|\n)", "a{2,3}", R"(\d)", "\\xff?", "(|a)"};
+  const std::vector<std::string> chars = {"a", "b", "c", "x", "y", "z", ".", "é", "ü", "\n", "\xff", "0", "ab"};
+  std::mt19937 rng(7);
+  int refused = 0;
+  for (int round = 0; round < 400; ++round) {
+    std::string body;
+    for (int k = 0, n = 1 + static_cast<int>(rng() % 5); k < n; ++k) body += pieces[rng() % pieces.size()];
+    const std::string pattern = "^" + body + "$";
+    const builtins::Regex re(pattern, opts);
+    ASSERT_TRUE(re.ok()) << pattern << ": " << re.error();
+    for (int t = 0; t < 60; ++t) {
+      std::string subject;
+      for (int k = 0, n = static_cast<int>(rng() % 6); k < n; ++k) subject += chars[rng() % chars.size()];
+      const bool matches = re2::RE2::PartialMatch(subject, re);
+      if (matches) {
+        EXPECT_TRUE(re.may_match(subject)) << pattern << " on " << subject;
+      } else if (!re.may_match(subject)) {
+        ++refused;
+      }
+    }
+  }
+  EXPECT_GT(refused, 1000);  // (the prefilter is doing something)
 }
 
 // Pattern values are remembered by node in a small direct-mapped table: many values (colliding
@@ -151,7 +201,7 @@ TEST(RegoRegex, RepeatedPatternValuesMatchTheirOwnText) {
   for (int round = 0; round < 2; ++round) {
     for (std::size_t i = 0; i < patterns.size(); ++i) {
       std::string error;
-      const re2::RE2* re = cache.get(patterns[i], &error);
+      const builtins::Regex* re = cache.get(patterns[i], &error);
       if (i == 100) {
         EXPECT_EQ(re, nullptr);
         EXPECT_NE(error.find("missing )"), std::string::npos) << error;

@@ -42,11 +42,9 @@
 #include "cloister/rego/value.h"
 #include "publish_table.h"
 
-namespace re2 {
-class RE2;
-}
-
 namespace cloister::rego::builtins {
+
+class Regex;  // builtins/regex_pattern.h
 
 // OPA's error codes for failures inside builtins (topdown/errors.go).
 inline constexpr std::string_view kTypeError = "eval_type_error";
@@ -71,7 +69,7 @@ class SharedRegexCache {
   ~SharedRegexCache();
   // `pattern` compiled (ok() false when it does not compile: errors are shared too), compiling
   // and publishing it on first use; nullptr when the table has no room for it.
-  const re2::RE2* get(std::string_view pattern);
+  const Regex* get(std::string_view pattern);
 
  private:
   struct Entry;
@@ -81,7 +79,7 @@ class SharedRegexCache {
 // A pattern value RegexCache saw lately, and its compiled form.
 struct RecentRegex {
   Value pattern;  // pins the node, so its address names this text while it is here
-  const re2::RE2* re = nullptr;
+  const Regex* re = nullptr;
 };
 
 // Compiled RE2 patterns, cached per evaluation (patterns are usually constants or built from data),
@@ -93,15 +91,15 @@ class RegexCache {
   RegexCache(const RegexCache&) = delete;
   RegexCache& operator=(const RegexCache&) = delete;
   // nullptr and `error` filled when the pattern does not compile.
-  const re2::RE2* get(const std::string& pattern, std::string* error = nullptr);
+  const Regex* get(const std::string& pattern, std::string* error = nullptr);
   // The same for a string value: a repeat of the same value (one node: genpolicy's patterns are
   // built once per policy, then matched against many request entries) skips hashing its text.
-  const re2::RE2* get(const Value& pattern, std::string* error = nullptr);
+  const Regex* get(const Value& pattern, std::string* error = nullptr);
 
  private:
   std::optional<std::array<RecentRegex, 64>> recent_;  // direct-mapped by node address; made on first use
   SharedRegexCache* shared_;
-  std::unordered_map<std::string, std::unique_ptr<const re2::RE2>> cache_;  // patterns the shared table has no room for
+  std::unordered_map<std::string, std::unique_ptr<const Regex>> cache_;  // patterns the shared table has no room for
 };
 
 // The evaluation's random source, seeded on first use: most evaluations draw nothing, and

@@ -11,6 +11,7 @@
 #include <deque>
 
 #include "builtins/builtin.h"
+#include "builtins/regex_pattern.h"
 #include "builtins/family_util.h"
 #include "builtins/text.h"
 

@@ -9,6 +9,7 @@
 #include <optional>
 
 #include "builtins/builtin.h"
+#include "builtins/regex_pattern.h"
 #include "builtins/text.h"
 #include "number.h"
 

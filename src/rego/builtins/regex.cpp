@@ -6,23 +6,72 @@
 
 #include "builtins/builtin.h"
 #include "builtins/family_util.h"
+#include "builtins/regex_pattern.h"
 #include "builtins/text.h"
 
 namespace cloister::rego::builtins {
+
+bool fully_anchored(std::string_view p) {
+  const std::size_t n = p.size();
+  if (n < 2 || p[0] != '^' || p[n - 1] != '$') return false;
+  if (std::string_view("*+?{").find(p[1]) != std::string_view::npos) return false;  // `^*`: optional
+  int depth = 0;
+  for (std::size_t i = 1; i + 1 < n; ++i) {  // everything between the two anchors
+    switch (p[i]) {
+      case '\\':
+        // `\$` at the end is a literal dollar; \Q...\E quotes `|` and `$`.
+        if (i + 2 == n || p[i + 1] == 'Q') return false;
+        ++i;
+        break;
+      case '[': {
+        std::size_t j = i + 1;
+        if (j < n && p[j] == '^') ++j;
+        if (j < n && p[j] == ']') ++j;  // a leading `]` is a member
+        for (; j < n && p[j] != ']'; ++j) {
+          if (p[j] == '\\') ++j;
+          else if (p[j] == '[') return false;  // [:alpha:] classes: not worth reading
+        }
+        if (j + 1 >= n) return false;  // unclosed
+        i = j;
+        break;
+      }
+      case '(':
+        if (i + 1 < n && p[i + 1] == '?' && !(i + 2 < n && p[i + 2] == ':')) return false;
+        ++depth;
+        break;
+      case ')':
+        if (--depth < 0) return false;
+        break;
+      case '|':
+        if (depth == 0) return false;
+        break;
+      default: break;
+    }
+  }
+  return depth == 0;
+}
+
+Regex::Regex(const std::string& pattern, const re2::RE2::Options& options) : re2::RE2(pattern, options) {
+  // RE2's range holds for strings the pattern matches whole (an unanchored "abc" gets [abc, abc]),
+  // so it can refuse a subject only when every match is the whole subject. 64 bytes of bound are
+  // enough to tell genpolicy's patterns apart by their literal prefixes.
+  if (ok() && fully_anchored(pattern)) ranged_ = PossibleMatchRange(&min_, &max_, 64);
+}
+
 namespace {
 
-BResult<const re2::RE2*> compile(BuiltinContext& ctx, const std::string& pattern) {
+BResult<const Regex*> compile(BuiltinContext& ctx, const std::string& pattern) {
   std::string err;
-  const re2::RE2* re = ctx.regex ? ctx.regex->get(pattern, &err) : nullptr;
+  const Regex* re = ctx.regex ? ctx.regex->get(pattern, &err) : nullptr;
   if (!ctx.regex) return tl::unexpected(builtin_error(ctx, "no regex cache in evaluation context"));
   if (!re) return tl::unexpected(builtin_error(ctx, "error parsing regexp: " + err + ": `" + pattern + "`"));
   return re;
 }
 
 // The same for the pattern operand itself (a string value): repeats of one value skip hashing.
-BResult<const re2::RE2*> compile(BuiltinContext& ctx, const Value& pattern) {
+BResult<const Regex*> compile(BuiltinContext& ctx, const Value& pattern) {
   std::string err;
-  const re2::RE2* re = ctx.regex ? ctx.regex->get(pattern, &err) : nullptr;
+  const Regex* re = ctx.regex ? ctx.regex->get(pattern, &err) : nullptr;
   if (!ctx.regex) return tl::unexpected(builtin_error(ctx, "no regex cache in evaluation context"));
   if (!re) return tl::unexpected(builtin_error(ctx, "error parsing regexp: " + err + ": `" + pattern.as_string() + "`"));
   return re;
@@ -71,14 +120,14 @@ BuiltinResult is_valid(BuiltinContext& ctx, std::span<const Value> a) {
 }
 
 // RE2::PartialMatch without submatches, minus its argument plumbing.
-bool partial_match(const re2::RE2& re, const std::string& value) {
-  return re.Match(value, 0, value.size(), re2::RE2::UNANCHORED, nullptr, 0);
+bool partial_match(const Regex& re, const std::string& value) {
+  return re.may_match(value) && re.Match(value, 0, value.size(), re2::RE2::UNANCHORED, nullptr, 0);
 }
 
 BuiltinResult match(BuiltinContext& ctx, std::span<const Value> a) {
   if (!a[0].is_string()) return tl::unexpected(type_error(ctx, 1, "string", a[0]));
   const std::string& value = *REGO_ARG(arg_string(ctx, a, 1));
-  const re2::RE2* re = REGO_ARG(compile(ctx, a[0]));
+  const Regex* re = REGO_ARG(compile(ctx, a[0]));
   return Value::boolean(partial_match(*re, value));
 }
 
@@ -86,7 +135,7 @@ BuiltinResult match(BuiltinContext& ctx, std::span<const Value> a) {
 // reports the type or pattern error.
 bool match_test(BuiltinContext& ctx, const Value* const* a, bool& holds) {
   if (!a[0]->is_string() || !a[1]->is_string() || !ctx.regex) return false;
-  const re2::RE2* re = ctx.regex->get(*a[0]);
+  const Regex* re = ctx.regex->get(*a[0]);
   if (!re) return false;
   holds = partial_match(*re, a[1]->as_string());
   return true;

@@ -1,4 +1,4 @@
-#include <re2/re2.h>
+#include "builtins/regex_pattern.h"
 
 #include "builtins/builtin.h"
 
@@ -72,14 +72,14 @@ std::vector<std::string> Registry::names() const {
 struct SharedRegexCache::Entry {
   std::size_t hash;
   std::string pattern;
-  re2::RE2 re;
+  Regex re;
   Entry(std::size_t h, std::string_view p, const re2::RE2::Options& o) : hash(h), pattern(p), re(pattern, o) {}
 };
 
 SharedRegexCache::SharedRegexCache(std::size_t slots) : table_(slots, 16) {}
 SharedRegexCache::~SharedRegexCache() = default;
 
-const re2::RE2* SharedRegexCache::get(std::string_view pattern) {
+const Regex* SharedRegexCache::get(std::string_view pattern) {
   const std::size_t h = std::hash<std::string_view>{}(pattern);
   Entry* e = table_.find_or_add(
       h, [&](const Entry& x) { return x.hash == h && x.pattern == pattern; },
@@ -94,26 +94,26 @@ const re2::RE2* SharedRegexCache::get(std::string_view pattern) {
 RegexCache::RegexCache(SharedRegexCache* shared) : shared_(shared) {}
 RegexCache::~RegexCache() = default;
 
-const re2::RE2* RegexCache::get(const Value& pattern, std::string* error) {
+const Regex* RegexCache::get(const Value& pattern, std::string* error) {
   const void* node = pattern.node_id();
   if (!node) return get(pattern.as_string(), error);
   const auto at = reinterpret_cast<std::uintptr_t>(node);
   if (!recent_) recent_.emplace();
   RecentRegex& r = (*recent_)[((at >> 4) ^ (at >> 9)) % recent_->size()];
   if (r.pattern.node_id() == node) return r.re;
-  const re2::RE2* re = get(pattern.as_string(), error);
+  const Regex* re = get(pattern.as_string(), error);
   if (re) r = RecentRegex{pattern, re};  // (failures are not kept: the next call reports its error)
   return re;
 }
 
-const re2::RE2* RegexCache::get(const std::string& pattern, std::string* error) {
-  const re2::RE2* re = shared_ ? shared_->get(pattern) : nullptr;
+const Regex* RegexCache::get(const std::string& pattern, std::string* error) {
+  const Regex* re = shared_ ? shared_->get(pattern) : nullptr;
   if (!re) {
     auto it = cache_.find(pattern);
     if (it == cache_.end()) {
       re2::RE2::Options opts;
       opts.set_log_errors(false);
-      it = cache_.emplace(pattern, std::make_unique<const re2::RE2>(pattern, opts)).first;
+      it = cache_.emplace(pattern, std::make_unique<const Regex>(pattern, opts)).first;
     }
     re = it->second.get();
   }
