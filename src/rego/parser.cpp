@@ -144,7 +144,7 @@ constexpr std::array<bool, 256> kIdentChar = [] {
 
 class Lexer {
  public:
-  explicit Lexer(std::string_view s) : s_(s) {}
+  Lexer(std::string_view s, std::vector<std::string_view>* comments) : s_(s), comments_(comments) {}
 
   // Returns false with `err` on a lexical error.
   bool run(std::vector<Token>& out, ParseFail& err) {
@@ -163,7 +163,9 @@ class Lexer {
           ++i_;
           ++col_;
         } else if (c == '#') {
+          const std::size_t start = i_;
           while (i_ < s_.size() && s_[i_] != '\n') ++i_;
+          if (comments_) comments_->push_back(s_.substr(start, i_ - start));
         } else {
           break;
         }
@@ -298,6 +300,7 @@ class Lexer {
 
  private:
   std::string_view s_;
+  std::vector<std::string_view>* comments_;
   std::size_t i_ = 0;
   std::uint32_t line_ = 1, col_ = 1;
 };
@@ -407,7 +410,7 @@ class Parser {
     ParseFail err;
     // The Kata policy averages one token per ~3.3 bytes; reserving avoids regrowing the vector.
     toks_.reserve(text_.size() / 3 + 16);
-    if (!Lexer(text_).run(toks_, err)) {
+    if (!Lexer(text_, opts_.comments).run(toks_, err)) {
       err.loc.file = file_index_;
       throw err;
     }

@@ -3,6 +3,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "arena.h"
 #include "ast.h"
@@ -14,6 +15,10 @@ struct ParseOptions {
   bool v0 = false;          // Rego v0 syntax unless the module imports rego.v1
   std::size_t max_depth = 200;  // nesting of terms/bodies: deeper input is rejected, not recursed
   NodeArena* arena = nullptr;   // where the nodes go (must outlive them); null: the heap
+  // When set, each comment is appended: its text from '#' to the end of the line, a view into the
+  // parsed text (rego.parse_module reports comments; the AST keeps none). Comments inside template
+  // strings are included, possibly more than once (the parser may read a template twice).
+  std::vector<std::string_view>* comments = nullptr;
 };
 
 // Errors: Errc::parse, message "<file>:<line>:<col>: rego_parse_error: <what>\n<excerpt>\n<caret>".

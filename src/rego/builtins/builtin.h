@@ -18,7 +18,7 @@
 //   unsupported:       http.send, net.lookup_ip_addr, opa.runtime, providers.aws.sign_req are
 //                      registered as deliberately unsupported: calls fail to compile, saying why.
 //   metadata:          rego.metadata.chain/rule (values folded in by the compiler: src/rego/metadata.cpp)
-//   to do:             rego.parse_module.
+//   regoparse:         rego.parse_module (the parser's AST rebuilt in OPA's JSON form)
 // The evaluator itself implements the relational and control builtins that need it: print, walk,
 // template strings, and the unification/assignment operators (eq, assign).
 #pragma once

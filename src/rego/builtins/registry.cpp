@@ -35,6 +35,7 @@ namespace cloister::rego::builtins {
   X(template)                             \
   X(graphql)                              \
   X(metadata)                             \
+  X(regoparse)                            \
   X(unsupported)
 
 #define CLOISTER_REGO_DECLARE(family) void register_##family(Registry& r);
