@@ -37,6 +37,9 @@ Value num_div(const Value& a, const Value& b);
 // Integer remainder with the sign of the dividend (Go's %); callers check integrality and zero.
 Value num_rem(const Value& a, const Value& b);
 Value num_neg(const Value& a);
+// The number nearest `q`: an integer stays exact; otherwise the nearest double, or, beyond the
+// double range, `q` truncated to an integer (at that magnitude any double-like number is whole).
+Value from_rational(const mpq_class& q);
 Value num_abs(const Value& a);
 int num_compare(const Value& a, const Value& b);
 

@@ -4,6 +4,7 @@
 #include <bit>
 #include <charconv>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <functional>
 
@@ -338,9 +339,37 @@ Value from_mpz(const mpz_class& z) {
   return Value::from_big_node(new detail::BigNode(z));
 }
 
+Value from_rational(const mpq_class& q) {
+  if (q.get_den() == 1) return from_mpz(q.get_num());
+  // Nearest double (mpq_get_d truncates): 40 significant decimal digits, then strtod rounds.
+  mpq_class a = abs(q);
+  long k = 40 - static_cast<long>(mpz_sizeinbase(a.get_num().get_mpz_t(), 10)) +
+           static_cast<long>(mpz_sizeinbase(a.get_den().get_mpz_t(), 10));
+  mpz_class scale;
+  mpz_ui_pow_ui(scale.get_mpz_t(), 10, static_cast<unsigned long>(k < 0 ? 0 : k));
+  mpz_class digits = (a.get_num() * scale) / a.get_den();
+  std::string text = (q < 0 ? "-" : "") + digits.get_str() + "e-" + std::to_string(k < 0 ? 0 : k);
+  const double d = std::strtod(text.c_str(), nullptr);
+  if (std::isfinite(d)) return Value::floating(d);
+  return from_mpz(mpz_class(q));  // (mpz_class of a rational truncates toward zero)
+}
+
 namespace {
 bool both_int(const Value& a, const Value& b) { return a.is_int() && b.is_int(); }
 bool both_exact(const Value& a, const Value& b) { return !a.is_float() && !b.is_float(); }
+
+mpq_class to_mpq(const Value& v) { return v.is_float() ? mpq_class(v.as_float()) : mpq_class(to_mpz(v)); }
+
+// The double result `d` of a mixed or float operation, unless it overflowed: Rego numbers have no
+// infinity (OPA computes with big.Float), and an integer operand beyond the double range reads as
+// one through to_double. Such results are computed again exactly (`exact`) and made a number by
+// from_rational. (A Float value is always finite: comparisons convert it to a rational.)
+template <typename Exact>
+Value float_result(double d, Exact exact) {
+  if (std::isfinite(d)) [[likely]]
+    return Value::floating(d);
+  return from_rational(exact());
+}
 }  // namespace
 
 Value num_add(const Value& a, const Value& b) {
@@ -349,7 +378,7 @@ Value num_add(const Value& a, const Value& b) {
     if (!__builtin_add_overflow(a.as_int(), b.as_int(), &r)) return Value::integer(r);
   }
   if (both_exact(a, b)) return from_mpz(to_mpz(a) + to_mpz(b));
-  return Value::floating(a.to_double() + b.to_double());
+  return float_result(a.to_double() + b.to_double(), [&] { return mpq_class(to_mpq(a) + to_mpq(b)); });
 }
 Value num_sub(const Value& a, const Value& b) {
   if (both_int(a, b)) {
@@ -357,7 +386,7 @@ Value num_sub(const Value& a, const Value& b) {
     if (!__builtin_sub_overflow(a.as_int(), b.as_int(), &r)) return Value::integer(r);
   }
   if (both_exact(a, b)) return from_mpz(to_mpz(a) - to_mpz(b));
-  return Value::floating(a.to_double() - b.to_double());
+  return float_result(a.to_double() - b.to_double(), [&] { return mpq_class(to_mpq(a) - to_mpq(b)); });
 }
 Value num_mul(const Value& a, const Value& b) {
   if (both_int(a, b)) {
@@ -365,7 +394,7 @@ Value num_mul(const Value& a, const Value& b) {
     if (!__builtin_mul_overflow(a.as_int(), b.as_int(), &r)) return Value::integer(r);
   }
   if (both_exact(a, b)) return from_mpz(to_mpz(a) * to_mpz(b));
-  return Value::floating(a.to_double() * b.to_double());
+  return float_result(a.to_double() * b.to_double(), [&] { return mpq_class(to_mpq(a) * to_mpq(b)); });
 }
 Value num_div(const Value& a, const Value& b) {
   if (num_compare(b, Value::integer(0)) == 0) return Value::undefined();
@@ -375,9 +404,10 @@ Value num_div(const Value& a, const Value& b) {
     if (mpz_divisible_p(za.get_mpz_t(), zb.get_mpz_t())) return from_mpz(za / zb);
     mpq_class q(za, zb);
     q.canonicalize();
-    return Value::floating(q.get_d());
+    return float_result(q.get_d(), [&] { return q; });
   }
-  return Value::floating(a.to_double() / b.to_double());
+  // (b is not zero: tested above, exactly.)
+  return float_result(a.to_double() / b.to_double(), [&] { return mpq_class(to_mpq(a) / to_mpq(b)); });
 }
 Value num_rem(const Value& a, const Value& b) {
   if (both_int(a, b) && b.as_int() != 0 && !(a.as_int() == INT64_MIN && b.as_int() == -1)) {
@@ -401,12 +431,14 @@ int num_compare(const Value& a, const Value& b) {
   if (a.is_float() && b.is_float()) {
     return a.as_float() < b.as_float() ? -1 : (a.as_float() > b.as_float() ? 1 : 0);
   }
-  // Mixed exact/float: compare exactly through rationals so huge integers are not rounded.
-  auto to_q = [](const Value& v) {
-    if (v.is_float()) return mpq_class(v.as_float());
-    return mpq_class(to_mpz(v));
-  };
-  int c = cmp(to_q(a), to_q(b));
+  // Mixed exact/float: compare exactly through rationals so huge integers are not rounded. (A
+  // Float is finite — see float_result — and GMP aborts on a rational from an infinity, so one that
+  // is not would be compared as a double rather than take the process down.)
+  if ((a.is_float() && !std::isfinite(a.as_float())) || (b.is_float() && !std::isfinite(b.as_float()))) [[unlikely]] {
+    const double x = a.to_double(), y = b.to_double();
+    return x < y ? -1 : (x > y ? 1 : 0);
+  }
+  int c = cmp(to_mpq(a), to_mpq(b));
   return c < 0 ? -1 : (c > 0 ? 1 : 0);
 }
 

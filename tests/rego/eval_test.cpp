@@ -144,6 +144,21 @@ TEST(RegoEval, ErrorsCarryOpaCodes) {
   EXPECT_NE(parse.find("t.rego:3:1"), std::string::npos) << parse;
 }
 
+// Input numbers near the double range: arithmetic on them stays a number (no "inf" in the
+// output) and comparing the result works — it used to kill the process (GMP on an infinity).
+TEST(RegoEval, ArithmeticBeyondTheDoubleRangeStaysANumber) {
+  auto p = compile_ok(R"(package t
+big := input.n * 10
+above if big > input.n
+sum := input.n + input.n
+)");
+  const Value input = J(R"({"n": 1e308})");
+  EXPECT_EQ(eval_json(p, "data.t.above", input), "true");
+  EXPECT_EQ(eval_json(p, "data.t.sum < data.t.big", input), "true");
+  EXPECT_EQ(eval_json(p, "data.t.sum == 2 * input.n", input), "true");
+  EXPECT_EQ(eval_json(p, "data.t.big", input).find("inf"), std::string::npos);
+}
+
 TEST(RegoEval, StrictBuiltinErrorsAndUndefinedOtherwise) {
   auto p = compile_ok("package t\np := 1 / input.d\n");
   EvalOptions o;

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <string>
 #include <thread>
 #include <vector>
@@ -109,6 +110,37 @@ TEST(RegoValue, LiteralsBeyondTheDoubleRangeStayExact) {
   }
   // The strict form (to_number, as Go's ParseFloat) still refuses it.
   EXPECT_FALSE(Value::number_from_string("2e308").has_value());
+}
+
+// Rego numbers have no infinity: a float result that overflows, or a float operation on an
+// integer beyond the double range, is computed again exactly. Comparing an infinite double used to
+// abort the process inside GMP.
+TEST(RegoValue, ArithmeticNeverOverflowsToInfinity) {
+  const Value big = Value::floating(1e308);
+  const mpz_class big_z = to_mpz(big);  // the double's exact value
+  const Value sum = num_add(big, big);
+  ASSERT_TRUE(sum.is_big());
+  EXPECT_EQ(to_mpz(sum), 2 * big_z);
+  EXPECT_EQ(to_mpz(num_mul(big, Value::integer(10))), 10 * big_z);
+  EXPECT_EQ(to_mpz(num_sub(num_neg(big), big)), -2 * big_z);
+  EXPECT_GT(num_compare(num_mul(big, Value::integer(10)), big), 0);
+
+  mpz_class ten_400;
+  mpz_ui_pow_ui(ten_400.get_mpz_t(), 10, 400);
+  const Value huge = from_mpz(ten_400);
+  EXPECT_EQ(to_mpz(num_sub(huge, Value::floating(1.5))), ten_400 - 2);  // truncated toward zero
+  EXPECT_EQ(num_mul(huge, Value::floating(0.0)), Value::integer(0));
+  const Value scaled = num_mul(huge, Value::floating(1e-300));
+  ASSERT_TRUE(scaled.is_float());
+  EXPECT_DOUBLE_EQ(scaled.as_float(), 1e100);
+  EXPECT_EQ(to_mpz(num_div(huge, Value::integer(3))), ten_400 / 3);
+  EXPECT_DOUBLE_EQ(num_div(huge, Value::floating(1e300)).to_double(), 1e100);
+  for (const Value& v : {sum, num_sub(huge, Value::floating(1.5)), scaled})
+    EXPECT_EQ(to_json(v).find("inf"), std::string::npos) << to_json(v);
+
+  // Were an infinite double to get in, comparing it must not abort.
+  EXPECT_GT(num_compare(Value::floating(HUGE_VAL), huge), -2);
+  EXPECT_EQ(num_compare(Value::floating(HUGE_VAL), Value::integer(1)), 1);
 }
 
 TEST(RegoValue, BigArithmeticStaysExact) {

@@ -116,19 +116,6 @@ bool multiplier(std::string unit, bool bytes, mpq_class& out) {
   return false;
 }
 
-// Nearest double (mpq_get_d truncates): 40 significant decimal digits, then strtod rounds.
-Value from_rational(const mpq_class& q) {
-  if (q.get_den() == 1) return from_mpz(q.get_num());
-  mpq_class a = abs(q);
-  long k = 40 - static_cast<long>(mpz_sizeinbase(a.get_num().get_mpz_t(), 10)) +
-           static_cast<long>(mpz_sizeinbase(a.get_den().get_mpz_t(), 10));
-  mpz_class scale;
-  mpz_ui_pow_ui(scale.get_mpz_t(), 10, static_cast<unsigned long>(k < 0 ? 0 : k));
-  mpz_class digits = (a.get_num() * scale) / a.get_den();
-  std::string text = (q < 0 ? "-" : "") + digits.get_str() + "e-" + std::to_string(k < 0 ? 0 : k);
-  return Value::floating(std::strtod(text.c_str(), nullptr));
-}
-
 template <bool Bytes>
 BuiltinResult parse(BuiltinContext& ctx, std::span<const Value> a) {
   std::string s = *REGO_ARG(arg_string(ctx, a, 0));
