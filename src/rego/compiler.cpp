@@ -2151,10 +2151,17 @@ std::string_view error_code(const Error& error) {
   static const char* codes[] = {"rego_parse_error",      "rego_compile_error", "rego_unsafe_var_error",
                                 "rego_recursion_error",  "rego_type_error",    "eval_conflict_error",
                                 "eval_type_error",       "eval_builtin_error", "eval_limit_error"};
+  // The message's own code comes first ("<file>:<line>: <code>: <text>"); a builtin's error can
+  // quote another after it (rego.parse_module quotes the module's rego_parse_error).
+  std::string_view code;
+  std::size_t at = std::string::npos;
   for (const char* c : codes) {
-    if (error.message().find(c) != std::string::npos) return c;
+    if (const std::size_t p = error.message().find(c); p < at) {
+      at = p;
+      code = c;
+    }
   }
-  return {};
+  return code;
 }
 
 }  // namespace cloister::rego

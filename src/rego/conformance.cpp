@@ -101,26 +101,12 @@ struct Case {
   bool strict = false, sort_bindings = false;
 };
 
-// The code the message leads with. error_code() answers the first code of its list found anywhere
-// in the message, and a builtin's error can quote another one (rego.parse_module: "...:
-// eval_builtin_error: rego.parse_module: 1 error occurred: ...: rego_parse_error: ..."): look
-// again in the text before the code found until no earlier one is left.
-std::string leading_code(const Error& e) {
-  std::string text = e.message();
-  std::string code;
-  for (std::string_view c = error_code(e); !c.empty(); c = error_code(Error(e.code(), text))) {
-    code = c;
-    text.resize(text.find(c));
-  }
-  return code;
-}
-
 std::string run_case(const Case& c) {
   std::vector<ModuleSource> mods;
   for (std::size_t i = 0; i < c.modules.size(); ++i) mods.push_back({"test-" + std::to_string(i) + ".rego", c.modules[i]});
   auto check_error = [&](const Error& e) -> std::string {
     if (c.want_error_code.empty() && !c.has_want_error) return "unexpected error: " + e.message();
-    std::string code = leading_code(e);
+    std::string code(error_code(e));
     if (!c.want_error_code.empty() && code != c.want_error_code) {
       return "want error code " + c.want_error_code + ", got: " + e.message();
     }

@@ -173,6 +173,19 @@ TEST(RegoEval, StrictBuiltinErrorsAndUndefinedOtherwise) {
   EXPECT_NE(r.error().message().find("div: divide by zero"), std::string::npos);
 }
 
+// A builtin's error that quotes another error keeps its own code: the first in the message.
+TEST(RegoEval, ErrorCodeIsTheOneTheMessageLeadsWith) {
+  auto p = compile_ok("package t\np := rego.parse_module(\"x.rego\", \"package foo.\")\n");
+  EvalOptions o;
+  o.strict_builtin_errors = true;
+  auto r = p->eval("data.t.p", o);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_NE(r.error().message().find("rego_parse_error"), std::string::npos) << r.error().message();
+  EXPECT_EQ(error_code(r.error()), "eval_builtin_error") << r.error().message();
+  EXPECT_EQ(error_code(Error(Errc::invalid_argument, "t.rego:3: rego_type_error: eval_type_error in a name")),
+            "rego_type_error");
+}
+
 TEST(RegoEval, PrintIsGatheredForTheCaller) {
   auto p = compile_ok("package t\np if { print(\"hello\", input.x, input.nope) }\n");
   EvalOptions o;
