@@ -97,7 +97,11 @@ class RegexCache {
   const Regex* get(const Value& pattern, std::string* error = nullptr);
 
  private:
-  std::optional<std::array<RecentRegex, 64>> recent_;  // direct-mapped by node address; made on first use
+  // Pattern values seen in this evaluation, by node address (open addressing, emptied when 48 of
+  // the 64 slots are taken); made on first use. A direct-mapped table here let two patterns that
+  // shared a slot evict each other on every alternate call, as heap addresses fell.
+  std::optional<std::array<RecentRegex, 64>> recent_;
+  std::size_t recent_used_ = 0;
   SharedRegexCache* shared_;
   std::unordered_map<std::string, std::unique_ptr<const Regex>> cache_;  // patterns the shared table has no room for
 };

@@ -1,6 +1,8 @@
-#include "builtins/regex_pattern.h"
+#include <cstdint>
+#include <type_traits>
 
 #include "builtins/builtin.h"
+#include "builtins/regex_pattern.h"
 
 namespace cloister::rego::builtins {
 
@@ -98,12 +100,23 @@ RegexCache::~RegexCache() = default;
 const Regex* RegexCache::get(const Value& pattern, std::string* error) {
   const void* node = pattern.node_id();
   if (!node) return get(pattern.as_string(), error);
-  const auto at = reinterpret_cast<std::uintptr_t>(node);
   if (!recent_) recent_.emplace();
-  RecentRegex& r = (*recent_)[((at >> 4) ^ (at >> 9)) % recent_->size()];
-  if (r.pattern.node_id() == node) return r.re;
+  auto& table = *recent_;
+  static_assert(std::tuple_size_v<std::remove_reference_t<decltype(table)>> == 64);
+  // Fibonacci hashing of the address: its top 6 bits, which every address bit reaches.
+  const auto home = static_cast<std::size_t>((reinterpret_cast<std::uintptr_t>(node) * 0x9E3779B97F4A7C15ull) >> 58);
+  std::size_t i = home;
+  for (; table[i].re; i = (i + 1) % 64)
+    if (table[i].pattern.node_id() == node) return table[i].re;
   const Regex* re = get(pattern.as_string(), error);
-  if (re) r = RecentRegex{pattern, re};  // (failures are not kept: the next call reports its error)
+  if (!re) return nullptr;  // (failures are not kept: the next call reports its error)
+  if (recent_used_ == 48) {  // full enough that probes grow long: start over
+    table.fill(RecentRegex{});
+    recent_used_ = 0;
+    i = home;
+  }
+  table[i] = RecentRegex{pattern, re};
+  ++recent_used_;
   return re;
 }
 
