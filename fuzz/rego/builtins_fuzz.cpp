@@ -1,5 +1,5 @@
 // The builtins that parse attacker-influenced text (Go layouts, format strings, globs, CIDRs,
-// YAML, JWTs, certificates, schemas, ...). Input: one selector byte, then NUL-separated string
+// YAML, JWTs, certificates, schemas, Rego modules, ...). Input: one selector byte, then NUL-separated string
 // arguments. Every call must return a value or an error, never crash, hang or leak.
 #include <cstdint>
 #include <map>
@@ -37,6 +37,7 @@ constexpr Target kTargets[] = {
     {"time.format", Target::TimeFormat, 1},    {"regex.replace", Target::Strings, 3},
     {"strings.replace_n", Target::JsonArgs, 2}, {"io.jwt.decode_verify", Target::JsonArgs, 2},
     {"crypto.x509.parse_certificate_request", Target::Strings, 1}, {"json.filter", Target::JsonArgs, 2},
+    {"rego.parse_module", Target::Strings, 2},
 };
 
 Value json_or_string(const std::string& s) {
