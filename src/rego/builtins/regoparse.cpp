@@ -426,20 +426,16 @@ class OpaAst {
     for (const auto& p : t.items) {
       if (p->kind == TermKind::Scalar || unary_minus(*p)) {
         parts.push_back(term(*p));
-      } else if (p->kind == TermKind::ArrayCompr && p->name == "$template") {
-        // `{x with input as y}`: the parser wraps it as [$t | $t = x with ...].
-        const Expr& e = p->body->exprs[0];
-        Fields f;
-        put(f, "index", Value::integer(0));
-        put(f, "terms", expr_terms(*e.term->items[1]));
-        put(f, "with", withs(e));
-        parts.push_back(Value::object(std::move(f)));
-      } else {
-        Fields f;
-        put(f, "index", Value::integer(0));
-        put(f, "terms", expr_terms(*p));
-        parts.push_back(Value::object(std::move(f)));
+        continue;
       }
+      // `{x with input as y}`: the parser wraps it as [$t | $t = x with ...].
+      const bool wrapped = p->kind == TermKind::ArrayCompr && p->name == "$template";
+      const Expr* e = wrapped ? &p->body->exprs[0] : nullptr;
+      Fields f;
+      put(f, "index", Value::integer(0));
+      put(f, "terms", expr_terms(wrapped ? *e->term->items[1] : *p));
+      if (wrapped) put(f, "with", withs(*e));
+      parts.push_back(Value::object(std::move(f)));
     }
     --in_template_;
     Fields f;
@@ -466,6 +462,13 @@ class OpaAst {
     return Value::array(std::move(out));
   }
 
+  // OPA's SomeDecl JSON: {"symbols": [...]}.
+  static Value some_decl(std::vector<Value> symbols) {
+    Fields s;
+    put(s, "symbols", Value::array(std::move(symbols)));
+    return Value::object(std::move(s));
+  }
+
   // OPA's Expr JSON: "index", "terms", and "negated" / "with" when set (v1/ast/policy.go).
   Value expr(const Expr& e, std::size_t index) {
     Fields f;
@@ -475,9 +478,7 @@ class OpaAst {
       case ExprKind::SomeDecl: {
         std::vector<Value> symbols;
         for (const auto& v : e.vars) symbols.push_back(var(*v));
-        Fields s;
-        put(s, "symbols", Value::array(std::move(symbols)));
-        put(f, "terms", Value::object(std::move(s)));
+        put(f, "terms", some_decl(std::move(symbols)));
         break;
       }
       case ExprKind::SomeIn: {
@@ -486,9 +487,7 @@ class OpaAst {
         if (e.key) call.push_back(term(*e.key));
         call.push_back(term(*e.val));
         call.push_back(term(*e.coll));
-        Fields s;
-        put(s, "symbols", Value::array({typed("call", Value::array(std::move(call)))}));
-        put(f, "terms", Value::object(std::move(s)));
+        put(f, "terms", some_decl({typed("call", Value::array(std::move(call)))}));
         break;
       }
       case ExprKind::Every: {
