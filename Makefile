@@ -4,7 +4,7 @@ BUILD_TYPE ?= Release
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps configure build test demo bench fuzz asan clean
+.PHONY: all deps configure build test demo bench fuzz asan tsan clean
 
 all: build
 
@@ -32,6 +32,11 @@ bench: build
 asan:
 	$(MAKE) test BUILD_DIR=build-asan BUILD_TYPE=RelWithDebInfo CMAKE_FLAGS="-DCLOISTER_SANITIZE=ON -DCLOISTER_BUILD_BENCH=OFF"
 
+# ThreadSanitizer build and test run: concurrent policy evaluation and its shared tables, the
+# verity hasher's workers, the attestation service.
+tsan:
+	$(MAKE) test BUILD_DIR=build-tsan BUILD_TYPE=RelWithDebInfo CMAKE_FLAGS="-DCLOISTER_TSAN=ON -DCLOISTER_BUILD_BENCH=OFF"
+
 # libFuzzer binaries (clang) in build-fuzz/fuzz/.
 fuzz: deps
 	CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
@@ -39,4 +44,4 @@ fuzz: deps
 	cmake --build build-fuzz -j $(JOBS)
 
 clean:
-	rm -rf $(BUILD_DIR) build-asan build-fuzz
+	rm -rf $(BUILD_DIR) build-asan build-tsan build-fuzz

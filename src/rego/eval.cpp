@@ -197,6 +197,7 @@ class Evaluator {
     if (o.limits.timeout.count() > 0) {
       has_deadline_ = true;
       deadline_ = std::chrono::steady_clock::now() + o.limits.timeout;
+      bctx_.deadline = deadline_;
     }
     next_check_ = next_check_after(0);
     bctx_.now_ns = o.now_ns ? *o.now_ns
@@ -1852,6 +1853,9 @@ class Evaluator {
     }
     bctx_.name = b->name;
     auto r = b->fn(bctx_, args);
+    // A non-deterministic builtin may have waited (test.sleep): the deadline is checked now, not
+    // up to 1,024 steps later.
+    if (!b->deterministic && has_deadline_) check_limits(t.loc);
     if (!r) {
       if (O.strict_builtin_errors) raise(r.error().code, r.error().message, t.loc);
       return false;  // non-strict: a failing builtin makes the expression undefined, as in OPA

@@ -1,6 +1,9 @@
 // time.* and rand.intn: expected values from OPA's conformance topic "time" and Go's time
 // package semantics (reference layouts, AddDate normalisation, ParseDuration).
+#include <chrono>
+
 #include "builtins_test_util.h"
+#include "cloister/rego/rego.h"
 
 namespace cloister::rego {
 namespace {
@@ -26,6 +29,42 @@ TEST(RegoTime, ParseLayoutsAndRange) {
   EXPECT_BUILTIN_ERROR(c, "time.parse_ns", R"j(["__2", "   "])j", kBuiltin, "cannot parse");
   EXPECT_BUILTIN_ERROR(c, "time.parse_ns", R"j(["2006-01-02", "20x1-02-03"])j", kBuiltin,
                        "parsing time \"20x1-02-03\" as \"2006-01-02\": cannot parse \"20x1-02-03\" as \"2006\"");
+}
+
+// test.sleep waits (time.now_ns stays fixed across it: OPA's "time caching" conformance case),
+// yields null, and never waits past the evaluation's deadline, which ends the evaluation.
+TEST(RegoTime, SleepWaitsAndStopsAtTheDeadline) {
+  BuiltinCaller c;
+  EXPECT_BUILTIN(c, "test.sleep", R"j(["1ms"])j", "null");
+  EXPECT_BUILTIN(c, "test.sleep", R"j(["-5s"])j", "null");
+  EXPECT_BUILTIN_ERROR(c, "test.sleep", R"j(["soon"])j", kBuiltin, "time: invalid duration \"soon\"");
+
+  using Clock = std::chrono::steady_clock;
+  auto p = Policy::compile({{"t.rego", R"(package t
+same if {
+  time.now_ns(t0)
+  test.sleep("20ms")
+  time.now_ns(t1)
+  t0 == t1
+}
+forever if test.sleep("1h")
+)"}});
+  ASSERT_TRUE(p.has_value()) << p.error().message();
+  auto t0 = Clock::now();
+  auto r = (*p)->eval("data.t.same");
+  ASSERT_TRUE(r.has_value()) << r.error().message();
+  ASSERT_EQ(r->rows.size(), 1u);
+  EXPECT_EQ(to_json(r->rows[0].value), "true");
+  EXPECT_GE(Clock::now() - t0, std::chrono::milliseconds(20));
+
+  EvalOptions o;
+  o.limits.timeout = std::chrono::milliseconds(50);
+  t0 = Clock::now();
+  r = (*p)->eval("data.t.forever", o);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(error_code(r.error()), "eval_limit_error");
+  EXPECT_NE(r.error().message().find("evaluation timed out"), std::string::npos) << r.error().message();
+  EXPECT_LT(Clock::now() - t0, std::chrono::seconds(30));  // stopped at the deadline, not after an hour
 }
 
 TEST(RegoTime, Durations) {

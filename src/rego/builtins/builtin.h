@@ -25,6 +25,7 @@
 
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -131,6 +132,9 @@ struct BuiltinContext {
   // Per-evaluation memo for non-deterministic builtins whose result OPA fixes per query
   // (rand.intn, uuid.rfc4122): key = name + args JSON.
   std::map<std::string, Value>* memo = nullptr;
+  // The evaluation's wall-clock deadline (EvalLimits::timeout), if it has one: test.sleep never
+  // sleeps past it.
+  std::optional<std::chrono::steady_clock::time_point> deadline;
 };
 
 using BuiltinFn = BuiltinResult (*)(BuiltinContext&, std::span<const Value>);

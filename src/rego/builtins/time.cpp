@@ -1,5 +1,5 @@
 // Time (OPA topdown/time.go): time.now_ns, parse_ns (Go reference layouts), parse_rfc3339_ns,
-// parse_duration_ns, date, clock, weekday, add_date, diff, format.
+// parse_duration_ns, date, clock, weekday, add_date, diff, format; and test.sleep.
 //
 // Instants are int64 nanoseconds since the Unix epoch, as in OPA. Civil dates use the proleptic
 // Gregorian calendar; zones come from the system's TZif files (RFC 8536) so no process-wide TZ
@@ -13,6 +13,7 @@
 #include <cstring>
 #include <fstream>
 #include <optional>
+#include <thread>
 
 #include "builtins/builtin.h"
 #include "number.h"
@@ -726,6 +727,18 @@ BuiltinResult parse_duration_ns(BuiltinContext& ctx, std::span<const Value> a) {
   return Value::integer(static_cast<std::int64_t>(total));
 }
 
+// OPA's test.sleep(duration): waits, then yields null. It never waits past the evaluation's
+// deadline; the evaluator reports the time-out right after the call (call_builtin).
+BuiltinResult sleep(BuiltinContext& ctx, std::span<const Value> a) {
+  BuiltinResult ns = parse_duration_ns(ctx, a);
+  if (!ns) return ns;
+  using Clock = std::chrono::steady_clock;
+  Clock::time_point until = Clock::now() + std::chrono::nanoseconds(std::max<std::int64_t>(ns->as_int(), 0));
+  if (ctx.deadline && *ctx.deadline < until) until = *ctx.deadline;
+  std::this_thread::sleep_until(until);
+  return Value::null();
+}
+
 BuiltinResult date(BuiltinContext& ctx, std::span<const Value> a) {
   Instant in = REGO_ARG(instant_operand(ctx, a[0], false));
   Civil c = local_civil(in);
@@ -796,6 +809,7 @@ void register_time(Registry& r) {
   r.add({"time.add_date", 4, add_date});
   r.add({"time.diff", 2, diff});
   r.add({"time.format", 1, format});
+  r.add({"test.sleep", 1, sleep, /*deterministic=*/false});
 }
 
 }  // namespace cloister::rego::builtins
