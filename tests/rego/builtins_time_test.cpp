@@ -48,6 +48,7 @@ same if {
   t0 == t1
 }
 forever if test.sleep("1h")
+longest if test.sleep("2562047h47m16.854775807s")
 )"}});
   ASSERT_TRUE(p.has_value()) << p.error().message();
   auto t0 = Clock::now();
@@ -65,6 +66,12 @@ forever if test.sleep("1h")
   EXPECT_EQ(error_code(r.error()), "eval_limit_error");
   EXPECT_NE(r.error().message().find("evaluation timed out"), std::string::npos) << r.error().message();
   EXPECT_LT(Clock::now() - t0, std::chrono::seconds(30));  // stopped at the deadline, not after an hour
+  // The longest duration there is: the clock must not overflow into "already past".
+  t0 = Clock::now();
+  r = (*p)->eval("data.t.longest", o);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(error_code(r.error()), "eval_limit_error");
+  EXPECT_GE(Clock::now() - t0, std::chrono::milliseconds(50));
 }
 
 TEST(RegoTime, Durations) {

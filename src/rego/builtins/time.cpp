@@ -732,10 +732,10 @@ BuiltinResult parse_duration_ns(BuiltinContext& ctx, std::span<const Value> a) {
 BuiltinResult sleep(BuiltinContext& ctx, std::span<const Value> a) {
   BuiltinResult ns = parse_duration_ns(ctx, a);
   if (!ns) return ns;
-  using Clock = std::chrono::steady_clock;
-  Clock::time_point until = Clock::now() + std::chrono::nanoseconds(std::max<std::int64_t>(ns->as_int(), 0));
-  if (ctx.deadline && *ctx.deadline < until) until = *ctx.deadline;
-  std::this_thread::sleep_until(until);
+  // As a length, not an end time: now + 290 years ("2540400h") would overflow the clock.
+  auto wait = std::chrono::nanoseconds(ns->as_int());
+  if (ctx.deadline) wait = std::min(wait, std::chrono::nanoseconds(*ctx.deadline - std::chrono::steady_clock::now()));
+  if (wait.count() > 0) std::this_thread::sleep_for(wait);
   return Value::null();
 }
 
