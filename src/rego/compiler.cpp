@@ -77,12 +77,6 @@ std::shared_ptr<Rule> clone_rule(NodeArena* a, const Rule& r) {
   return c;
 }
 
-std::string path_string(const std::vector<Value>& path) {
-  std::string s = "data";
-  for (const auto& p : path) s += p.is_string() ? "." + p.as_string() : "[" + to_json(p) + "]";
-  return s;
-}
-
 // ------------------------------------------------------------------ per-rule resolution
 
 // Rules of one package by name, each with its name as a string value (made once, shared by every
@@ -1346,11 +1340,17 @@ void deps_ref(DataNode* n, const Term& t, std::size_t i, Deps& out) {
   for (auto& [k, c] : n->children) deps_ref(c.get(), t, i + 1, out);
 }
 void deps_term(const Policy::Impl& p, const Term& t, Deps& out) {
+  if (t.kind == TermKind::Var && t.slot == kDataSlot) {  // `data` itself reads every rule
+    all_rule_nodes(p.root.get(), out);
+    return;
+  }
+  std::size_t first = 0;  // (a data reference's head is not `data` itself)
   if (t.kind == TermKind::Ref && t.items[0]->kind == TermKind::Var && t.items[0]->slot == kDataSlot) {
     deps_ref(p.root.get(), t, 1, out);
+    first = 1;
   }
   if (t.kind == TermKind::Call && t.func) out.push_back(t.func);
-  for (const auto& i : t.items) deps_term(p, *i, out);
+  for (std::size_t i = first; i < t.items.size(); ++i) deps_term(p, *t.items[i], out);
   if (t.head) deps_term(p, *t.head, out);
   if (t.head2) deps_term(p, *t.head2, out);
   if (t.body) deps_body(p, *t.body, out);

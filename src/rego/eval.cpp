@@ -1510,7 +1510,12 @@ class Evaluator {
   Value rule_value(const DataNode* n, const Loc& loc) {
     CacheEntry* ce = &ov_.cache[n->id];
     if (ce->state == 2) return ce->v;
-    if (ce->state == 1) raise("rego_recursion_error", "rule data." + to_json(Value::array(n->path)) + " is recursive", loc);
+    if (ce->state == 1) [[unlikely]] {
+      // The compiler rejects every cycle it can see; this one went through a reference it could
+      // not follow. Named at the rule when the caller has no location (a walk of `data`).
+      const Loc& at = loc.line || n->rules.empty() ? loc : n->rules[0]->loc;
+      raise("rego_recursion_error", "rule " + path_string(n->path) + " is recursive", at);
+    }
     ce->state = 1;
     Value v;
     try {

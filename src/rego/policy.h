@@ -48,6 +48,13 @@ struct DataNode {
   bool has_rules() const { return !rules.empty() || default_rule; }
 };
 
+// A rule path as errors name it: `data.a.b[1]`.
+inline std::string path_string(const std::vector<Value>& path) {
+  std::string s = "data";
+  for (const auto& p : path) s += p.is_string() ? "." + p.as_string() : "[" + to_json(p) + "]";
+  return s;
+}
+
 // Errors thrown inside the evaluator and compiler; converted to cloister::Error at the API edge.
 struct RegoFailure {
   std::string code;

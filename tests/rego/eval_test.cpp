@@ -130,6 +130,15 @@ TEST(RegoEval, ErrorsCarryOpaCodes) {
   EXPECT_NE(error_of("package t\np if { x > 1 }\n").find("t.rego:2: rego_unsafe_var_error: var x is unsafe"),
             std::string::npos);
   EXPECT_NE(error_of("package t\np if q\nq if p\n").find("rego_recursion_error"), std::string::npos);
+  // `data` itself, not only data.t.p, reads every rule (a fuzzer find: through `with` the
+  // compiler missed the cycle, and evaluation ran into the call depth limit).
+  for (const char* body : {"data", "data with input as 3", "count(data) > 0", "walk(data, _)", "x := data.t"}) {
+    const std::string src = std::string("package t\np if { ") + body + " }\n";
+    EXPECT_NE(error_of(src).find("t.rego:2: rego_recursion_error: rule data.t.p is recursive: data.t.p -> data.t.p"),
+              std::string::npos)
+        << body << ": " << error_of(src);
+  }
+  EXPECT_EQ(error_of("package t\np if { data.u.q }\n"), "no error");  // another package: no cycle
   EXPECT_NE(error_of("package t\np := nope(1)\n").find("rego_type_error: undefined function nope"), std::string::npos);
   EXPECT_NE(error_of("package t\np := count(1, 2, 3)\n").find("rego_type_error"), std::string::npos);
   // `=` and `:=` written as calls with other than two operands (a fuzzer find: the compiler read
