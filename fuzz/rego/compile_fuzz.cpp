@@ -11,6 +11,7 @@
 #include <string>
 
 #include "cloister/rego/rego.h"
+#include "differential.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size > 64 * 1024) return 0;
@@ -35,15 +36,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   opts.seed = 1;
   auto result = (*policy)->eval("data", opts);
   auto reference = (*general)->eval("data", opts);
-  auto outcome = [](const auto& r) {
-    if (!r) return "error: " + r.error().message();
-    return r->rows.empty() ? std::string("undefined") : cloister::rego::to_json(r->rows[0].value);
-  };
-  const std::string got = outcome(result), want = outcome(reference);
-  auto machine_limit = [](const std::string& s) {
-    return s.find("timed out") != std::string::npos || s.find("stack limit") != std::string::npos ||
-           s.find("memory limit") != std::string::npos;
-  };
+  using cloister::rego::fuzz::machine_limit;
+  const std::string got = cloister::rego::fuzz::outcome(result), want = cloister::rego::fuzz::outcome(reference);
   if (got != want && !machine_limit(got) && !machine_limit(want)) {
     std::fprintf(stderr, "compiled tests: %s\ngeneral evaluator: %s\n", got.c_str(), want.c_str());
     std::abort();
