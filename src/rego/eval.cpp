@@ -250,7 +250,7 @@ class Evaluator {
   }
   __attribute__((noinline)) void check_limits(const Loc& loc) {
     if (O.limits.max_steps && steps_ > O.limits.max_steps) raise("eval_limit_error", "evaluation step limit exceeded", loc);
-    if (has_deadline_ && std::chrono::steady_clock::now() > deadline_) raise("eval_limit_error", "evaluation timed out", loc);
+    if (has_deadline_ && std::chrono::steady_clock::now() >= deadline_) raise("eval_limit_error", "evaluation timed out", loc);
     next_check_ = next_check_after(steps_);
   }
 
