@@ -41,7 +41,8 @@ std::string answer(const Result<QueryResult>& r) {
 }
 
 // The Kata-shaped benchmark workload (bench/rego/kata_policy.h) with request variants that each
-// fail in a different section, in both request sizes; the data is the same for both sizes.
+// fail in a different section, in both request sizes, all against the heavy workload's data (its
+// templates hold every entry of the typical request too: that request is allowed).
 TEST(RegoConcurrency, KataDecisionsAgreeAcrossThreadsFromAColdPolicy) {
   const auto heavy = bench::make_kata_workload();
   const auto typical = bench::make_kata_workload(bench::KataShape::typical());
