@@ -1386,8 +1386,7 @@ void check_recursion(const Policy::Impl& p) {
         auto it = std::find(stack.begin(), stack.end(), m);
         for (; it != stack.end(); ++it) chain += path_string((*it)->path) + " -> ";
         chain += path_string(m->path);
-        const Loc& l = m->rules.empty() ? m->default_rule->loc : m->rules[0]->loc;
-        fail("rego_recursion_error", "rule " + path_string(m->path) + " is recursive: " + chain, l);
+        fail("rego_recursion_error", "rule " + path_string(m->path) + " is recursive: " + chain, m->first_loc());
       }
       if (color[static_cast<std::size_t>(m->id)] == 0) dfs(m);
     }

@@ -1513,7 +1513,7 @@ class Evaluator {
     if (ce->state == 1) [[unlikely]] {
       // The compiler rejects every cycle it can see; this one went through a reference it could
       // not follow. Named at the rule when the caller has no location (a walk of `data`).
-      const Loc& at = loc.line || n->rules.empty() ? loc : n->rules[0]->loc;
+      const Loc& at = loc.line || !n->has_rules() ? loc : n->first_loc();
       raise("rego_recursion_error", "rule " + path_string(n->path) + " is recursive", at);
     }
     ce->state = 1;

@@ -46,6 +46,9 @@ struct DataNode {
   std::map<Value, std::vector<std::size_t>, ValueLess> by_first;
   std::vector<std::size_t> any_first;
   bool has_rules() const { return !rules.empty() || default_rule; }
+  // Where an error about this node's rules points (has_rules() nodes): its first rule, else its
+  // default rule.
+  const Loc& first_loc() const { return rules.empty() ? default_rule->loc : rules[0]->loc; }
 };
 
 // A rule path as errors name it: `data.a.b[1]`.
