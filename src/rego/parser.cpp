@@ -191,21 +191,28 @@ class Lexer {
         t.t = Tok::Ident;
         t.word = classify_word(s_.substr(start, i_ - start));
       } else if (is_digit(c)) {
-        while (i_ < s_.size() && is_digit(s_[i_])) ++i_;
-        if (i_ + 1 < s_.size() && s_[i_] == '.' && is_digit(s_[i_ + 1])) {
-          ++i_;
+        // As OPA's scanner (ast/internal/scanner scanNumber): a `.` must be followed by digits, an
+        // exponent must have digits, and no letter may follow the number.
+        auto digits = [&] {
+          const std::size_t from = i_;
           while (i_ < s_.size() && is_digit(s_[i_])) ++i_;
+          return i_ > from;
+        };
+        auto bad = [&](const char* why) {
+          err = {Loc{0, t.line, t.col + static_cast<std::uint32_t>(i_ - start)}, i_, why};
+          return false;
+        };
+        digits();
+        if (i_ < s_.size() && s_[i_] == '.') {
+          ++i_;
+          if (!digits()) return bad("expected fraction");
         }
         if (i_ < s_.size() && (s_[i_] == 'e' || s_[i_] == 'E')) {
-          std::size_t save = i_;
           ++i_;
           if (i_ < s_.size() && (s_[i_] == '+' || s_[i_] == '-')) ++i_;
-          if (i_ < s_.size() && is_digit(s_[i_])) {
-            while (i_ < s_.size() && is_digit(s_[i_])) ++i_;
-          } else {
-            i_ = save;
-          }
+          if (!digits()) return bad("expected exponent");
         }
+        if (i_ < s_.size() && is_id0(s_[i_])) return bad("illegal number format");
         t.t = Tok::Number;
       } else if (c == '"') {
         ++i_;
@@ -584,7 +591,8 @@ class Parser {
   // Appends the rule (and the v0 siblings sharing its head) to `out`.
   void rule(std::vector<std::shared_ptr<Rule>>& out) {
     auto r = node<Rule>();
-    r->loc = loc(cur());
+    const Token& first = cur();  // tokens are all lexed up front: the reference stays valid
+    r->loc = loc(first);
     if (is_stmt_word(Word::Default)) {
       advance();
       r->is_default = true;
@@ -619,15 +627,13 @@ class Parser {
       out.push_back(std::move(r));
       return;
     }
-    // v0 partial set: p[x] { ... } (and p[x] with no body).
-    if (!v1_ && r->kind == RuleKind::Complete && !r->value && r->ref->kind == TermKind::Ref &&
-        r->ref->items.size() == 2 && r->ref->items[1]->kind != TermKind::Scalar) {
-      r->kind = RuleKind::MultiValue;
-      r->key = r->ref->items[1];
-      r->ref = r->ref->items[0];
-    } else if (!v1_ && r->kind == RuleKind::Complete && !r->value && r->ref->kind == TermKind::Ref &&
-               r->ref->items.size() == 2 && r->ref->items[1]->kind == TermKind::Scalar &&
-               !r->ref->items[1]->value.is_string()) {
+    // A two-part head without a value, `p[x]` or `a.b`: in v0 and without `if` a partial set rule
+    // (`p contains x`), with or without a body; with `if` a single-value rule `p[x] = true`. A
+    // module-level v0 statement of three or more parts, `a.b.c`, is the rule `a.b.c = true`.
+    // (OPA v1/ast/parser.go parseRules, parser_ext.go ParseRuleFromExpr; OPA issue 6184.)
+    const bool has_if = is_kw(Word::If);
+    const bool bare_ref = r->kind == RuleKind::Complete && !r->value && r->ref->kind == TermKind::Ref;
+    if (!v1_ && !has_if && bare_ref && r->ref->items.size() == 2) {
       r->kind = RuleKind::MultiValue;
       r->key = r->ref->items[1];
       r->ref = r->ref->items[0];
@@ -636,18 +642,14 @@ class Parser {
     if (!r->body) {
       r->body = node<Body>();
       if (!r->value && r->kind != RuleKind::MultiValue && r->kind != RuleKind::Function) {
-        error(cur(), "rule must have a body or a value");
+        // OPA's words for each shape (parser_ext.go, rego_v1.go checkRegoV1Rule).
+        if (r->ref->kind != TermKind::Ref) error(first, "var cannot be used for rule name");
+        if (v1_ && r->ref->items.size() == 2) error(first, "`contains` keyword is required for partial set rules");
+        if (v1_) error(first, "rule must have value assignment and/or body declaration");
+        r->value = scalar(Value::boolean(true), first);
       }
     }
     out.push_back(r);
-    // v0 allows several bodies for one head: p { a } { b }.
-    while (cur().t == Tok::LBrace && !v1_) {
-      auto copy = node<Rule>(*r);
-      copy->elses.clear();
-      copy->shares_head = true;
-      copy->body = rule_body(false);
-      out.push_back(copy);
-    }
     while (is_stmt_word(Word::Else)) {
       if (r->kind == RuleKind::MultiValue) error(cur(), "else keyword cannot be used on multi-value rules");
       if (r->is_default) error(cur(), "else keyword cannot be used on default rules");
@@ -666,6 +668,16 @@ class Parser {
       e->body = rule_body(true);
       if (!e->body) e->body = node<Body>();
       r->elses.push_back(e);
+    }
+    // Further bodies for the same head, `p if { a } { b }` (v0: `p { a } { b }`): each is a rule of
+    // its own, sharing the head. OPA takes them in both versions, but not after an `else`.
+    while (cur().t == Tok::LBrace) {
+      if (!r->elses.empty()) error(cur(), "expected else keyword");
+      auto copy = node<Rule>(*r);
+      copy->loc = loc(cur());
+      copy->shares_head = true;
+      copy->body = block();
+      out.push_back(copy);
     }
   }
 
@@ -917,20 +929,22 @@ class Parser {
     DepthGuard g(*this, t);
     TermP term;
     switch (t.t) {
-      case Tok::Number: {
-        advance();
-        auto v = Value::number_from_literal(t.text);
-        if (!v) error(t, "invalid number");
-        term = scalar(*v, t);
+      case Tok::Number:
+        term = number(t, "");
         break;
-      }
+      case Tok::Dot:  // `.5` (OPA ast/parser.go parseNumber)
+        if (peek().t != Tok::Number) error(peek(), "expected number");
+        advance();
+        term = number(t, "0.");
+        break;
       case Tok::Minus: {
         if (peek().t == Tok::Number && !peek().ws_before) {
           advance();
-          const Token& n = advance();
-          auto v = Value::number_from_literal(std::string("-") + std::string(n.text));
-          if (!v) error(n, "invalid number");
-          term = scalar(*v, t);
+          term = number(t, "-");
+        } else if (peek().t == Tok::Dot && !peek().ws_before && peek(2).t == Tok::Number) {
+          advance();
+          advance();
+          term = number(t, "-0.");
         } else {
           advance();
           auto operand = primary();
@@ -1001,6 +1015,22 @@ class Parser {
       default: error(t, "unexpected " + std::string(t.text) + " token");
     }
     return postfix(term);
+  }
+
+  // The number literal at the current token, written after `prefix` ("-", "0." or "-0."); `at` is
+  // where the term starts. OPA refuses a leading zero (`01`, `-007`) but not `0.5` or `0e5`.
+  TermP number(const Token& at, std::string_view prefix) {
+    const Token& n = advance();
+    const std::string_view lit = n.text;
+    if (prefix.empty() || prefix == "-") {
+      if (lit.size() > 1 && lit[0] == '0' && lit[1] != '.' && lit[1] != 'e' && lit[1] != 'E') {
+        error(n, "expected number without leading zero");
+      }
+    }
+    auto v = prefix.empty() ? Value::number_from_literal(lit)
+                            : Value::number_from_literal(std::string(prefix) + std::string(lit));
+    if (!v) error(n, "invalid number");
+    return scalar(std::move(*v), at);
   }
 
   // $"..." -> internal.template_string(parts...): literal parts are string scalars, the others

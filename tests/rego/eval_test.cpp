@@ -356,6 +356,30 @@ allowed(c) { c.image in data.images }
   EXPECT_NE(strict_v1.error().message().find("`if` keyword is required"), std::string::npos);
 }
 
+// In v0 a two-part head means a partial set without `if` and a single-value rule with it, as in
+// OPA (issue 6184); a bare `a.b.c` statement is `a.b.c = true`.
+TEST(RegoEval, V0HeadsMeanWhatOpaReads) {
+  const char* v0 = R"(package t
+import future.keywords.if
+import future.keywords.in
+objs[x] if { some x in ["a", "b"] }
+sets[x] { some x in ["a", "b"] }
+a.b { true }
+c.d.e
+f(x) { x == 1 } { x == 2 }
+)";
+  CompileOptions o;
+  o.v0 = true;
+  auto p = Policy::compile({{"v0.rego", v0}}, Value(), o);
+  ASSERT_TRUE(p.has_value()) << p.error().message();
+  EXPECT_EQ(eval_json(*p, "data.t.objs"), R"({"a":true,"b":true})");
+  EXPECT_EQ(eval_json(*p, "data.t.sets"), R"(["a","b"])");
+  EXPECT_EQ(eval_json(*p, "data.t.a"), R"(["b"])");
+  EXPECT_EQ(eval_json(*p, "data.t.c"), R"({"d":{"e":true}})");
+  EXPECT_EQ(eval_json(*p, "[data.t.f(1), data.t.f(2), object.get({}, \"x\", data.t.f(3))]"), "undefined");
+  EXPECT_EQ(eval_json(*p, "[data.t.f(1), data.t.f(2)]"), "[true,true]");
+}
+
 TEST(RegoEval, PreparedQueryIsSafeToShareAcrossThreads) {
   auto p = compile_ok(R"(package t
 allow if { some c in input.containers; startswith_ok(c) }

@@ -57,6 +57,80 @@ TEST(RegoParser, V0SyntaxNeedsFlagOrImports) {
   EXPECT_TRUE(m1.has_value());
 }
 
+std::string parse_error(std::string_view text, bool v0 = false) {
+  ParseOptions o;
+  o.v0 = v0;
+  auto m = parse_module("m.rego", 0, text, o);
+  return m ? "parsed" : m.error().message();
+}
+
+// Number literals are scanned and checked as OPA does (ast/internal/scanner scanNumber, ast/parser.go
+// parseNumber): `.5` is a number, a leading zero is refused, and a malformed literal is an error at
+// its position instead of a number followed by another token.
+TEST(RegoParser, NumberLiteralsFollowOpa) {
+  auto b = parse_query("q", 0, "x := [.5, -.5, .25e2, 0, 0.5, 0e3, -0]", ParseOptions{});
+  ASSERT_TRUE(b.has_value()) << b.error().message();
+  const Term& arr = *(*b)->exprs[0].term->items[1];
+  ASSERT_EQ(arr.items.size(), 7u);
+  EXPECT_EQ(to_json(arr.items[0]->value), "0.5");
+  EXPECT_EQ(to_json(arr.items[1]->value), "-0.5");
+  EXPECT_EQ(to_json(arr.items[2]->value), "25");
+  EXPECT_EQ(arr.items[0]->loc.col, 7u);
+  EXPECT_NE(parse_error("package t\np := 01\n").find("m.rego:2:6: rego_parse_error: expected number without leading zero"),
+            std::string::npos);
+  EXPECT_NE(parse_error("package t\np := -007\n").find("expected number without leading zero"), std::string::npos);
+  EXPECT_NE(parse_error("package t\np := 1.\n").find("m.rego:2:8: rego_parse_error: expected fraction"), std::string::npos);
+  EXPECT_NE(parse_error("package t\np := 1.x\n").find("expected fraction"), std::string::npos);
+  EXPECT_NE(parse_error("package t\np := 2e+\n").find("expected exponent"), std::string::npos);
+  EXPECT_NE(parse_error("package t\np := 1a2\n").find("illegal number format"), std::string::npos);
+  EXPECT_NE(parse_error("package t\np := .x\n").find("expected number"), std::string::npos);
+}
+
+// `p if { a } { b }` is two rules sharing one head, in v1 as in v0 (OPA parseRules), each body at
+// its own position; after an `else` chain a further body is an error.
+TEST(RegoParser, FurtherBodiesShareTheHead) {
+  auto m = parse_module("m.rego", 0, "package t\np := 1 if { false }\n{ true } { 2 > 1 }\nf(x) if { x } { not x }\n",
+                        ParseOptions{});
+  ASSERT_TRUE(m.has_value()) << m.error().message();
+  ASSERT_EQ(m->rules.size(), 5u);
+  for (std::size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(m->rules[i]->ref, m->rules[0]->ref);
+    EXPECT_EQ(to_json(m->rules[i]->value->value), "1");
+  }
+  EXPECT_FALSE(m->rules[0]->shares_head);
+  EXPECT_TRUE(m->rules[1]->shares_head);
+  EXPECT_EQ(m->rules[1]->loc.line, 3u);
+  EXPECT_EQ(m->rules[2]->loc.col, 10u);
+  EXPECT_EQ(m->rules[4]->kind, RuleKind::Function);
+  EXPECT_EQ(m->rules[4]->args.size(), 1u);
+  EXPECT_NE(parse_error("package t\np := 1 if { false } else := 2 if { false } { true }\n").find("expected else keyword"),
+            std::string::npos);
+  EXPECT_EQ(parse_error("package t\np { false } { true }\n", true), "parsed");
+}
+
+// A head alone is a rule as OPA reads module statements (parser_ext.go ParseRuleFromExpr): in v0
+// `a.b.c` is `a.b.c = true` and `p[x]` or `a.b` a partial set; v1 asks for `contains` or a value.
+TEST(RegoParser, BareHeadsAreRulesOrClearErrors) {
+  ParseOptions v0;
+  v0.v0 = true;
+  auto m = parse_module("m.rego", 0, "package t\na.b.c\nx.y\nq[1]\nf(1)\n", v0);
+  ASSERT_TRUE(m.has_value()) << m.error().message();
+  ASSERT_EQ(m->rules.size(), 4u);
+  EXPECT_EQ(m->rules[0]->kind, RuleKind::Complete);
+  ASSERT_TRUE(m->rules[0]->value);
+  EXPECT_EQ(to_json(m->rules[0]->value->value), "true");
+  EXPECT_EQ(m->rules[1]->kind, RuleKind::MultiValue);
+  EXPECT_EQ(to_json(m->rules[1]->key->value), R"("y")");
+  EXPECT_EQ(m->rules[2]->kind, RuleKind::MultiValue);
+  EXPECT_EQ(m->rules[3]->kind, RuleKind::Function);
+  EXPECT_NE(parse_error("package t\nq[1]\n").find("m.rego:2:1: rego_parse_error: `contains` keyword is required for partial set rules"),
+            std::string::npos);
+  EXPECT_NE(parse_error("package t\na.b.c\n").find("m.rego:2:1: rego_parse_error: rule must have value assignment and/or body declaration"),
+            std::string::npos);
+  EXPECT_NE(parse_error("package t\nq\n").find("var cannot be used for rule name"), std::string::npos);
+  EXPECT_NE(parse_error("package t\nq\n", true).find("var cannot be used for rule name"), std::string::npos);
+}
+
 TEST(RegoParser, OperatorPrecedenceAndMembership) {
   auto b = parse_query("q", 0, "x := 1 + 2 * 3 == 7", ParseOptions{});
   ASSERT_TRUE(b.has_value());
