@@ -370,6 +370,28 @@ struct VarUsage {
   Pos pos;
 };
 
+// Meta-fields (spec 4.4), which the schema does not list: __typename anywhere, __schema and
+// __type on the query root.
+FieldDefinition meta_field(std::string name, std::string type, bool non_null) {
+  FieldDefinition f;
+  f.name = std::move(name);
+  f.type.named = std::move(type);
+  f.type.non_null = non_null;
+  return f;
+}
+const FieldDefinition& schema_field() {
+  static const FieldDefinition d = meta_field("__schema", "__Schema", true);
+  return d;
+}
+const FieldDefinition& type_field() {
+  static const FieldDefinition d = [] {
+    FieldDefinition f = meta_field("__type", "__Type", false);
+    f.arguments.push_back(meta_field("name", "String", true));
+    return f;
+  }();
+  return d;
+}
+
 class QueryValidator {
  public:
   QueryValidator(const Schema& s, const QueryDocument& d) : s_(s), doc_(d) {}
@@ -467,61 +489,242 @@ class QueryValidator {
     std::set<std::string> local;  // fragment-defined variables: not the operation's business
   };
 
-  struct FieldRef {
-    const Selection* field;
-    const Definition* parent;
-  };
+  // ---- Spec 5.3.2 "Field Selection Merging", as gqlparser's OverlappingFieldsCanBeMerged rule
+  // finds conflicts (validator/rules/overlapping_fields_can_be_merged.go): fields of one response
+  // name are compared "within" a selection set, then "between" it and each fragment it spreads and
+  // between those fragments; two compared fields must be the same field with the same arguments
+  // (unless their parents are distinct object types), return types of the same shape, and their
+  // sub-selections are compared the same way. The order of comparisons is gqlparser's, so the first
+  // conflict reported (OPA reports only the first error) is the same one.
 
-  // The fields a selection set asks for, inline fragments and fragment spreads flattened.
-  void collect_fields(const Definition* parent, const std::vector<Selection>& ss,
-                      std::map<std::string, std::vector<FieldRef>>& out, std::set<std::string>& visited) {
-    for (const auto& s : ss) {
-      if (s.kind == Selection::Kind::Field) {
-        out[s.alias].push_back({&s, parent});
-      } else if (s.kind == Selection::Kind::InlineFragment) {
-        const Definition* t = s.type_condition.empty() ? parent : s_.type(s.type_condition);
-        collect_fields(t, s.selections, out, visited);
-      } else if (auto it = fragments_.find(s.name); it != fragments_.end() && visited.insert(s.name).second) {
-        collect_fields(s_.type(it->second->type_condition), it->second->selections, out, visited);
+  struct MergeField {
+    const Selection* sel;
+    const Definition* parent;    // the type the field is selected on (nullptr: unknown)
+    const FieldDefinition* def;  // nullptr: no such field (another rule reports it)
+  };
+  // A selection set's fields by response name (in first-seen order, inline fragments flattened)
+  // and the fragment spreads it holds, not followed.
+  struct FieldsAndSpreads {
+    std::vector<std::pair<std::string, std::vector<MergeField>>> by_name;
+    std::vector<const Selection*> spreads;
+    const std::vector<MergeField>* get(const std::string& name) const {
+      for (const auto& [n, fs] : by_name)
+        if (n == name) return &fs;
+      return nullptr;
+    }
+    bool same_fields(const FieldsAndSpreads& o) const {
+      if (by_name.size() != o.by_name.size()) return false;
+      for (std::size_t i = 0; i < by_name.size(); ++i) {
+        if (by_name[i].first != o.by_name[i].first || by_name[i].second.size() != o.by_name[i].second.size()) return false;
+        for (std::size_t j = 0; j < by_name[i].second.size(); ++j)
+          if (by_name[i].second[j].sel != o.by_name[i].second[j].sel) return false;
+      }
+      return true;
+    }
+  };
+  struct Conflict {
+    std::string response;
+    std::string reason;          // empty when `subs` says why
+    std::vector<Conflict> subs;  // conflicting sub-fields
+    Pos pos;
+    void write(std::string& out) const {
+      if (subs.empty()) {
+        out += reason;
+        return;
+      }
+      for (std::size_t i = 0; i < subs.size(); ++i) {
+        if (i) out += " and ";
+        out += "subfields " + quoted(subs[i].response) + " conflict because ";
+        subs[i].write(out);
       }
     }
+  };
+
+  // The definition of field `name` on `parent`, as gqlparser's walker annotates a field (its
+  // __typename is a nullable String; __schema and __type live on the query root).
+  const FieldDefinition* merge_field_def(const Definition* parent, const std::string& name) const {
+    if (name == "__typename") {
+      static const FieldDefinition typename_def = meta_field("__typename", "String", false);
+      return &typename_def;
+    }
+    if (!parent) return nullptr;
+    if ((name == "__schema" || name == "__type") && !s_.query.empty() && parent == s_.type(s_.query))
+      return name == "__schema" ? &schema_field() : &type_field();
+    return find_field(parent->fields, name);
   }
 
-  static std::string arguments_text(const std::vector<Argument>& args) {
-    std::vector<std::string> parts;
-    for (const auto& a : args) parts.push_back(a.name + ":" + value_text(a.value));
-    std::sort(parts.begin(), parts.end());
-    std::string out;
-    for (const auto& p : parts) out += p + ",";
+  FieldsAndSpreads fields_and_spreads(const Definition* parent, const std::vector<Selection>& ss, int depth = 0) const {
+    FieldsAndSpreads out;
+    std::function<void(const Definition*, const std::vector<Selection>&, int)> walk =
+        [&](const Definition* p, const std::vector<Selection>& sels, int d) {
+          if (d > kMaxDepth) return;  // (the parser bounds nesting; this keeps the walk bounded alone)
+          for (const auto& s : sels) {
+            if (s.kind == Selection::Kind::Field) {
+              MergeField f{&s, p, merge_field_def(p, s.name)};
+              auto it = std::find_if(out.by_name.begin(), out.by_name.end(), [&](const auto& e) { return e.first == s.alias; });
+              if (it == out.by_name.end()) out.by_name.push_back({s.alias, {f}});
+              else it->second.push_back(f);
+            } else if (s.kind == Selection::Kind::InlineFragment) {
+              walk(s.type_condition.empty() ? p : s_.type(s.type_condition), s.selections, d + 1);
+            } else {
+              out.spreads.push_back(&s);
+            }
+          }
+        };
+    walk(parent, ss, depth);
     return out;
   }
 
-  // Spec 5.3.2 "Field Selection Merging", first level only: one response name must mean one
-  // field with one set of arguments, unless the parents are distinct object types (they can
-  // never both apply). Sub-selections of merged fields are not compared.
+  const Fragment* fragment_named(const std::string& name) const {
+    auto it = fragments_.find(name);
+    return it == fragments_.end() ? nullptr : it->second;
+  }
+  FieldsAndSpreads fragment_fields(const Fragment& f) const {
+    return fields_and_spreads(s_.type(f.type_condition), f.selections);
+  }
+
+  static bool same_arguments(const std::vector<Argument>& a, const std::vector<Argument>& b) {
+    if (a.size() != b.size()) return false;
+    for (const auto& x : a) {
+      // gqlparser compares a value's kind and raw text: lists and objects have none, so any two
+      // of a kind are alike there.
+      bool matched = std::any_of(b.begin(), b.end(), [&](const Argument& y) {
+        return x.name == y.name && x.value.kind == y.value.kind && x.value.raw == y.value.raw;
+      });
+      if (!matched) return false;
+    }
+    return true;
+  }
+
+  bool types_conflict(const Type& a, const Type& b) const {
+    if (a.elem || b.elem) return !(a.elem && b.elem) || types_conflict(*a.elem, *b.elem);
+    if (a.non_null != b.non_null) return true;
+    const Definition* ta = s_.type(a.named);
+    const Definition* tb = s_.type(b.named);
+    if (ta && tb && is_leaf(ta->kind) && is_leaf(tb->kind)) return ta->name != tb->name;
+    return false;
+  }
+
+  std::optional<Conflict> find_conflict(bool parents_exclusive, const MergeField& a, const MergeField& b, int depth) {
+    if (!a.def || !a.parent || !b.def || !b.parent || depth > kMaxDepth) return std::nullopt;
+    if (merge_budget_ == 0) return std::nullopt;  // check_merging reports the exhausted budget
+    --merge_budget_;
+    const bool exclusive = parents_exclusive || (a.parent->name != b.parent->name && a.parent->kind == "OBJECT" &&
+                                                 b.parent->kind == "OBJECT");
+    const std::string& response = a.sel->alias;
+    if (!exclusive) {
+      if (a.sel->name != b.sel->name)
+        return Conflict{response, a.sel->name + " and " + b.sel->name + " are different fields", {}, b.sel->pos};
+      if (!same_arguments(a.sel->arguments, b.sel->arguments))
+        return Conflict{response, "they have differing arguments", {}, b.sel->pos};
+    }
+    if (types_conflict(a.def->type, b.def->type))
+      return Conflict{response, "they return conflicting types " + a.def->type.str() + " and " + b.def->type.str(), {},
+                      b.sel->pos};
+    std::vector<Conflict> subs = conflicts_between_sub_selections(
+        exclusive, s_.type(base_name(a.def->type)), a.sel->selections, s_.type(base_name(b.def->type)), b.sel->selections,
+        depth + 1);
+    if (subs.empty()) return std::nullopt;
+    return Conflict{response, "", std::move(subs), b.sel->pos};
+  }
+
+  // (Only check_merging compares within a set: it wants the first conflict only.)
+  void first_conflict_within(std::vector<Conflict>& out, const FieldsAndSpreads& fs) {
+    for (const auto& [name, fields] : fs.by_name)
+      for (std::size_t i = 0; i < fields.size(); ++i)
+        for (std::size_t j = i + 1; j < fields.size(); ++j)
+          if (auto c = find_conflict(false, fields[i], fields[j], 0)) {
+            out.push_back(std::move(*c));
+            return;
+          }
+  }
+
+  void conflicts_between(std::vector<Conflict>& out, bool exclusive, const FieldsAndSpreads& a, const FieldsAndSpreads& b,
+                         int depth) {
+    for (const auto& [name, fields_a] : a.by_name) {
+      const std::vector<MergeField>* fields_b = b.get(name);
+      if (!fields_b) continue;
+      for (const auto& fa : fields_a)
+        for (const auto& fb : *fields_b)
+          if (auto c = find_conflict(exclusive, fa, fb, depth)) out.push_back(std::move(*c));
+    }
+  }
+
+  void conflicts_with_fragment(std::vector<Conflict>& out, bool exclusive, const FieldsAndSpreads& fs,
+                               const std::string& fragment, int depth) {
+    if (!compared_fragments_.insert(fragment).second) return;
+    const Fragment* f = fragment_named(fragment);
+    if (!f || depth > kMaxDepth) return;
+    FieldsAndSpreads other = fragment_fields(*f);
+    if (fs.same_fields(other)) return;  // a fragment's fields are never compared with themselves
+    conflicts_between(out, exclusive, fs, other, depth);
+    for (const Selection* spread : other.spreads)
+      if (spread->name != fragment) conflicts_with_fragment(out, exclusive, fs, spread->name, depth + 1);
+  }
+
+  void conflicts_between_fragments(std::vector<Conflict>& out, bool exclusive, const std::string& a, const std::string& b,
+                                   int depth) {
+    if (a == b || depth > kMaxDepth) return;
+    // A pair compared without exclusivity needs no comparison with it; one compared with it
+    // still does without (gqlparser's pairSet).
+    auto key = std::minmax(a, b);
+    auto it = compared_pairs_.find({key.first, key.second});
+    if (it != compared_pairs_.end() && (exclusive || !it->second)) return;
+    compared_pairs_[{key.first, key.second}] = exclusive;
+    const Fragment* fa = fragment_named(a);
+    const Fragment* fb = fragment_named(b);
+    if (!fa || !fb) return;
+    FieldsAndSpreads sa = fragment_fields(*fa);
+    FieldsAndSpreads sb = fragment_fields(*fb);
+    conflicts_between(out, exclusive, sa, sb, depth);
+    for (const Selection* spread : sb.spreads) conflicts_between_fragments(out, exclusive, a, spread->name, depth + 1);
+    for (const Selection* spread : sa.spreads) conflicts_between_fragments(out, exclusive, spread->name, b, depth + 1);
+  }
+
+  std::vector<Conflict> conflicts_between_sub_selections(bool exclusive, const Definition* pa, const std::vector<Selection>& a,
+                                                         const Definition* pb, const std::vector<Selection>& b, int depth) {
+    std::vector<Conflict> out;
+    FieldsAndSpreads sa = fields_and_spreads(pa, a);
+    FieldsAndSpreads sb = fields_and_spreads(pb, b);
+    conflicts_between(out, exclusive, sa, sb, depth);
+    for (const Selection* spread : sb.spreads) {
+      compared_fragments_.clear();
+      conflicts_with_fragment(out, exclusive, sa, spread->name, depth);
+    }
+    for (const Selection* spread : sa.spreads) {
+      compared_fragments_.clear();
+      conflicts_with_fragment(out, exclusive, sb, spread->name, depth);
+    }
+    for (const Selection* x : sa.spreads)
+      for (const Selection* y : sb.spreads) conflicts_between_fragments(out, exclusive, x->name, y->name, depth);
+    return out;
+  }
+
+  // Only the first error of a document is reported (as OPA does), so the comparisons stop at the
+  // first conflict, and are not made at all once another rule has failed. They are quadratic in
+  // the fields of one response name (as in gqlparser), so a hostile query could ask for billions:
+  // a budget bounds them, and a query that exhausts it is refused as too large to validate.
   void check_merging(const Definition* parent, const std::vector<Selection>& ss) {
-    std::map<std::string, std::vector<FieldRef>> by_name;
-    std::set<std::string> visited;
-    collect_fields(parent, ss, by_name, visited);
-    for (const auto& [response, refs] : by_name) {
-      const FieldRef& first = refs.front();
-      for (std::size_t i = 1; i < refs.size(); ++i) {
-        const FieldRef& other = refs[i];
-        if (first.parent && other.parent && first.parent != other.parent && first.parent->kind == "OBJECT" &&
-            other.parent->kind == "OBJECT")
-          continue;
-        const std::string tail = ". Use different aliases on the fields to fetch both if this was intentional.";
-        if (first.field->name != other.field->name) {
-          error("Fields " + quoted(response) + " conflict because " + first.field->name + " and " + other.field->name +
-                    " are different fields" + tail,
-                other.field->pos);
-          break;
-        }
-        if (arguments_text(first.field->arguments) != arguments_text(other.field->arguments)) {
-          error("Fields " + quoted(response) + " conflict because they have differing arguments" + tail, other.field->pos);
-          break;
-        }
-      }
+    if (!errors_.empty()) return;
+    FieldsAndSpreads fs = fields_and_spreads(parent, ss);
+    std::vector<Conflict> found;
+    first_conflict_within(found, fs);
+    compared_fragments_.clear();
+    for (std::size_t i = 0; i < fs.spreads.size() && found.empty(); ++i) {
+      conflicts_with_fragment(found, false, fs, fs.spreads[i]->name, 0);
+      for (std::size_t j = i + 1; j < fs.spreads.size() && found.empty(); ++j)
+        conflicts_between_fragments(found, false, fs.spreads[i]->name, fs.spreads[j]->name, 0);
+    }
+    if (!found.empty()) {
+      std::string why;
+      found.front().write(why);
+      error("Fields " + quoted(found.front().response) + " conflict because " + why +
+                ". Use different aliases on the fields to fetch both if this was intentional.",
+            found.front().pos);
+    } else if (merge_budget_ == 0) {
+      error("Query is too large to validate: field merging needs more than " + std::to_string(kMaxMergeComparisons) +
+                " field comparisons.",
+            ss.front().pos);
     }
   }
 
@@ -592,38 +795,13 @@ class QueryValidator {
 
   void field(const Definition* parent, const Selection& f, Scope& scope, const Definition* query_root) {
     const FieldDefinition* def = nullptr;
-    // Meta-fields (spec 4.4): __typename anywhere, __schema and __type on the query root.
-    static const FieldDefinition typename_field = [] {
-      FieldDefinition d;
-      d.name = "__typename";
-      d.type.named = "String";
-      d.type.non_null = true;
-      return d;
-    }();
-    static const FieldDefinition schema_field = [] {
-      FieldDefinition d;
-      d.name = "__schema";
-      d.type.named = "__Schema";
-      d.type.non_null = true;
-      return d;
-    }();
-    static const FieldDefinition type_field = [] {
-      FieldDefinition d;
-      d.name = "__type";
-      d.type.named = "__Type";
-      FieldDefinition arg;
-      arg.name = "name";
-      arg.type.named = "String";
-      arg.type.non_null = true;
-      d.arguments.push_back(arg);
-      return d;
-    }();
+    static const FieldDefinition typename_field = meta_field("__typename", "String", true);
     if (f.name == "__typename") {
       def = &typename_field;
     } else if (query_root && parent == query_root && f.name == "__schema") {
-      def = &schema_field;
+      def = &schema_field();
     } else if (query_root && parent == query_root && f.name == "__type") {
-      def = &type_field;
+      def = &type_field();
     } else if (parent) {
       def = find_field(parent->fields, f.name);
       if (!def || parent->kind == "UNION") {
@@ -882,6 +1060,12 @@ class QueryValidator {
   std::vector<VarUsage> discard_usages_;
   std::vector<std::string> discard_spreads_;
   std::vector<Error> errors_;
+  // Field merging (check_merging): fragments compared with the current set of fields, and pairs
+  // of fragments compared in this document (with whether the comparison assumed exclusive parents).
+  std::set<std::string> compared_fragments_;
+  static constexpr std::size_t kMaxMergeComparisons = 200'000;
+  std::size_t merge_budget_ = kMaxMergeComparisons;
+  std::map<std::pair<std::string, std::string>, bool> compared_pairs_;
 };
 
 }  // namespace
