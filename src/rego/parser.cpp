@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <functional>
 #include <set>
 #include <unordered_map>
 
@@ -328,19 +329,25 @@ class Parser {
       expect_word(Word::Package, "package");
       auto pkg = ref_path(true);
       for (auto& p : pkg) m.package.push_back(p);
-      while (is_word(Word::Import)) m.imports.push_back(import());
-      for (const auto& imp : m.imports) {
-        if (imp.path.size() == 2 && imp.path[0] == "rego"_lit && imp.path[1] == "v1"_lit) {
-          enable_all_keywords();
-          m.v1 = true;
-        } else if (imp.path.size() >= 2 && imp.path[0] == "future"_lit && imp.path[1] == "keywords"_lit) {
-          if (imp.path.size() == 2) enable_all_keywords();
-          else keyword_enable(imp.path[2]);
-        }
-      }
       v1_ = m.v1;
+      // Imports may come anywhere after the package, as in OPA (its parser takes statements in any
+      // order); a keyword import applies from where it stands.
       while (cur().t != Tok::Eof) {
-        rule(m.rules);
+        if (is_stmt_word(Word::Import)) {
+          m.imports.push_back(import());
+          const Import& imp = m.imports.back();
+          if (imp.path.size() == 2 && imp.path[0] == "rego"_lit && imp.path[1] == "v1"_lit) {
+            enable_all_keywords();
+            m.v1 = v1_ = true;
+          } else if (imp.path.size() >= 2 && imp.path[0] == "future"_lit && imp.path[1] == "keywords"_lit) {
+            if (imp.path.size() == 2) enable_all_keywords();
+            else keyword_enable(imp.path[2]);
+          }
+        } else if (is_stmt_word(Word::Package)) {
+          error(cur(), "unexpected package");
+        } else {
+          rule(m.rules);
+        }
       }
       return m;
     } catch (const ParseFail& f) {
@@ -600,6 +607,7 @@ class Parser {
     if (cur().t != Tok::Ident || (is_reserved(cur().word) && !ref_follows())) {
       error(cur(), "unexpected " + std::string(tok_desc(cur().t)) + " token: expected rule head");
     }
+    if (keyword_on(cur().word) && !ref_follows()) error(cur(), "unexpected " + std::string(cur().text) + " keyword");
     r->ref = head_ref();
     if (cur().t == Tok::LParen && !cur().ws_before) {
       r->kind = RuleKind::Function;
@@ -623,6 +631,7 @@ class Parser {
     }
     if (r->is_default) {
       if (!r->value) error(cur(), "default rule must have a value");
+      check_default(*r, first);
       r->body = node<Body>();
       out.push_back(std::move(r));
       return;
@@ -679,6 +688,48 @@ class Parser {
       copy->body = block();
       out.push_back(copy);
     }
+  }
+
+  // A default rule's value is a constant (comprehensions aside) and its arguments distinct
+  // variables: OPA's parser refuses anything else (ast/parser.go validateDefaultRuleValue and
+  // validateDefaultRuleArgs), where it would otherwise be a value the rule can never take.
+  void check_default(const Rule& r, const Token& at) {
+    std::function<void(const Term&)> value = [&](const Term& t) {
+      switch (t.kind) {
+        case TermKind::Var: error(at, "illegal default rule (value cannot contain var)");
+        case TermKind::Ref: error(at, "illegal default rule (value cannot contain ref)");
+        case TermKind::Call:
+          if (t.name != "internal.template_string"_lit) error(at, "illegal default rule (value cannot contain call)");
+          break;
+        case TermKind::ArrayCompr: case TermKind::SetCompr: case TermKind::ObjectCompr: return;
+        default: break;
+      }
+      for (const auto& i : t.items) value(*i);
+    };
+    value(*r.value);
+    std::set<std::string_view> seen;
+    for (const auto& a : r.args) {
+      if (a->kind != TermKind::Var) error(at, "illegal default rule (arguments cannot contain " + kind_name(*a) + ")");
+      if (!a->wildcard && !seen.insert(a->name).second)
+        error(at, "illegal default rule (arguments cannot be repeated " + a->name + ")");
+    }
+  }
+  // OPA's ValueName for a term, as its messages name them.
+  static std::string kind_name(const Term& t) {
+    switch (t.kind) {
+      case TermKind::Scalar:
+        return t.value.is_null() ? "null" : t.value.is_bool() ? "boolean" : t.value.is_number() ? "number" : "string";
+      case TermKind::Var: return "var";
+      case TermKind::Ref: return "ref";
+      case TermKind::Array: return "array";
+      case TermKind::Set: return "set";
+      case TermKind::Object: return "object";
+      case TermKind::Call: return "call";
+      case TermKind::ArrayCompr: return "arraycomprehension";
+      case TermKind::SetCompr: return "setcomprehension";
+      case TermKind::ObjectCompr: return "objectcomprehension";
+    }
+    return "term";
   }
 
   // Head reference: ident (.ident | [term])*
@@ -938,7 +989,7 @@ class Parser {
         term = number(t, "0.");
         break;
       case Tok::Minus: {
-        if (peek().t == Tok::Number && !peek().ws_before) {
+        if (peek().t == Tok::Number) {  // `-1`, and `- 1` too, as OPA reads it (parseNumber)
           advance();
           term = number(t, "-");
         } else if (peek().t == Tok::Dot && !peek().ws_before && peek(2).t == Tok::Number) {

@@ -131,6 +131,40 @@ TEST(RegoParser, BareHeadsAreRulesOrClearErrors) {
   EXPECT_NE(parse_error("package t\nq\n", true).find("var cannot be used for rule name"), std::string::npos);
 }
 
+// Default rules, imports and keywords as OPA's parser checks them (validateDefaultRuleValue,
+// validateDefaultRuleArgs, statements in any order, keywords that cannot name a rule).
+TEST(RegoParser, DefaultRulesImportsAndKeywordsAsOpaChecksThem) {
+  EXPECT_NE(parse_error("package t\ndefault p := input.x\n").find("m.rego:2:1: rego_parse_error: illegal default rule (value cannot contain ref)"),
+            std::string::npos);
+  EXPECT_NE(parse_error("package t\ndefault p := [x]\n").find("illegal default rule (value cannot contain var)"), std::string::npos);
+  EXPECT_NE(parse_error("package t\ndefault p := count([1])\n").find("illegal default rule (value cannot contain call)"),
+            std::string::npos);
+  EXPECT_NE(parse_error("package t\ndefault f(1) := 1\n").find("illegal default rule (arguments cannot contain number)"),
+            std::string::npos);
+  EXPECT_NE(parse_error("package t\ndefault f(x, x) := 1\n").find("illegal default rule (arguments cannot be repeated x)"),
+            std::string::npos);
+  EXPECT_EQ(parse_error("package t\ndefault p := [x | some x in [1]]\ndefault q := {\"a\": - 1}\ndefault f(_, _, y) := $\"s\"\n"),
+            "parsed");
+  // Imports after rules, keyword imports taking effect from there.
+  ParseOptions v0;
+  v0.v0 = true;
+  auto m = parse_module("m.rego", 0, "package t\np := x\nimport data.y as x\nimport future.keywords.if\nq if true\n", v0);
+  ASSERT_TRUE(m.has_value()) << m.error().message();
+  EXPECT_EQ(m->imports.size(), 2u);
+  EXPECT_EQ(m->rules.size(), 2u);
+  EXPECT_NE(parse_error("package t\np := 1\npackage u\n").find("m.rego:3:1: rego_parse_error: unexpected package"), std::string::npos);
+  EXPECT_NE(parse_error("package t\nin := 1\n").find("unexpected in keyword"), std::string::npos);
+  EXPECT_EQ(parse_error("package t\nin := 1\n", true), "parsed");  // v0 without the import: a name
+  EXPECT_EQ(parse_error("package t\nif.x := 1\nimport.y := 2\n"), "parsed");  // ref heads
+  // `- 1` is a number literal (OPA parseNumber skips the whitespace), `-x` subtraction from 0.
+  auto b = parse_query("q", 0, "x := [- 1, -y]", ParseOptions{});
+  ASSERT_TRUE(b.has_value()) << b.error().message();
+  const Term& arr = *(*b)->exprs[0].term->items[1];
+  EXPECT_EQ(arr.items[0]->kind, TermKind::Scalar);
+  EXPECT_EQ(to_json(arr.items[0]->value), "-1");
+  EXPECT_EQ(arr.items[1]->kind, TermKind::Call);
+}
+
 TEST(RegoParser, OperatorPrecedenceAndMembership) {
   auto b = parse_query("q", 0, "x := 1 + 2 * 3 == 7", ParseOptions{});
   ASSERT_TRUE(b.has_value());

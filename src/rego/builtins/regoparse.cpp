@@ -14,9 +14,9 @@
 //   - a bare `input` or `data` is a one-element ref; `some x in xs` is a some-declaration of
 //     internal.member_2(x, xs) (member_3 with a key);
 //   - sets are sorted and deduplicated and objects sorted by key as OPA orders AST terms;
-//   - `- 1` is the number -1 and `-x` a parse error (OPA reads a minus sign only as part of a
-//     number literal; this parser reads it as 0 - x), except inside template strings, where
-//     the parser's locations do not lead back to the source: there it stays the call;
+//   - `-x` is a parse error (OPA reads a minus sign only as part of a number literal, as the
+//     parser does for `- 1`; it reads `-x` as 0 - x), except inside template strings, where the
+//     parser's locations do not lead back to the source: there it stays the call;
 //   - comments come from a separate list the parser fills (ParseOptions::comments).
 // Locations are not part of OPA's default JSON, except the comments'.
 #include <algorithm>
@@ -371,8 +371,8 @@ class OpaAst {
 
   bool is_template(const Term& t) const { return t.kind == TermKind::Call && t.name == "internal.template_string"; }
 
-  // The parser reads a minus sign before a term (`- 1`, `-x`) as 0 - term, its zero located at the
-  // sign. (`0 - x` locates the zero at the `0`.)
+  // The parser reads a minus sign before a term other than a number literal (`-x`, `-(1)`) as
+  // 0 - term, its zero located at the sign. (`0 - x` locates the zero at the `0`.)
   bool unary_minus(const Term& t) const {
     if (t.kind != TermKind::Call || t.name != "minus" || t.head || t.items.size() != 2) return false;
     const Term& zero = *t.items[0];
