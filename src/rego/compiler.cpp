@@ -38,6 +38,17 @@ namespace {
   throw RegoFailure{std::move(code), std::move(msg), loc, true};
 }
 
+bool is_root_name(std::string_view name) { return name == "input" || name == "data"; }
+
+// The builtins OPA deprecated before 1.0 (its "strict mode" list), which a Rego v1 module may not
+// call; v0 modules still may.
+bool is_deprecated_builtin(std::string_view name) {
+  static constexpr std::string_view kDeprecated[] = {"any",       "all",        "re_match",    "net.cidr_overlap",
+                                                     "set_diff",  "cast_array", "cast_set",    "cast_string",
+                                                     "cast_boolean", "cast_null", "cast_object"};
+  return std::find(std::begin(kDeprecated), std::end(kDeprecated), name) != std::end(kDeprecated);
+}
+
 TermP clone(NodeArena* a, const TermP& t);
 std::shared_ptr<Body> clone_body(NodeArena* a, const std::shared_ptr<Body>& b) {
   if (!b) return nullptr;
@@ -485,6 +496,10 @@ class Resolver {
         }
         case ExprKind::Term:
           if (is_assign(*e.term)) {
+            const Term& lhs = *e.term->items[0];
+            if (mod_ && mod_->v1 && lhs.kind == TermKind::Var && is_root_name(lhs.name)) {
+              fail("rego_compile_error", "variables must not shadow " + lhs.name + " (use a different variable name)", e.loc);
+            }
             e.term->op = CallOp::Assign;
             resolve(e.term->items[1], s);
             declare_pattern(e.term->items[0], s);
@@ -835,6 +850,9 @@ class Resolver {
       } else {
         const auto* b = find_builtin(name);
         if (!b) fail("rego_type_error", "undefined function " + name, t->loc);
+        if (mod_ && mod_->v1 && is_deprecated_builtin(name)) {
+          fail("rego_type_error", "deprecated built-in function calls in expression: " + name, t->loc);
+        }
         if (b->unsupported) fail("rego_type_error", "unsupported builtin " + name + ": " + b->unsupported, t->loc);
         t->builtin = b;
         arity = b->arity;
@@ -1923,6 +1941,44 @@ void build_call_blocks(Policy::Impl& p) {
 Policy::Policy(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Policy::~Policy() = default;
 
+namespace {
+
+// OPA's text for an import (`import data.a["b-c"] as x`), as its messages quote it.
+std::string import_text(const Import& imp) {
+  std::string out = "import " + imp.path[0];
+  for (std::size_t i = 1; i < imp.raw.size(); ++i) {
+    const std::string& seg = imp.path[i];
+    const bool ident = !seg.empty() && std::all_of(seg.begin(), seg.end(), [](char c) {
+      return c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+    }) && !(seg[0] >= '0' && seg[0] <= '9');
+    out += ident ? "." + seg : "[" + to_json(imp.raw[i]) + "]";
+  }
+  if (!imp.alias.empty()) out += " as " + imp.alias;
+  return out;
+}
+
+// The module checks Rego v1 adds (OPA ast/rego_v1.go checkRegoV1Module, run by its parser): no
+// import shadows another, and no rule or function argument is named `input` or `data` (assigned
+// variables: Resolver::resolve_body; deprecated builtins: Resolver::resolve_call).
+void check_v1_module(const Module& m) {
+  std::map<std::string_view, const Import*> names;
+  for (const auto& imp : m.imports) {
+    const std::string& name = imp.alias.empty() ? imp.path.back() : imp.alias;
+    auto [it, fresh] = names.try_emplace(name, &imp);
+    if (!fresh) fail("rego_compile_error", "import must not shadow " + import_text(*it->second), imp.loc);
+  }
+  for (const auto& r : m.rules) {
+    const std::string& name = r->ref->kind == TermKind::Var ? r->ref->name : r->ref->items[0]->name;
+    if (is_root_name(name)) fail("rego_compile_error", "rules must not shadow " + name + " (use a different rule name)", r->loc);
+    for (const auto& a : r->args) {
+      if (a->kind == TermKind::Var && is_root_name(a->name))
+        fail("rego_compile_error", "args must not shadow " + a->name + " (use a different variable name)", a->loc);
+    }
+  }
+}
+
+}  // namespace
+
 Result<std::shared_ptr<const Policy>> Policy::compile(const std::vector<ModuleSource>& modules, const Value& data,
                                                       const CompileOptions& options) {
   auto p = std::make_shared<Impl>();
@@ -1944,6 +2000,8 @@ Result<std::shared_ptr<const Policy>> Policy::compile(const std::vector<ModuleSo
     p->modules.push_back(std::move(*parsed));
   }
   try {
+    for (const auto& m : p->modules)
+      if (m.v1) check_v1_module(m);
     // Rule names per package, and the rule tree.
     std::map<std::string, RuleNames> pkg_rules;
     for (auto& m : p->modules) {

@@ -380,6 +380,37 @@ f(x) { x == 1 } { x == 2 }
   EXPECT_EQ(eval_json(*p, "[data.t.f(1), data.t.f(2)]"), "[true,true]");
 }
 
+// The module checks Rego v1 adds (OPA's checkRegoV1Module): shadowed imports, rules, arguments or
+// variables named input/data, and the builtins deprecated before 1.0. v0 modules keep them.
+TEST(RegoEval, RegoV1ModuleChecks) {
+  EXPECT_EQ(error_of("package t\nimport input.foo\nimport data.foo\np := 1\n"),
+            "t.rego:3: rego_compile_error: import must not shadow import input.foo");
+  EXPECT_EQ(error_of("package t\nimport data.a as x\nimport data[\"b-c\"] as x\np := 1\n"),
+            "t.rego:3: rego_compile_error: import must not shadow import data.a as x");
+  EXPECT_EQ(error_of("package t\nimport data.a\nimport data.b.a\np := 1\n"),
+            "t.rego:3: rego_compile_error: import must not shadow import data.a");
+  EXPECT_EQ(error_of("package t\ninput := 1\n"), "t.rego:2: rego_compile_error: rules must not shadow input (use a different rule name)");
+  EXPECT_EQ(error_of("package t\ndata.x := 1\n"), "t.rego:2: rego_compile_error: rules must not shadow data (use a different rule name)");
+  EXPECT_EQ(error_of("package t\nf(input) := 1\n"),
+            "t.rego:2: rego_compile_error: args must not shadow input (use a different variable name)");
+  EXPECT_EQ(error_of("package t\np if {\n  x := 1\n  data := x\n}\n"),
+            "t.rego:4: rego_compile_error: variables must not shadow data (use a different variable name)");
+  EXPECT_EQ(error_of("package t\np := [y | y := any([true])]\n"),
+            "t.rego:2: rego_type_error: deprecated built-in function calls in expression: any");
+  EXPECT_EQ(error_of("package t\np if re_match(\"a\", \"a\")\n"),
+            "t.rego:2: rego_type_error: deprecated built-in function calls in expression: re_match");
+  // A package's own function of that name is not the builtin; a query is not a module.
+  EXPECT_EQ(error_of("package t\nany(xs) := true in xs\np := any([true])\n"), "no error");
+  auto p = compile_ok("package t\nx := 1\n");
+  EXPECT_EQ(eval_json(p, "all([true, true])"), "true");
+  // v0 modules may do all of it.
+  CompileOptions o;
+  o.v0 = true;
+  auto v0 = Policy::compile({{"v0.rego", "package t\nimport data.a\nimport data.a\ninput := 1\nq := any([true])\n"}}, Value(), o);
+  ASSERT_TRUE(v0.has_value()) << v0.error().message();
+  EXPECT_EQ(eval_json(*v0, "data.t.q"), "true");
+}
+
 TEST(RegoEval, PreparedQueryIsSafeToShareAcrossThreads) {
   auto p = compile_ok(R"(package t
 allow if { some c in input.containers; startswith_ok(c) }
