@@ -536,6 +536,24 @@ struct Import {
   std::string alias;
 };
 
+// OPA's ValueName for a term, as its messages name them ("ref", "number", "arraycomprehension").
+inline std::string value_name(const Term& t) {
+  switch (t.kind) {
+    case TermKind::Scalar:
+      return t.value.is_null() ? "null" : t.value.is_bool() ? "boolean" : t.value.is_number() ? "number" : "string";
+    case TermKind::Var: return "var";
+    case TermKind::Ref: return "ref";
+    case TermKind::Array: return "array";
+    case TermKind::Set: return "set";
+    case TermKind::Object: return "object";
+    case TermKind::Call: return "call";
+    case TermKind::ArrayCompr: return "arraycomprehension";
+    case TermKind::SetCompr: return "setcomprehension";
+    case TermKind::ObjectCompr: return "objectcomprehension";
+  }
+  return "term";
+}
+
 struct Module {
   std::string file;
   std::vector<Value> package;  // path under data

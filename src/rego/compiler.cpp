@@ -462,8 +462,91 @@ class Resolver {
     }
   }
 
-  // Phase B: resolve every term of a body (recursing into nested bodies).
-  void resolve_body(Body& b, Scope& s) {
+  // How a name first occurred in the body being checked (check_declarations).
+  enum class Occurrence : std::uint8_t { Referenced, Declared, Assigned, Arg };
+  using Occurrences = std::vector<std::pair<std::string_view, Occurrence>>;
+
+  // OPA's order rules for `:=` and `some` (v1/ast/compile.go rewriteDeclaredVar), per body: a name
+  // is declared (`some`, `some ... in`) or assigned (`:=`) once, not after the body referenced it,
+  // and not when it is a function argument. `occ` holds the names the body starts with (arguments,
+  // an `every`'s key and value). Comprehension and `every` bodies are checked on their own.
+  void check_declarations(const Body& b, const Scope& s, Occurrences occ) {
+    auto find = [&](std::string_view name) -> const Occurrence* {
+      for (const auto& [n, o] : occ)
+        if (same_text(n, name)) return &o;
+      return nullptr;
+    };
+    auto declare = [&](const Term& v, Occurrence how) {
+      if (v.wildcard) return;
+      if (const Occurrence* o = find(v.name)) {
+        switch (*o) {
+          case Occurrence::Referenced: fail("rego_compile_error", "var " + v.name + " referenced above", v.loc);
+          case Occurrence::Declared: fail("rego_compile_error", "var " + v.name + " declared above", v.loc);
+          case Occurrence::Assigned: fail("rego_compile_error", "var " + v.name + " assigned above", v.loc);
+          case Occurrence::Arg: fail("rego_compile_error", "arg " + v.name + " redeclared", v.loc);
+        }
+      }
+      occ.emplace_back(v.name, how);
+    };
+    // Names used before any declaration here: not locals of an enclosing body, not globals.
+    std::function<void(const Term&)> refs = [&](const Term& t) {
+      switch (t.kind) {
+        case TermKind::Var:
+          if (!t.wildcard && !find(t.name) && lookup(&s, t.name) == kNoSlot && !is_global(t.name))
+            occ.emplace_back(t.name, Occurrence::Referenced);
+          return;
+        case TermKind::ArrayCompr: case TermKind::SetCompr: case TermKind::ObjectCompr: return;
+        default:
+          for (const auto& i : t.items) refs(*i);
+      }
+    };
+    std::function<void(const Term&, Occurrence)> pattern = [&](const Term& t, Occurrence how) {
+      switch (t.kind) {
+        case TermKind::Var: declare(t, how); return;
+        case TermKind::Array: case TermKind::Set:
+          for (const auto& i : t.items) pattern(*i, how);
+          return;
+        case TermKind::Object:
+          for (std::size_t i = 0; i < t.items.size(); ++i) {
+            if (i % 2 == 0) refs(*t.items[i]);
+            else pattern(*t.items[i], how);
+          }
+          return;
+        default: refs(t);
+      }
+    };
+    for (const auto& e : b.exprs) {
+      switch (e.kind) {
+        case ExprKind::SomeDecl:
+          for (const auto& v : e.vars) declare(*v, Occurrence::Declared);
+          break;
+        case ExprKind::SomeIn:
+          refs(*e.coll);
+          if (e.key) pattern(*e.key, Occurrence::Declared);
+          pattern(*e.val, Occurrence::Declared);
+          break;
+        case ExprKind::Every: refs(*e.coll); break;  // its key and value belong to its body
+        case ExprKind::Term:
+          if (is_assign(*e.term) && e.term->items.size() == 2) {
+            const Term& lhs = *e.term->items[0];
+            if (e.negated) fail("rego_compile_error", "cannot assign vars inside negated expression", e.loc);
+            if (lhs.kind != TermKind::Var && lhs.kind != TermKind::Array && lhs.kind != TermKind::Object)
+              fail("rego_compile_error", "cannot assign to " + value_name(lhs), lhs.loc);
+            refs(*e.term->items[1]);
+            pattern(lhs, Occurrence::Assigned);
+          } else {
+            refs(*e.term);
+          }
+          break;
+      }
+      for (const auto& w : e.withs) refs(*w.value);
+    }
+  }
+
+  // Phase B: resolve every term of a body (recursing into nested bodies). `starts_with`: names the
+  // body's scope already holds (see check_declarations).
+  void resolve_body(Body& b, Scope& s, Occurrences starts_with = {}) {
+    check_declarations(b, s, std::move(starts_with));
     b.scope = s.id;
     extract_body_refs(b);
     declare_level(b, s);
@@ -490,7 +573,10 @@ class Resolver {
             resolve(e.val, *inner);
           }
           if (e.key && e.key->kind != TermKind::Var) fail("rego_parse_error", "every key must be a variable", e.loc);
-          resolve_body(*e.body, *inner);
+          Occurrences kv;
+          if (e.key && !e.key->wildcard) kv.emplace_back(e.key->name, Occurrence::Declared);
+          if (e.val->kind == TermKind::Var && !e.val->wildcard) kv.emplace_back(e.val->name, Occurrence::Declared);
+          resolve_body(*e.body, *inner, std::move(kv));
           scopes_.push_back(std::move(inner));
           break;
         }
@@ -1148,6 +1234,16 @@ class Resolver {
   }
 
   // Ready for the next rule of the same module: buffers keep their capacity.
+  // The variables of function argument `a` (check_declarations).
+  static void arg_names(const Term& a, Occurrences& out) {
+    if (a.kind == TermKind::Var) {
+      if (!a.wildcard) out.emplace_back(a.name, Occurrence::Arg);
+      return;
+    }
+    if (a.kind == TermKind::Array || a.kind == TermKind::Set || a.kind == TermKind::Object)
+      for (const auto& i : a.items) arg_names(*i, out);
+  }
+
   void start_rule() {
     slots_.clear();
     scope_parent_.clear();
@@ -1269,11 +1365,13 @@ void compile_rule(Policy::Impl& p, Resolver& res, Rule& r) {
   res.start_rule();
   Scope& top = res.rule_scope();
   // Function arguments are patterns bound on entry.
+  Resolver::Occurrences args;
   for (auto& a : r.args) {
     res.declare_pattern(a, top, true);
     res.resolve(a, top);
+    res.arg_names(*a, args);
   }
-  res.resolve_body(*r.body, top);
+  res.resolve_body(*r.body, top, std::move(args));
   for (auto& s : r.suffix) res.resolve(s, top);
   if (r.key) res.resolve(r.key, top);
   if (r.value) res.resolve(r.value, top);
@@ -1380,6 +1478,49 @@ void deps_rule(const Policy::Impl& p, const Rule& r, Deps& out) {
   if (r.value) deps_term(p, *r.value, out);
   for (const auto& s : r.suffix) deps_term(p, *s, out);
   for (const auto& e : r.elses) deps_rule(p, *e, out);
+}
+
+// The rules below `n` that a rule at `n` with a ground head conflicts with: the nearest nodes
+// holding rules, in path order (OPA's flattenChildren keeps the shortest prefixes).
+void rules_below(const DataNode& n, std::vector<std::string>& out) {
+  for (const auto& [key, child] : n.children) {
+    if (child->has_rules()) out.push_back(path_string(child->path));
+    else rules_below(*child, out);
+  }
+}
+
+// What rule placement has not refused of OPA's checkRuleConflicts (v1/ast/compile.go): a rule
+// whose head is ground (complete, default, multi-value, function) has no rules below it, and one
+// path does not mix single-value with multi-value rules, or complete rules with ones that build
+// an object (`p[x] := v`). Such a policy is refused, where evaluating it would answer from one
+// kind of rule and drop the other.
+void check_rule_conflicts(const Policy::Impl& p) {
+  for (const DataNode* n : p.nodes) {
+    if (!n->has_rules()) continue;
+    bool ground = n->default_rule != nullptr, single = ground, multi = false;
+    int complete = ground ? 1 : 0, partial = 0;
+    Loc first = n->default_rule ? n->default_rule->loc : n->rules[0]->loc;
+    auto earlier = [](const Loc& a, const Loc& b) { return std::tie(a.file, a.line, a.col) < std::tie(b.file, b.line, b.col); };
+    for (const auto& r : n->rules) {
+      if (earlier(r->loc, first)) first = r->loc;
+      const bool is_multi = r->kind == RuleKind::MultiValue;
+      ground = ground || r->suffix.empty();
+      (is_multi ? multi : single) = true;
+      if (!is_multi && r->suffix.empty()) ++complete;
+      else ++partial;
+    }
+    if (ground) {
+      std::vector<std::string> below;
+      rules_below(*n, below);
+      if (!below.empty()) {
+        std::string list;
+        for (const auto& b : below) list += (list.empty() ? "" : " ") + b;
+        fail("rego_type_error", "rule " + path_string(n->path) + " conflicts with [" + list + "]", first);
+      }
+    }
+    if ((single && multi) || (complete > 0 && partial > 0))
+      fail("rego_type_error", "conflicting rules " + path_string(n->path) + " found", first);
+  }
 }
 
 void check_recursion(const Policy::Impl& p) {
@@ -2057,6 +2198,7 @@ Result<std::shared_ptr<const Policy>> Policy::compile(const std::vector<ModuleSo
         }
       }
     }
+    check_rule_conflicts(*p);
     for (auto& m : p->modules) {
       const auto& names = pkg_rules[package_key(m.package)];
       Resolver res(*p, &p->arena, &m, &names);

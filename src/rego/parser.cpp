@@ -709,29 +709,11 @@ class Parser {
     value(*r.value);
     std::set<std::string_view> seen;
     for (const auto& a : r.args) {
-      if (a->kind != TermKind::Var) error(at, "illegal default rule (arguments cannot contain " + kind_name(*a) + ")");
+      if (a->kind != TermKind::Var) error(at, "illegal default rule (arguments cannot contain " + value_name(*a) + ")");
       if (!a->wildcard && !seen.insert(a->name).second)
         error(at, "illegal default rule (arguments cannot be repeated " + a->name + ")");
     }
   }
-  // OPA's ValueName for a term, as its messages name them.
-  static std::string kind_name(const Term& t) {
-    switch (t.kind) {
-      case TermKind::Scalar:
-        return t.value.is_null() ? "null" : t.value.is_bool() ? "boolean" : t.value.is_number() ? "number" : "string";
-      case TermKind::Var: return "var";
-      case TermKind::Ref: return "ref";
-      case TermKind::Array: return "array";
-      case TermKind::Set: return "set";
-      case TermKind::Object: return "object";
-      case TermKind::Call: return "call";
-      case TermKind::ArrayCompr: return "arraycomprehension";
-      case TermKind::SetCompr: return "setcomprehension";
-      case TermKind::ObjectCompr: return "objectcomprehension";
-    }
-    return "term";
-  }
-
   // Head reference: ident (.ident | [term])*
   TermP head_ref() {
     const Token& t = advance();

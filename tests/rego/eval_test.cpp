@@ -411,6 +411,49 @@ TEST(RegoEval, RegoV1ModuleChecks) {
   EXPECT_EQ(eval_json(*v0, "data.t.q"), "true");
 }
 
+// OPA's checkRuleConflicts: a ground-headed rule has no rules below it, and one path does not
+// mix rule kinds. (Before session 11 these evaluated, answering from one kind and dropping the
+// other: `p := 1` with `p contains 2` was [true, 2].)
+TEST(RegoEval, RuleKindsAndExtentsDoNotConflict) {
+  EXPECT_EQ(error_of("package t\np.q := 1\np := {\"q\": 2}\n"), "t.rego:3: rego_type_error: rule data.t.p conflicts with [data.t.p.q]");
+  EXPECT_EQ(error_of("package t\np contains 1\np.q.r := 2\np.s[x] := 3 if some x in [1]\n"),
+            "t.rego:2: rego_type_error: rule data.t.p conflicts with [data.t.p.q.r data.t.p.s]");
+  EXPECT_EQ(error_of("package t\np := 1\np contains 2\n"), "t.rego:2: rego_type_error: conflicting rules data.t.p found");
+  EXPECT_EQ(error_of("package t\np contains 2\ndefault p := 1\n"), "t.rego:2: rego_type_error: conflicting rules data.t.p found");
+  EXPECT_EQ(error_of("package t\np := {}\np[x] := 1 if some x in [\"a\"]\n"), "t.rego:2: rego_type_error: conflicting rules data.t.p found");
+  // Rules with a variable in the head may have rules inside their extent (OPA's allowed pairs).
+  auto p = compile_ok("package t\np.q[r] := 1 if r := \"r\"\np.q.s := 2\nx[k] := 1 if some k in [\"a\"]\nx.y.z if true\n");
+  EXPECT_EQ(eval_json(p, "data.t"), R"({"p":{"q":{"r":1,"s":2}},"x":{"a":1,"y":{"z":true}}})");
+}
+
+// OPA's order rules for `:=` and `some` (rewriteDeclaredVar, rewriteDeclaredAssignment): before
+// session 11 a repeated `x := ...` made a second variable and the rule answered true.
+TEST(RegoEval, DeclarationsFollowOpasOrderRules) {
+  EXPECT_EQ(error_of("package t\np if {\n  x := 1\n  x := 2\n}\n"), "t.rego:4: rego_compile_error: var x assigned above");
+  EXPECT_EQ(error_of("package t\np if { some x; x := 1 }\n"), "t.rego:2: rego_compile_error: var x declared above");
+  EXPECT_EQ(error_of("package t\np if { some x in [1]; x := 2 }\n"), "t.rego:2: rego_compile_error: var x declared above");
+  EXPECT_EQ(error_of("package t\np if { input.a == x; x := 1 }\n"), "t.rego:2: rego_compile_error: var x referenced above");
+  EXPECT_EQ(error_of("package t\np if { data.q[x]; some x }\n"), "t.rego:2: rego_compile_error: var x referenced above");
+  EXPECT_EQ(error_of("package t\nf([a]) if { some a; a = 1 }\np if f([1])\n"), "t.rego:2: rego_compile_error: arg a redeclared");
+  EXPECT_EQ(error_of("package t\np if { every y in [1] { y := 2 } }\n"), "t.rego:2: rego_compile_error: var y declared above");
+  EXPECT_EQ(error_of("package t\np if { [x, x] := [1, 1] }\n"), "t.rego:2: rego_compile_error: var x assigned above");
+  EXPECT_EQ(error_of("package t\np if { not x := 1 }\n"), "t.rego:2: rego_compile_error: cannot assign vars inside negated expression");
+  EXPECT_EQ(error_of("package t\np if { input.x := 1 }\n"), "t.rego:2: rego_compile_error: cannot assign to ref");
+  EXPECT_EQ(error_of("package t\np if { count([]) := 0 }\n"), "t.rego:2: rego_compile_error: cannot assign to call");
+  auto q = Policy::compile({{"t.rego", "package t\nx := 1\n"}});
+  ASSERT_TRUE(q.has_value());
+  EXPECT_NE(eval_json(*q, "y := 1; y := 2").find("var y assigned above"), std::string::npos);  // queries too
+  // A nested body is a scope of its own; a rule name is not a variable; unification is not a declaration.
+  auto p = compile_ok(R"(package t
+q := 1
+a := y if { x := 1; y := [x | x := 2] }
+b := q if { q := 2 }
+c := [x, y] if { some x; x = 1; y := x }
+d if { x := 1; every v in [1] { x := v } }
+)");
+  EXPECT_EQ(eval_json(p, "[data.t.a, data.t.b, data.t.c, data.t.d]"), "[[2],2,[1,1],true]");
+}
+
 TEST(RegoEval, PreparedQueryIsSafeToShareAcrossThreads) {
   auto p = compile_ok(R"(package t
 allow if { some c in input.containers; startswith_ok(c) }
