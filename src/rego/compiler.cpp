@@ -541,7 +541,50 @@ class Resolver {
       }
       for (const auto& w : e.withs) refs(*w.value);
     }
+    // A `some x` whose variable nothing else names is an error in OPA's rules (its
+    // checkUnusedDeclaredVars; queries are not checked).
+    for (const auto& e : b.exprs) {
+      if (!mod_) break;
+      if (e.kind != ExprKind::SomeDecl) continue;
+      for (const auto& v : e.vars) {
+        if (v->wildcard) continue;
+        bool used = head_uses_ && std::any_of(head_uses_->begin(), head_uses_->end(),
+                                              [&](const TermP& h) { return h && mentions(*h, v->name); });
+        for (const auto& other : b.exprs)
+          if (&other != &e && mentions(other, v->name)) used = true;
+        if (!used) fail("rego_compile_error", "declared var " + v->name + " unused", e.loc);
+      }
+    }
+    head_uses_ = nullptr;
   }
+
+  // Whether `name` occurs as a variable in `t` or `e` (nested bodies included).
+  static bool mentions(const Term& t, std::string_view name) {
+    if (t.kind == TermKind::Var) return same_text(t.name, name);
+    for (const auto& i : t.items)
+      if (mentions(*i, name)) return true;
+    if (t.head && mentions(*t.head, name)) return true;
+    if (t.head2 && mentions(*t.head2, name)) return true;
+    if (t.body)
+      for (const auto& e : t.body->exprs)
+        if (mentions(e, name)) return true;
+    return false;
+  }
+  static bool mentions(const Expr& e, std::string_view name) {
+    for (const TermP* t : {&e.term, &e.key, &e.val, &e.coll})
+      if (*t && mentions(**t, name)) return true;
+    for (const auto& v : e.vars)
+      if (mentions(*v, name)) return true;
+    for (const auto& w : e.withs)
+      if (mentions(*w.value, name)) return true;
+    if (e.body)
+      for (const auto& x : e.body->exprs)
+        if (mentions(x, name)) return true;
+    return false;
+  }
+
+  // The rule head's terms (suffix, key, value) for the next body checked: names they use are used.
+  const std::vector<TermP>* head_uses_ = nullptr;
 
   // Phase B: resolve every term of a body (recursing into nested bodies). `starts_with`: names the
   // body's scope already holds (see check_declarations).
@@ -1371,6 +1414,10 @@ void compile_rule(Policy::Impl& p, Resolver& res, Rule& r) {
     res.resolve(a, top);
     res.arg_names(*a, args);
   }
+  std::vector<TermP> head(r.suffix.begin(), r.suffix.end());
+  head.push_back(r.key);
+  head.push_back(r.value);
+  res.head_uses_ = &head;
   res.resolve_body(*r.body, top, std::move(args));
   for (auto& s : r.suffix) res.resolve(s, top);
   if (r.key) res.resolve(r.key, top);

@@ -440,6 +440,9 @@ TEST(RegoEval, DeclarationsFollowOpasOrderRules) {
   EXPECT_EQ(error_of("package t\np if { not x := 1 }\n"), "t.rego:2: rego_compile_error: cannot assign vars inside negated expression");
   EXPECT_EQ(error_of("package t\np if { input.x := 1 }\n"), "t.rego:2: rego_compile_error: cannot assign to ref");
   EXPECT_EQ(error_of("package t\np if { count([]) := 0 }\n"), "t.rego:2: rego_compile_error: cannot assign to call");
+  EXPECT_EQ(error_of("package t\np if {\n  some x\n  true\n}\n"), "t.rego:3: rego_compile_error: declared var x unused");
+  EXPECT_EQ(error_of("package t\np := [1 | some y; true]\n"), "t.rego:2: rego_compile_error: declared var y unused");
+  EXPECT_EQ(error_of("package t\np[x] if { some x; x = 1 }\n"), "no error");  // the head uses it
   auto q = Policy::compile({{"t.rego", "package t\nx := 1\n"}});
   ASSERT_TRUE(q.has_value());
   EXPECT_NE(eval_json(*q, "y := 1; y := 2").find("var y assigned above"), std::string::npos);  // queries too
