@@ -583,6 +583,7 @@ class Resolver {
     return false;
   }
 
+  bool function_value_ok_ = false;  // resolving a `with` value that may name a function
   // The rule head's terms (suffix, key, value) for the next body checked: names they use are used.
   const std::vector<TermP>* head_uses_ = nullptr;
 
@@ -643,8 +644,31 @@ class Resolver {
     }
   }
 
+  // A reference into a function (`f`, `some x in f`) instead of a call: functions are not
+  // documents, so OPA's type checker refuses it (PR 8253's wording) rather than leave it undefined.
+  void check_function_ref(const Term& ref) const {
+    if (function_value_ok_) return;
+    if (ref.kind != TermKind::Ref || ref.items.empty() || ref.items[0]->kind != TermKind::Var ||
+        ref.items[0]->slot != kDataSlot)
+      return;
+    const DataNode* n = p_.root.get();
+    for (std::size_t i = 1; i < ref.items.size() && ref.items[i]->kind == TermKind::Scalar; ++i) {
+      auto it = n->children.find(ref.items[i]->value);
+      if (it == n->children.end()) return;
+      n = it->second.get();
+      if (n->is_function)
+        fail("rego_type_error", "function " + path_string(n->path) + " used as reference, not called", ref.loc);
+    }
+  }
+
   void resolve_with(With& w, Scope& s) {
-    if (!builtin_value(w, s)) resolve(w.value, s);
+    if (!builtin_value(w, s)) {
+      // `with f as g`: a value that is a name or reference may name a function (the replacement).
+      const bool names_one = w.value->kind == TermKind::Var || w.value->kind == TermKind::Ref;
+      function_value_ok_ = names_one;
+      resolve(w.value, s);
+      function_value_ok_ = false;
+    }
     // Target: input..., data..., or a function/builtin name.
     const TermP& t = w.target;
     std::vector<std::string> names;
@@ -741,6 +765,7 @@ class Resolver {
         }
         if (auto g = global(t->name, t->loc)) {
           t = g;
+          check_function_ref(*t);
           return;
         }
         // A name first seen where no new local may appear (rule heads, with values).
@@ -760,6 +785,7 @@ class Resolver {
           t->items = std::move(items);
         }
         for (std::size_t i = 1; i < t->items.size(); ++i) resolve(t->items[i], s);
+        check_function_ref(*t);
         collect_vars(t);
         t->path = const_path(*t);
         return;
