@@ -616,7 +616,6 @@ class Resolver {
             declare_pattern(e.val, *inner);
             resolve(e.val, *inner);
           }
-          if (e.key && e.key->kind != TermKind::Var) fail("rego_parse_error", "every key must be a variable", e.loc);
           Occurrences kv;
           if (e.key && !e.key->wildcard) kv.emplace_back(e.key->name, Occurrence::Declared);
           if (e.val->kind == TermKind::Var && !e.val->wildcard) kv.emplace_back(e.val->name, Occurrence::Declared);

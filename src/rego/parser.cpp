@@ -845,6 +845,9 @@ class Parser {
       if (terms.size() == 2) e.key = terms[0];
       e.val = terms.back();
       e.coll = infix_or(false);
+      // OPA's parseEvery: the key and the value are variables (a pattern is refused there).
+      if (e.key && e.key->kind != TermKind::Var) error(cur(), "unexpected " + std::string(cur().text) + " token: expected key to be a variable");
+      if (e.val->kind != TermKind::Var) error(cur(), "unexpected " + std::string(cur().text) + " token: expected value to be a variable");
       e.body = block();
       withs(e);
       return e;

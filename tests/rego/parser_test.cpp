@@ -156,6 +156,11 @@ TEST(RegoParser, DefaultRulesImportsAndKeywordsAsOpaChecksThem) {
   EXPECT_NE(parse_error("package t\nin := 1\n").find("unexpected in keyword"), std::string::npos);
   EXPECT_EQ(parse_error("package t\nin := 1\n", true), "parsed");  // v0 without the import: a name
   EXPECT_EQ(parse_error("package t\nif.x := 1\nimport.y := 2\n"), "parsed");  // ref heads
+  // `every` binds variables only (OPA parseEvery), reported at the body's brace as OPA does.
+  EXPECT_NE(parse_error("package t\np if { every [a, b] in [[1, 2]] { a < b } }\n")
+                .find("m.rego:2:33: rego_parse_error: unexpected { token: expected value to be a variable"),
+            std::string::npos);
+  EXPECT_NE(parse_error("package t\np if { every 1, v in [1] { v } }\n").find("expected key to be a variable"), std::string::npos);
   // `- 1` is a number literal (OPA parseNumber skips the whitespace), `-x` subtraction from 0.
   auto b = parse_query("q", 0, "x := [- 1, -y]", ParseOptions{});
   ASSERT_TRUE(b.has_value()) << b.error().message();
