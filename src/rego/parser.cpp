@@ -595,7 +595,7 @@ class Parser {
     return imp;
   }
 
-  // Appends the rule (and the v0 siblings sharing its head) to `out`.
+  // Appends the rule (and the rules of its further bodies, which share its head) to `out`.
   void rule(std::vector<std::shared_ptr<Rule>>& out) {
     auto r = node<Rule>();
     const Token& first = cur();  // tokens are all lexed up front: the reference stays valid
@@ -714,6 +714,7 @@ class Parser {
         error(at, "illegal default rule (arguments cannot be repeated " + a->name + ")");
     }
   }
+
   // Head reference: ident (.ident | [term])*
   TermP head_ref() {
     const Token& t = advance();
@@ -977,7 +978,7 @@ class Parser {
         if (peek().t == Tok::Number) {  // `-1`, and `- 1` too, as OPA reads it (parseNumber)
           advance();
           term = number(t, "-");
-        } else if (peek().t == Tok::Dot && !peek().ws_before && peek(2).t == Tok::Number) {
+        } else if (peek().t == Tok::Dot && peek(2).t == Tok::Number) {
           advance();
           advance();
           term = number(t, "-0.");

@@ -385,7 +385,6 @@ class OpaAst {
     if (unary_minus(t)) {
       // OPA's parseNumber: a minus sign, then (after whitespace and comments) a number literal;
       // anything else is "expected number".
-      const Term& operand = *t.items[1];
       std::size_t next = offset(t.loc) + 1;
       while (next < text_.size()) {
         const char c = text_[next];
@@ -397,11 +396,8 @@ class OpaAst {
           break;
         }
       }
+      // (A number literal there never reaches this: the parser folds `- 1` into -1.)
       const char c = next < text_.size() ? text_[next] : '\0';
-      if (operand.kind == TermKind::Scalar && operand.value.is_number() && offset(operand.loc) == next && c >= '0' &&
-          c <= '9') {
-        return constant(num_neg(operand.value));
-      }
       throw Rejected{parse_error(next, "unexpected " + token_name(c) + " token: expected number")};
     }
     return typed("call", call_items(t));
