@@ -1,0 +1,178 @@
+// Policies written the way people write them (Kubernetes admission, Envoy authorization, a
+// Kata-genpolicy-style v0 agent policy): they must compile and answer, whatever compile checks
+// the engine gains. They guard the checks that follow OPA's compiler against refusing more than
+// OPA does.
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "cloister/rego/rego.h"
+
+namespace cloister::rego {
+namespace {
+
+constexpr const char* kAdmission = R"(package kubernetes.admission
+
+import rego.v1
+import data.lib.helpers as h
+
+default allow := false
+
+deny contains msg if {
+	input.request.kind.kind == "Pod"
+	some container in input.request.object.spec.containers
+	not startswith(container.image, "registry.example/")
+	msg := sprintf("image %v is not from the trusted registry", [container.image])
+}
+
+deny contains msg if {
+	some i
+	container := input.request.object.spec.containers[i]
+	not container.securityContext.runAsNonRoot
+	msg := sprintf("container %d must run as non-root", [i])
+}
+
+allow if count(deny) == 0
+
+labels := {k: v | some k, v in input.request.object.metadata.labels; not startswith(k, "internal.")}
+
+missing_labels contains l if {
+	some l in h.required_labels
+	not labels[l]
+}
+
+port_ok(p) if p.containerPort > 1024
+
+port_ok(p) if p.containerPort == 443
+
+all_ports_ok if {
+	every c in input.request.object.spec.containers {
+		every p in object.get(c, "ports", []) {
+			port_ok(p)
+		}
+	}
+}
+
+severity(msg) := "high" if contains(msg, "root")
+else := "low"
+
+summary := {"allowed": allow, "violations": [{"msg": m, "severity": severity(m)} | some m in deny]}
+)";
+
+constexpr const char* kHelpers = R"(package lib.helpers
+
+import rego.v1
+
+required_labels := {"app", "owner"}
+
+first_or(xs, d) := xs[0] if count(xs) > 0
+else := d
+)";
+
+constexpr const char* kEnvoy = R"(package envoy.authz
+
+import rego.v1
+
+default allow := false
+
+token := {"valid": valid, "payload": payload} if {
+	[_, encoded] := split(input.attributes.request.http.headers.authorization, " ")
+	[valid, _, payload] := io.jwt.decode_verify(encoded, {"secret": "secret"})
+}
+
+allow if {
+	token.valid
+	action_allowed
+}
+
+action_allowed if {
+	input.attributes.request.http.method == "GET"
+	glob.match("/people/*", ["/"], input.attributes.request.http.path)
+}
+
+routes[method] := ps if {
+	some method in {"GET", "POST"}
+	ps := [p | some p in data.routes[method]]
+}
+)";
+
+constexpr const char* kKataV0 = R"(package agent_policy
+
+import future.keywords.in
+import future.keywords.every
+
+default CreateContainerRequest := {"ops": [], "allowed": false}
+
+CreateContainerRequest := {"ops": ops, "allowed": true} {
+    print("CreateContainerRequest:", input.OCI)
+    i_oci := input.OCI
+    some p_container in policy_data.containers
+    allow_anno(p_container, i_oci)
+    ops := []
+}
+
+allow_anno(p, i) {
+    every k, v in i.Annotations {
+        allow_anno_key(p, k, v)
+    }
+}
+
+allow_anno_key(p, k, v) {
+    p.OCI.Annotations[k] == v
+}
+
+allow_anno_key(p, k, v) {
+    some prefix in policy_data.common.ignored
+    startswith(k, prefix)
+}
+
+deny[msg] {
+    some c in input.containers
+    not c.ok
+    msg := c.name
+}
+
+policy_data := {
+  "containers": [{"OCI": {"Annotations": {"a": "1"}}}],
+  "common": {"ignored": ["io.k8s."]},
+}
+)";
+
+std::string first_value(const std::shared_ptr<const Policy>& p, std::string_view query, std::string_view input) {
+  EvalOptions o;
+  o.input = *parse_json(input);
+  auto r = p->eval(query, o);
+  if (!r) return "error: " + r.error().message();
+  return r->rows.empty() ? "undefined" : to_json(r->rows[0].value);
+}
+
+TEST(RegoIdioms, AdmissionAndAuthorizationPoliciesCompileAndAnswer) {
+  auto p = Policy::compile({{"admission.rego", kAdmission}, {"helpers.rego", kHelpers}, {"envoy.rego", kEnvoy}},
+                           *parse_json(R"({"routes": {"GET": ["/people"]}})"));
+  ASSERT_TRUE(p.has_value()) << p.error().message();
+  const char* pod = R"({"request": {"kind": {"kind": "Pod"}, "object": {"metadata": {"labels": {"app": "x", "internal.y": "z"}},
+      "spec": {"containers": [{"image": "evil/x", "ports": [{"containerPort": 80}]}]}}}})";
+  EXPECT_EQ(first_value(*p, "data.kubernetes.admission.summary", pod),
+            R"({"allowed":false,"violations":[{"msg":"container 0 must run as non-root","severity":"high"},)"
+            R"({"msg":"image evil/x is not from the trusted registry","severity":"low"}]})");
+  EXPECT_EQ(first_value(*p, "data.kubernetes.admission.missing_labels", pod), R"(["owner"])");
+  EXPECT_EQ(first_value(*p, "data.kubernetes.admission.all_ports_ok", pod), "undefined");
+  EXPECT_EQ(first_value(*p, "data.lib.helpers.first_or([], 7)", "{}"), "7");
+  EXPECT_EQ(first_value(*p, "data.envoy.authz.routes", "{}"), R"({"GET":["/people"],"POST":[]})");
+  EXPECT_EQ(first_value(*p, "data.envoy.authz.allow", "{}"), "false");
+}
+
+TEST(RegoIdioms, KataStyleV0AgentPolicyCompilesAndAnswers) {
+  CompileOptions o;
+  o.v0 = true;
+  auto p = Policy::compile({{"kata.rego", kKataV0}}, Value(), o);
+  ASSERT_TRUE(p.has_value()) << p.error().message();
+  const char* req = R"({"OCI": {"Annotations": {"a": "1", "io.k8s.x": "y"}}, "containers": [{"name": "c1", "ok": false}]})";
+  EXPECT_EQ(first_value(*p, "data.agent_policy.CreateContainerRequest", req), R"({"allowed":true,"ops":[]})");
+  EXPECT_EQ(first_value(*p, "data.agent_policy.deny", req), R"(["c1"])");
+  const char* bad = R"({"OCI": {"Annotations": {"b": "2"}}})";
+  EXPECT_EQ(first_value(*p, "data.agent_policy.CreateContainerRequest", bad), R"({"allowed":false,"ops":[]})");
+}
+
+}  // namespace
+}  // namespace cloister::rego
