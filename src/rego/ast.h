@@ -557,6 +557,7 @@ inline std::string value_name(const Term& t) {
 struct Module {
   std::string file;
   std::vector<Value> package;  // path under data
+  Loc package_loc;             // the `package` keyword
   std::vector<Import> imports;
   std::vector<std::shared_ptr<Rule>> rules;
   bool v1 = true;

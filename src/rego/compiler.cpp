@@ -1593,6 +1593,28 @@ void check_rule_conflicts(const Policy::Impl& p) {
     if ((single && multi) || (complete > 0 && partial > 0))
       fail("rego_type_error", "conflicting rules " + path_string(n->path) + " found", first);
   }
+  // A package at a ground rule's path (one without rules, or the tree check above has answered):
+  // OPA's module-tree check, in its words ("package a.b conflicts with rule defined at f:7").
+  for (const auto& m : p.modules) {
+    const DataNode* n = p.root.get();
+    for (const auto& seg : m.package) {
+      auto it = n->children.find(seg);
+      if (it == n->children.end()) break;
+      n = it->second.get();
+    }
+    if (n->path != m.package) continue;
+    std::vector<const Rule*> here;
+    if (n->default_rule) here.push_back(n->default_rule.get());
+    for (const auto& r : n->rules) here.push_back(r.get());
+    for (const Rule* r : here) {
+      if (!r->suffix.empty()) continue;
+      const Module& owner = p.modules[r->module];
+      fail("rego_type_error",
+           "package " + path_string(m.package).substr(5) + " conflicts with rule defined at " + p.files[r->loc.file] +
+               ":" + std::to_string(r->loc.line),
+           owner.package_loc);
+    }
+  }
 }
 
 void check_recursion(const Policy::Impl& p) {

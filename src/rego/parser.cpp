@@ -326,6 +326,7 @@ class Parser {
       Module m;
       m.file = std::string(file_);
       m.v1 = !opts_.v0;
+      m.package_loc = loc(cur());
       expect_word(Word::Package, "package");
       auto pkg = ref_path(true);
       for (auto& p : pkg) m.package.push_back(p);

@@ -421,6 +421,10 @@ TEST(RegoEval, RuleKindsAndExtentsDoNotConflict) {
   EXPECT_EQ(error_of("package t\np := 1\np contains 2\n"), "t.rego:2: rego_type_error: conflicting rules data.t.p found");
   EXPECT_EQ(error_of("package t\np contains 2\ndefault p := 1\n"), "t.rego:2: rego_type_error: conflicting rules data.t.p found");
   EXPECT_EQ(error_of("package t\np := {}\np[x] := 1 if some x in [\"a\"]\n"), "t.rego:2: rego_type_error: conflicting rules data.t.p found");
+  // A package at a rule's path, even an empty one (OPA's module-tree check).
+  auto pkg = Policy::compile({{"a.rego", "# rules\npackage t\np := 1\n"}, {"b.rego", "package t.p\n"}});
+  ASSERT_FALSE(pkg.has_value());
+  EXPECT_EQ(pkg.error().message(), "a.rego:2: rego_type_error: package t.p conflicts with rule defined at a.rego:3");
   // Rules with a variable in the head may have rules inside their extent (OPA's allowed pairs).
   auto p = compile_ok("package t\np.q[r] := 1 if r := \"r\"\np.q.s := 2\nx[k] := 1 if some k in [\"a\"]\nx.y.z if true\n");
   EXPECT_EQ(eval_json(p, "data.t"), R"({"p":{"q":{"r":1,"s":2}},"x":{"a":1,"y":{"z":true}}})");
