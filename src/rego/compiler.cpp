@@ -466,17 +466,17 @@ class Resolver {
   enum class Occurrence : std::uint8_t { Referenced, Declared, Assigned, Arg };
   using Occurrences = std::vector<std::pair<std::string_view, Occurrence>>;
 
-  // OPA's order rules for `:=` and `some` (v1/ast/compile.go rewriteDeclaredVar), per body: a name
-  // is declared (`some`, `some ... in`) or assigned (`:=`) once, not after the body referenced it,
-  // and not when it is a function argument. `occ` holds the names the body starts with (arguments,
-  // an `every`'s key and value). Comprehension and `every` bodies are checked on their own.
-  void check_declarations(const Body& b, const Scope& s, Occurrences occ) {
-    auto find = [&](std::string_view name) -> const Occurrence* {
+  // check_declarations' walk over one body: the occurrences so far, and how names are recorded.
+  struct DeclCheck {
+    const Resolver& res;
+    const Scope& scope;
+    Occurrences& occ;
+    const Occurrence* find(std::string_view name) const {
       for (const auto& [n, o] : occ)
         if (same_text(n, name)) return &o;
       return nullptr;
-    };
-    auto declare = [&](const Term& v, Occurrence how) {
+    }
+    void declare(const Term& v, Occurrence how) {
       if (v.wildcard) return;
       if (const Occurrence* o = find(v.name)) {
         switch (*o) {
@@ -487,20 +487,20 @@ class Resolver {
         }
       }
       occ.emplace_back(v.name, how);
-    };
+    }
     // Names used before any declaration here: not locals of an enclosing body, not globals.
-    std::function<void(const Term&)> refs = [&](const Term& t) {
+    void refs(const Term& t) {
       switch (t.kind) {
         case TermKind::Var:
-          if (!t.wildcard && !find(t.name) && lookup(&s, t.name) == kNoSlot && !is_global(t.name))
+          if (!t.wildcard && !find(t.name) && res.lookup(&scope, t.name) == kNoSlot && !res.is_global(t.name))
             occ.emplace_back(t.name, Occurrence::Referenced);
           return;
-        case TermKind::ArrayCompr: case TermKind::SetCompr: case TermKind::ObjectCompr: return;
+        case TermKind::Scalar: case TermKind::ArrayCompr: case TermKind::SetCompr: case TermKind::ObjectCompr: return;
         default:
           for (const auto& i : t.items) refs(*i);
       }
-    };
-    std::function<void(const Term&, Occurrence)> pattern = [&](const Term& t, Occurrence how) {
+    }
+    void pattern(const Term& t, Occurrence how) {
       switch (t.kind) {
         case TermKind::Var: declare(t, how); return;
         case TermKind::Array: case TermKind::Set:
@@ -514,32 +514,40 @@ class Resolver {
           return;
         default: refs(t);
       }
-    };
+    }
+  };
+
+  // OPA's order rules for `:=` and `some` (v1/ast/compile.go rewriteDeclaredVar), per body: a name
+  // is declared (`some`, `some ... in`) or assigned (`:=`) once, not after the body referenced it,
+  // and not when it is a function argument. `occ` holds the names the body starts with (arguments,
+  // an `every`'s key and value). Comprehension and `every` bodies are checked on their own.
+  void check_declarations(const Body& b, const Scope& s, Occurrences occ) {
+    DeclCheck c{*this, s, occ};
     for (const auto& e : b.exprs) {
       switch (e.kind) {
         case ExprKind::SomeDecl:
-          for (const auto& v : e.vars) declare(*v, Occurrence::Declared);
+          for (const auto& v : e.vars) c.declare(*v, Occurrence::Declared);
           break;
         case ExprKind::SomeIn:
-          refs(*e.coll);
-          if (e.key) pattern(*e.key, Occurrence::Declared);
-          pattern(*e.val, Occurrence::Declared);
+          c.refs(*e.coll);
+          if (e.key) c.pattern(*e.key, Occurrence::Declared);
+          c.pattern(*e.val, Occurrence::Declared);
           break;
-        case ExprKind::Every: refs(*e.coll); break;  // its key and value belong to its body
+        case ExprKind::Every: c.refs(*e.coll); break;  // its key and value belong to its body
         case ExprKind::Term:
           if (is_assign(*e.term) && e.term->items.size() == 2) {
             const Term& lhs = *e.term->items[0];
             if (e.negated) fail("rego_compile_error", "cannot assign vars inside negated expression", e.loc);
             if (lhs.kind != TermKind::Var && lhs.kind != TermKind::Array && lhs.kind != TermKind::Object)
               fail("rego_compile_error", "cannot assign to " + value_name(lhs), lhs.loc);
-            refs(*e.term->items[1]);
-            pattern(lhs, Occurrence::Assigned);
+            c.refs(*e.term->items[1]);
+            c.pattern(lhs, Occurrence::Assigned);
           } else {
-            refs(*e.term);
+            c.refs(*e.term);
           }
           break;
       }
-      for (const auto& w : e.withs) refs(*w.value);
+      for (const auto& w : e.withs) c.refs(*w.value);
     }
     // A `some x` whose variable nothing else names is an error in OPA's rules (its
     // checkUnusedDeclaredVars; queries are not checked).
