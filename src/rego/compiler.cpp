@@ -522,6 +522,15 @@ class Resolver {
   // and not when it is a function argument. `occ` holds the names the body starts with (arguments,
   // an `every`'s key and value). Comprehension and `every` bodies are checked on their own.
   void check_declarations(const Body& b, const Scope& s, Occurrences occ) {
+    // A body that declares nothing has nothing to check (most bodies: a scan, not a walk).
+    const bool declares = std::any_of(b.exprs.begin(), b.exprs.end(), [](const Expr& e) {
+      return e.kind == ExprKind::SomeDecl || e.kind == ExprKind::SomeIn ||
+             (e.kind == ExprKind::Term && is_assign(*e.term));
+    });
+    if (!declares) {
+      head_rule_ = nullptr;
+      return;
+    }
     DeclCheck c{*this, s, occ};
     for (const auto& e : b.exprs) {
       switch (e.kind) {
@@ -556,14 +565,19 @@ class Resolver {
       if (e.kind != ExprKind::SomeDecl) continue;
       for (const auto& v : e.vars) {
         if (v->wildcard) continue;
-        bool used = head_uses_ && std::any_of(head_uses_->begin(), head_uses_->end(),
-                                              [&](const TermP& h) { return h && mentions(*h, v->name); });
+        bool used = head_rule_ && head_mentions(*head_rule_, v->name);
         for (const auto& other : b.exprs)
           if (&other != &e && mentions(other, v->name)) used = true;
         if (!used) fail("rego_compile_error", "declared var " + v->name + " unused", e.loc);
       }
     }
-    head_uses_ = nullptr;
+    head_rule_ = nullptr;
+  }
+
+  static bool head_mentions(const Rule& r, std::string_view name) {
+    for (const auto& t : r.suffix)
+      if (mentions(*t, name)) return true;
+    return (r.key && mentions(*r.key, name)) || (r.value && mentions(*r.value, name));
   }
 
   // Whether `name` occurs as a variable in `t` or `e` (nested bodies included).
@@ -592,8 +606,8 @@ class Resolver {
   }
 
   bool function_value_ok_ = false;  // resolving a `with` value that may name a function
-  // The rule head's terms (suffix, key, value) for the next body checked: names they use are used.
-  const std::vector<TermP>* head_uses_ = nullptr;
+  // The rule whose head (suffix, key, value) goes with the next body checked: names it uses are used.
+  const Rule* head_rule_ = nullptr;
 
   // Phase B: resolve every term of a body (recursing into nested bodies). `starts_with`: names the
   // body's scope already holds (see check_declarations).
@@ -1447,10 +1461,7 @@ void compile_rule(Policy::Impl& p, Resolver& res, Rule& r) {
     res.resolve(a, top);
     res.arg_names(*a, args);
   }
-  std::vector<TermP> head(r.suffix.begin(), r.suffix.end());
-  head.push_back(r.key);
-  head.push_back(r.value);
-  res.head_uses_ = &head;
+  res.head_rule_ = &r;
   res.resolve_body(*r.body, top, std::move(args));
   for (auto& s : r.suffix) res.resolve(s, top);
   if (r.key) res.resolve(r.key, top);
