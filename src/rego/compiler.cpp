@@ -531,6 +531,8 @@ class Resolver {
       head_rule_ = nullptr;
       return;
     }
+    if (head_rule_)
+      for (const auto& a : head_rule_->args) arg_names(*a, occ);
     DeclCheck c{*this, s, occ};
     for (const auto& e : b.exprs) {
       switch (e.kind) {
@@ -606,7 +608,8 @@ class Resolver {
   }
 
   bool function_value_ok_ = false;  // resolving a `with` value that may name a function
-  // The rule whose head (suffix, key, value) goes with the next body checked: names it uses are used.
+  // The rule whose body is checked next: its arguments start the body's occurrences, and names its
+  // head (suffix, key, value) uses are used.
   const Rule* head_rule_ = nullptr;
 
   // Phase B: resolve every term of a body (recursing into nested bodies). `starts_with`: names the
@@ -1455,14 +1458,12 @@ void compile_rule(Policy::Impl& p, Resolver& res, Rule& r) {
   res.start_rule();
   Scope& top = res.rule_scope();
   // Function arguments are patterns bound on entry.
-  Resolver::Occurrences args;
   for (auto& a : r.args) {
     res.declare_pattern(a, top, true);
     res.resolve(a, top);
-    res.arg_names(*a, args);
   }
-  res.head_rule_ = &r;
-  res.resolve_body(*r.body, top, std::move(args));
+  res.head_rule_ = &r;  // (its arguments and head, for the body's declaration check)
+  res.resolve_body(*r.body, top);
   for (auto& s : r.suffix) res.resolve(s, top);
   if (r.key) res.resolve(r.key, top);
   if (r.value) res.resolve(r.value, top);
