@@ -1326,7 +1326,6 @@ class Resolver {
     for (int s : scratch_) safe[static_cast<std::size_t>(s)] = true;
   }
 
-  // Ready for the next rule of the same module: buffers keep their capacity.
   // The variables of function argument `a` (check_declarations).
   static void arg_names(const Term& a, Occurrences& out) {
     if (a.kind == TermKind::Var) {
@@ -1337,6 +1336,7 @@ class Resolver {
       for (const auto& i : a.items) arg_names(*i, out);
   }
 
+  // Ready for the next rule of the same module: buffers keep their capacity.
   void start_rule() {
     slots_.clear();
     scope_parent_.clear();
