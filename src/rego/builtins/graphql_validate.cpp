@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <functional>
 #include <set>
+#include <unordered_map>
 
 #include "builtins/graphql_ast.h"
 
@@ -506,11 +507,11 @@ class QueryValidator {
   // and the fragment spreads it holds, not followed.
   struct FieldsAndSpreads {
     std::vector<std::pair<std::string, std::vector<MergeField>>> by_name;
+    std::unordered_map<std::string_view, std::size_t> index;  // response name -> by_name position
     std::vector<const Selection*> spreads;
     const std::vector<MergeField>* get(const std::string& name) const {
-      for (const auto& [n, fs] : by_name)
-        if (n == name) return &fs;
-      return nullptr;
+      auto it = index.find(name);
+      return it == index.end() ? nullptr : &by_name[it->second].second;
     }
     bool same_fields(const FieldsAndSpreads& o) const {
       if (by_name.size() != o.by_name.size()) return false;
@@ -553,17 +554,21 @@ class QueryValidator {
     return find_field(parent->fields, name);
   }
 
-  FieldsAndSpreads fields_and_spreads(const Definition* parent, const std::vector<Selection>& ss, int depth = 0) const {
+  // (Each selection walked counts against the comparison budget too: a hostile query may make
+  // the same large selection sets be collected again for every pair of fields holding them.)
+  FieldsAndSpreads fields_and_spreads(const Definition* parent, const std::vector<Selection>& ss, int depth = 0) {
     FieldsAndSpreads out;
     std::function<void(const Definition*, const std::vector<Selection>&, int)> walk =
         [&](const Definition* p, const std::vector<Selection>& sels, int d) {
           if (d > kMaxDepth) return;  // (the parser bounds nesting; this keeps the walk bounded alone)
           for (const auto& s : sels) {
+            if (merge_budget_ == 0) return;
+            --merge_budget_;
             if (s.kind == Selection::Kind::Field) {
               MergeField f{&s, p, merge_field_def(p, s.name)};
-              auto it = std::find_if(out.by_name.begin(), out.by_name.end(), [&](const auto& e) { return e.first == s.alias; });
-              if (it == out.by_name.end()) out.by_name.push_back({s.alias, {f}});
-              else it->second.push_back(f);
+              auto [it, fresh] = out.index.try_emplace(s.alias, out.by_name.size());
+              if (fresh) out.by_name.push_back({s.alias, {f}});
+              else out.by_name[it->second].second.push_back(f);
             } else if (s.kind == Selection::Kind::InlineFragment) {
               walk(s.type_condition.empty() ? p : s_.type(s.type_condition), s.selections, d + 1);
             } else {
@@ -579,7 +584,7 @@ class QueryValidator {
     auto it = fragments_.find(name);
     return it == fragments_.end() ? nullptr : it->second;
   }
-  FieldsAndSpreads fragment_fields(const Fragment& f) const {
+  FieldsAndSpreads fragment_fields(const Fragment& f) {
     return fields_and_spreads(s_.type(f.type_condition), f.selections);
   }
 
@@ -703,7 +708,8 @@ class QueryValidator {
   // Only the first error of a document is reported (as OPA does), so the comparisons stop at the
   // first conflict, and are not made at all once another rule has failed. They are quadratic in
   // the fields of one response name (as in gqlparser), so a hostile query could ask for billions:
-  // a budget bounds them, and a query that exhausts it is refused as too large to validate.
+  // a budget of steps (field pairs compared, selections collected) bounds them, and a query that
+  // exhausts it is refused as too large to validate.
   void check_merging(const Definition* parent, const std::vector<Selection>& ss) {
     if (!errors_.empty()) return;
     FieldsAndSpreads fs = fields_and_spreads(parent, ss);
@@ -723,7 +729,7 @@ class QueryValidator {
             found.front().pos);
     } else if (merge_budget_ == 0) {
       error("Query is too large to validate: field merging needs more than " + std::to_string(kMaxMergeComparisons) +
-                " field comparisons.",
+                " steps.",
             ss.front().pos);
     }
   }
@@ -1063,7 +1069,7 @@ class QueryValidator {
   // Field merging (check_merging): fragments compared with the current set of fields, and pairs
   // of fragments compared in this document (with whether the comparison assumed exclusive parents).
   std::set<std::string> compared_fragments_;
-  static constexpr std::size_t kMaxMergeComparisons = 200'000;
+  static constexpr std::size_t kMaxMergeComparisons = 1'000'000;
   std::size_t merge_budget_ = kMaxMergeComparisons;
   std::map<std::pair<std::string, std::string>, bool> compared_pairs_;
 };
