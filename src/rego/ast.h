@@ -536,6 +536,11 @@ struct Import {
   std::string alias;
 };
 
+// The name a rule defines: its head's first term (`p` of `p.q[x]`).
+inline const std::string& rule_name(const Rule& r) {
+  return r.ref->kind == TermKind::Var ? r.ref->name : r.ref->items[0]->name;
+}
+
 // OPA's ValueName for a term, as its messages name them ("ref", "number", "arraycomprehension").
 inline std::string value_name(const Term& t) {
   switch (t.kind) {

@@ -40,6 +40,16 @@ namespace {
 
 bool is_root_name(std::string_view name) { return name == "input" || name == "data"; }
 
+// The node of path[start, ...) below `n` (null when there is none).
+DataNode* node_at(DataNode* n, const std::vector<Value>& path, std::size_t start) {
+  for (std::size_t i = start; i < path.size(); ++i) {
+    auto it = n->children.find(path[i]);
+    if (it == n->children.end()) return nullptr;
+    n = it->second.get();
+  }
+  return n;
+}
+
 // The builtins OPA deprecated before 1.0 (its "strict mode" list), which a Rego v1 module may not
 // call; v0 modules still may.
 bool is_deprecated_builtin(std::string_view name) {
@@ -187,7 +197,7 @@ class Resolver {
   // A name that is not a local: the roots, imports, rules of the package.
   // Whether `name` resolves outside the locals, without building the reference.
   bool is_global(std::string_view name) const {
-    if (name == "input"_lit || name == "data"_lit) return true;
+    if (is_root_name(name)) return true;
     if (!mod_) return false;
     for (const auto& imp : mod_->imports) {
       if (imp.path[0] != "data"_lit && imp.path[0] != "input"_lit) continue;
@@ -634,16 +644,12 @@ class Resolver {
         case ExprKind::Every: {
           resolve(e.coll, s);
           auto inner = std::make_unique<Scope>(child(&s));
+          // (The parser admits variables only as an `every`'s key and value.)
           if (e.key) e.key->slot = new_slot(*inner, e.key->name, e.key->wildcard);
-          if (e.val->kind == TermKind::Var) {
-            e.val->slot = new_slot(*inner, e.val->name, e.val->wildcard);
-          } else {
-            declare_pattern(e.val, *inner);
-            resolve(e.val, *inner);
-          }
+          e.val->slot = new_slot(*inner, e.val->name, e.val->wildcard);
           Occurrences kv;
           if (e.key && !e.key->wildcard) kv.emplace_back(e.key->name, Occurrence::Declared);
-          if (e.val->kind == TermKind::Var && !e.val->wildcard) kv.emplace_back(e.val->name, Occurrence::Declared);
+          if (!e.val->wildcard) kv.emplace_back(e.val->name, Occurrence::Declared);
           resolve_body(*e.body, *inner, std::move(kv));
           scopes_.push_back(std::move(inner));
           break;
@@ -766,14 +772,7 @@ class Resolver {
 
   // The node of `path`; with `from`, that of path[0, start) is `from`.
   DataNode* find_node(const std::vector<Value>& path, DataNode* from = nullptr, std::size_t start = 0) {
-    DataNode* n = from ? from : p_.root.get();
-    for (std::size_t i = from ? start : 0; i < path.size(); ++i) {
-      const Value& seg = path[i];
-      auto it = n->children.find(seg);
-      if (it == n->children.end()) return nullptr;
-      n = it->second.get();
-    }
-    return n;
+    return from ? node_at(from, path, start) : node_at(p_.root.get(), path, 0);
   }
 
   void resolve(TermP& t, Scope& s) {
@@ -1616,13 +1615,8 @@ void check_rule_conflicts(const Policy::Impl& p) {
   // A package at a ground rule's path (one without rules, or the tree check above has answered):
   // OPA's module-tree check, in its words ("package a.b conflicts with rule defined at f:7").
   for (const auto& m : p.modules) {
-    const DataNode* n = p.root.get();
-    for (const auto& seg : m.package) {
-      auto it = n->children.find(seg);
-      if (it == n->children.end()) break;
-      n = it->second.get();
-    }
-    if (n->path != m.package) continue;
+    const DataNode* n = node_at(p.root.get(), m.package, 0);
+    if (!n) continue;
     std::vector<const Rule*> here;
     if (n->default_rule) here.push_back(n->default_rule.get());
     for (const auto& r : n->rules) here.push_back(r.get());
@@ -2223,7 +2217,7 @@ void check_v1_module(const Module& m) {
     if (!fresh) fail("rego_compile_error", "import must not shadow " + import_text(*it->second), imp.loc);
   }
   for (const auto& r : m.rules) {
-    const std::string& name = r->ref->kind == TermKind::Var ? r->ref->name : r->ref->items[0]->name;
+    const std::string& name = rule_name(*r);
     if (is_root_name(name)) fail("rego_compile_error", "rules must not shadow " + name + " (use a different rule name)", r->loc);
     for (const auto& a : r->args) {
       if (a->kind == TermKind::Var && is_root_name(a->name))
@@ -2262,7 +2256,7 @@ Result<std::shared_ptr<const Policy>> Policy::compile(const std::vector<ModuleSo
     for (auto& m : p->modules) {
       auto& names = pkg_rules[package_key(m.package)];
       for (auto& r : m.rules) {
-        const std::string& name = r->ref->kind == TermKind::Var ? r->ref->name : r->ref->items[0]->name;
+        const std::string& name = rule_name(*r);
         auto [rn, fresh] = names.try_emplace(name);
         if (fresh) {
           rn->name = Value::string(name);
@@ -2281,7 +2275,7 @@ Result<std::shared_ptr<const Policy>> Policy::compile(const std::vector<ModuleSo
         if (r->shares_head) r = clone_rule(&p->arena, *r);
         for (auto& e : r->elses) e = clone_rule(&p->arena, *e);
         r->module = mi;
-        RuleName& rn = *names.find(r->ref->kind == TermKind::Var ? r->ref->name : r->ref->items[0]->name);
+        RuleName& rn = *names.find(rule_name(*r));
         split_head(*r, m.package, rn.name);
         const std::size_t below = m.package.size() + 1;  // r->path[0, below) is package + name
         if (!rn.node) {
