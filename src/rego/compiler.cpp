@@ -1631,6 +1631,57 @@ void check_rule_conflicts(const Policy::Impl& p) {
   }
 }
 
+// OPA refuses a rule where the base data already has a value (its CheckPathConflicts with the
+// store's NonEmpty test, rego_compile_error "conflicting rule for data path a/b found"): data at
+// the rule's path, or a non-object value at a shorter prefix of it (where the rule could not
+// hang). An object prefix is fine: the rule extends it. A rule whose head goes on with a constant
+// that is not a string (`p[1] := 2`) sits in OPA's rule tree under that key, which no JSON data
+// path meets, so it is not checked.
+void check_data_conflicts(const Policy::Impl& p) {
+  std::vector<const Value*> at;  // the base data at each prefix of the path (nullptr: absent)
+  std::vector<std::string_view> names;
+  // The node's first rule in module order (default rules included, as OPA's rule tree lists
+  // them) that OPA files at this path; nullptr when none.
+  auto first_rule_here = [](const DataNode& n) {
+    const Rule* first = nullptr;
+    auto consider = [&](const Rule& r) {
+      if (!r.suffix.empty() && r.suffix[0]->kind == TermKind::Scalar) return;
+      if (!first || std::tie(r.loc.file, r.loc.line, r.loc.col) < std::tie(first->loc.file, first->loc.line, first->loc.col))
+        first = &r;
+    };
+    for (const auto& r : n.rules) consider(*r);
+    if (n.default_rule) consider(*n.default_rule);
+    return first;
+  };
+  std::function<void(const DataNode&)> walk = [&](const DataNode& n) {
+    for (const auto& [key, child] : n.children) {
+      if (!key.is_string()) continue;
+      const Value* parent = at.empty() ? &p.data : at.back();
+      at.push_back(parent && parent->is_object() ? parent->get(key) : nullptr);
+      names.push_back(key.as_string());
+      if (const Rule* r = first_rule_here(*child)) {
+        bool conflict = at.back() != nullptr;
+        // The nearest prefix that exists decides: an object takes the rule, anything else not.
+        for (std::size_t i = at.size() - 1; !conflict && i-- > 0;) {
+          if (at[i]) {
+            conflict = !at[i]->is_object();
+            break;
+          }
+        }
+        if (conflict) {
+          std::string path;
+          for (const auto& s : names) path += (path.empty() ? "" : "/") + std::string(s);
+          fail("rego_compile_error", "conflicting rule for data path " + path + " found", r->loc);
+        }
+      }
+      walk(*child);
+      at.pop_back();
+      names.pop_back();
+    }
+  };
+  walk(*p.root);
+}
+
 void check_recursion(const Policy::Impl& p) {
   std::unordered_map<DataNode*, Deps> graph;
   for (DataNode* n : p.nodes) {
@@ -2307,6 +2358,7 @@ Result<std::shared_ptr<const Policy>> Policy::compile(const std::vector<ModuleSo
       }
     }
     check_rule_conflicts(*p);
+    if (options.check_data_conflicts) check_data_conflicts(*p);
     for (auto& m : p->modules) {
       const auto& names = pkg_rules[package_key(m.package)];
       Resolver res(*p, &p->arena, &m, &names);

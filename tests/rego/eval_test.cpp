@@ -8,8 +8,8 @@
 namespace cloister::rego {
 namespace {
 
-std::shared_ptr<const Policy> compile_ok(const std::string& text, Value data = Value()) {
-  auto p = Policy::compile({{"t.rego", text}}, data);
+std::shared_ptr<const Policy> compile_ok(const std::string& text, Value data = Value(), CompileOptions o = {}) {
+  auto p = Policy::compile({{"t.rego", text}}, data, o);
   EXPECT_TRUE(p.has_value()) << (p ? "" : p.error().message());
   return p ? *p : nullptr;
 }
@@ -428,6 +428,36 @@ TEST(RegoEval, RuleKindsAndExtentsDoNotConflict) {
   // Rules with a variable in the head may have rules inside their extent (OPA's allowed pairs).
   auto p = compile_ok("package t\np.q[r] := 1 if r := \"r\"\np.q.s := 2\nx[k] := 1 if some k in [\"a\"]\nx.y.z if true\n");
   EXPECT_EQ(eval_json(p, "data.t"), R"({"p":{"q":{"r":1,"s":2}},"x":{"a":1,"y":{"z":true}}})");
+}
+
+// OPA's CheckPathConflicts with its store's NonEmpty test: a rule where base data has a value, or
+// under a base value that is not an object, is refused; under an object it extends the data.
+TEST(RegoEval, RulesDoNotOverlapBaseData) {
+  auto data_error = [](const std::string& text, std::string_view data, CompileOptions o = {}) {
+    auto p = Policy::compile({{"p.rego", text}}, J(data), o);
+    return p ? std::string("no error") : p.error().message();
+  };
+  const std::string authz = "package authz\n\ndefault allow := false\n\nallow if input.user == \"alice\"\n";
+  EXPECT_EQ(data_error(authz, R"({"authz": {"allow": "fromdata"}})"),
+            "p.rego:3: rego_compile_error: conflicting rule for data path authz/allow found");
+  EXPECT_EQ(data_error(authz, R"({"authz": {"allow": {}}})"),  // present, even empty
+            "p.rego:3: rego_compile_error: conflicting rule for data path authz/allow found");
+  EXPECT_EQ(data_error(authz, R"({"authz": [1]})"),
+            "p.rego:3: rego_compile_error: conflicting rule for data path authz/allow found");
+  EXPECT_EQ(data_error("package a.b\nc.d := 1\n", R"({"a": {"b": "x"}})"),
+            "p.rego:2: rego_compile_error: conflicting rule for data path a/b/c/d found");
+  EXPECT_EQ(data_error("package a\nf(x) := x\n", R"({"a": {"f": 1}})"),
+            "p.rego:2: rego_compile_error: conflicting rule for data path a/f found");
+  EXPECT_EQ(data_error("package a\np[x] := 2 if some x in [\"k\"]\n", R"({"a": {"p": {}}})"),
+            "p.rego:2: rego_compile_error: conflicting rule for data path a/p found");
+  EXPECT_EQ(data_error("package a\np[1] := 2\n", R"({"a": {"p": {}}})"), "no error");  // a number key: not a data path
+  EXPECT_EQ(data_error(authz, R"({"authz": {"users": ["alice"]}, "other": 1})"), "no error");
+  // Off (OPA's conformance harness): the two merge, and the data's value is the one read.
+  CompileOptions merge;
+  merge.check_data_conflicts = false;
+  auto p = Policy::compile({{"p.rego", "package t\nk := \"bar\"\nq := 1\n"}}, J(R"({"t": {"k": "foo"}})"), merge);
+  ASSERT_TRUE(p.has_value()) << p.error().message();
+  EXPECT_EQ(eval_json(*p, "data.t"), R"({"k":"foo","q":1})");
 }
 
 // OPA's order rules for `:=` and `some` (rewriteDeclaredVar, rewriteDeclaredAssignment): before
@@ -901,6 +931,10 @@ pat_input(e) if pat_in(e, input.pats)
 // `data.a.b` with constant keys is read directly (rule tree and base documents walked together);
 // these pin that it answers as the general walk does.
 TEST(RegoEval, ConstantDataReferencesAnswerAsTheGeneralWalk) {
+  // (`shadowed` is both a rule and base data: compiled as OPA's conformance harness does, where
+  // the two merge, to pin which one a constant reference reads.)
+  CompileOptions merged;
+  merged.check_data_conflicts = false;
   auto p = compile_ok(R"(package t
 import rego.v1
 obj := {"k": {"n": 1}, "l": [10, 20]}
@@ -914,7 +948,8 @@ package_value := data.t.obj == data.t["obj"]
 with_base := m if m := data.base.cfg.mode with data.base.cfg as {"mode": "other"}
 with_rule := m if m := data.t.obj.k with data.t.obj as {"k": "mocked"}
 )",
-                      J(R"({"base": {"cfg": {"mode": "strict"}, "list": [1, 2, 3]}, "t": {"shadowed": "data"}})"));
+                      J(R"({"base": {"cfg": {"mode": "strict"}, "list": [1, 2, 3]}, "t": {"shadowed": "data"}})"),
+                      merged);
   EXPECT_EQ(eval_json(p, "data.t.reads"), R"([1,20,"strict",3])");
   EXPECT_EQ(eval_json(p, "data.t.missing"), "[]");
   EXPECT_EQ(eval_json(p, "data.t.deep_missing"), "[]");
