@@ -9,6 +9,35 @@ using namespace testing;
 constexpr const char* kType = "eval_type_error";
 constexpr const char* kBuiltin = "eval_builtin_error";
 
+// OPA's deprecated casts (topdown/casts.go), set_diff and trace: values as OPA's docs give them,
+// and OPA's operand type errors for anything else.
+TEST(RegoDeprecated, CastsSetDiffAndTrace) {
+  BuiltinCaller c;
+  const Value set21 = Value::set({I(2), I(1)});
+  EXPECT_BUILTIN(c, "cast_array", std::vector<Value>{set21}, "[1,2]");
+  EXPECT_BUILTIN(c, "cast_array", "[[3,1]]", "[3,1]");
+  auto s = c.call("cast_set", "[[2,1,2]]");
+  ASSERT_TRUE(s.has_value());
+  EXPECT_EQ(*s, set21);
+  EXPECT_EQ(*c.call("cast_set", std::vector<Value>{set21}), set21);
+  EXPECT_BUILTIN_ERROR(c, "cast_array", "[1]", kType, "cast_array: operand 1 must be one of {array, set} but got number");
+  EXPECT_BUILTIN_ERROR(c, "cast_set", R"(["a"])", kType, "cast_set: operand 1 must be one of {array, set} but got string");
+  EXPECT_BUILTIN(c, "cast_string", R"(["s"])", R"("s")");
+  EXPECT_BUILTIN(c, "cast_boolean", "[false]", "false");
+  EXPECT_BUILTIN(c, "cast_null", "[null]", "null");
+  EXPECT_BUILTIN(c, "cast_object", R"([{"a":1}])", R"({"a":1})");
+  EXPECT_BUILTIN_ERROR(c, "cast_string", "[1]", kType, "cast_string: operand 1 must be string but got number");
+  EXPECT_BUILTIN_ERROR(c, "cast_boolean", "[0]", kType, "cast_boolean: operand 1 must be boolean but got number");
+  EXPECT_BUILTIN_ERROR(c, "cast_null", "[false]", kType, "cast_null: operand 1 must be null but got boolean");
+  EXPECT_BUILTIN_ERROR(c, "cast_object", "[[]]", kType, "cast_object: operand 1 must be object but got array");
+  auto d = c.call("set_diff", std::vector<Value>{Value::set({I(1), I(2), I(3)}), Value::set({I(2), I(4)})});
+  ASSERT_TRUE(d.has_value());
+  EXPECT_EQ(*d, Value::set({I(1), I(3)}));
+  EXPECT_BUILTIN_ERROR(c, "set_diff", std::vector<Value>({set21, J("[1]")}), kType, "set_diff: operand 2 must be set but got array");
+  EXPECT_BUILTIN(c, "trace", R"(["note"])", "true");
+  EXPECT_BUILTIN_ERROR(c, "trace", "[1]", kType, "trace: operand 1 must be string but got number");
+}
+
 TEST(RegoGlob, MatchWithDelimiters) {
   BuiltinCaller c;
   EXPECT_BUILTIN(c, "glob.match", R"j(["*.github.com", ["."], "api.github.com"])j", "true");

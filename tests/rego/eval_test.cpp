@@ -409,6 +409,14 @@ TEST(RegoEval, RegoV1ModuleChecks) {
   auto v0 = Policy::compile({{"v0.rego", "package t\nimport data.a\nimport data.a\ninput := 1\nq := any([true])\n"}}, Value(), o);
   ASSERT_TRUE(v0.has_value()) << v0.error().message();
   EXPECT_EQ(eval_json(*v0, "data.t.q"), "true");
+  // The casts and set_diff OPA deprecated in v0.13: refused in v1 modules, answered in v0 ones.
+  EXPECT_EQ(error_of("package t\np := cast_array({1})\n"),
+            "t.rego:2: rego_type_error: deprecated built-in function calls in expression: cast_array");
+  EXPECT_EQ(error_of("package t\np := set_diff({1}, {2})\n"),
+            "t.rego:2: rego_type_error: deprecated built-in function calls in expression: set_diff");
+  auto casts = Policy::compile({{"v0.rego", "package t\np = [cast_array({2, 1}), cast_set([1, 1]), set_diff({1, 2}, {2})]\n"}}, Value(), o);
+  ASSERT_TRUE(casts.has_value()) << casts.error().message();
+  EXPECT_EQ(eval_json(*casts, "data.t.p"), "[[1,2],[1],[1]]");
 }
 
 // OPA's checkRuleConflicts: a ground-headed rule has no rules below it, and one path does not

@@ -1,4 +1,6 @@
-// Casts (OPA topdown/casts.go): to_number.
+// Casts (OPA topdown/casts.go): to_number, and the casts OPA deprecated in v0.13 (cast_array,
+// cast_set, cast_string, cast_boolean, cast_null, cast_object), which v0 policies may still call
+// (a Rego v1 module calling one is refused by the compiler, as OPA 1.0 refuses it).
 #include <cctype>
 #include <string>
 
@@ -60,8 +62,36 @@ BuiltinResult to_number(BuiltinContext& ctx, std::span<const Value> a) {
   }
 }
 
+// A deprecated cast: the operand itself when it has kind K, else OPA's operand type error.
+template <Kind K>
+BuiltinResult cast_as(BuiltinContext& ctx, std::span<const Value> a) {
+  if (a[0].kind() != K) return tl::unexpected(type_error(ctx, 1, kind_name(K), a[0]));
+  return a[0];
+}
+
+// cast_array: an array as it is, a set as the array of its members in set order.
+BuiltinResult cast_array(BuiltinContext& ctx, std::span<const Value> a) {
+  if (a[0].is_array()) return a[0];
+  if (a[0].is_set()) return Value::array(a[0].set_items());
+  return tl::unexpected(type_error(ctx, 1, "one of {array, set}", a[0]));
+}
+
+BuiltinResult cast_set(BuiltinContext& ctx, std::span<const Value> a) {
+  if (a[0].is_set()) return a[0];
+  if (a[0].is_array()) return Value::set(a[0].array_items());
+  return tl::unexpected(type_error(ctx, 1, "one of {array, set}", a[0]));
+}
+
 }  // namespace
 
-void register_casts(Registry& r) { r.add({"to_number", 1, to_number}); }
+void register_casts(Registry& r) {
+  r.add({"to_number", 1, to_number});
+  r.add({"cast_array", 1, cast_array});
+  r.add({"cast_set", 1, cast_set});
+  r.add({"cast_string", 1, cast_as<Kind::String>});
+  r.add({"cast_boolean", 1, cast_as<Kind::Bool>});
+  r.add({"cast_null", 1, cast_as<Kind::Null>});
+  r.add({"cast_object", 1, cast_as<Kind::Object>});
+}
 
 }  // namespace cloister::rego::builtins

@@ -38,6 +38,7 @@ namespace cloister::rego::builtins {
   X(graphql)                              \
   X(metadata)                             \
   X(regoparse)                            \
+  X(trace)                                \
   X(unsupported)
 
 #define CLOISTER_REGO_DECLARE(family) void register_##family(Registry& r);

@@ -1,4 +1,5 @@
-// Set operators (OPA: and (&), or (|), intersection, union). Set difference lives in minus.
+// Set operators (OPA: and (&), or (|), intersection, union, and set_diff, deprecated in v0.13 for
+// `-`). Set difference by operator lives in minus.
 #include <algorithm>
 
 #include "builtins/builtin.h"
@@ -6,22 +7,30 @@
 namespace cloister::rego::builtins {
 namespace {
 
-BuiltinResult and_(BuiltinContext& ctx, std::span<const Value> a) {
+// Two set operands merged by a sorted-range algorithm (std::set_intersection, ...): set items
+// are kept sorted, so the result comes out in order.
+template <typename Merge>
+BuiltinResult merge_sets(BuiltinContext& ctx, std::span<const Value> a, Merge merge) {
   REGO_ARG(arg_kind(ctx, a, 0, Kind::Set));
   REGO_ARG(arg_kind(ctx, a, 1, Kind::Set));
+  const auto& x = a[0].set_items();
+  const auto& y = a[1].set_items();
   std::vector<Value> out;
-  std::set_intersection(a[0].set_items().begin(), a[0].set_items().end(), a[1].set_items().begin(),
-                        a[1].set_items().end(), std::back_inserter(out), ValueLess{});
+  merge(x.begin(), x.end(), y.begin(), y.end(), std::back_inserter(out), ValueLess{});
   return Value::set(std::move(out));
 }
 
+BuiltinResult and_(BuiltinContext& ctx, std::span<const Value> a) {
+  return merge_sets(ctx, a, [](auto... r) { return std::set_intersection(r...); });
+}
+
 BuiltinResult or_(BuiltinContext& ctx, std::span<const Value> a) {
-  REGO_ARG(arg_kind(ctx, a, 0, Kind::Set));
-  REGO_ARG(arg_kind(ctx, a, 1, Kind::Set));
-  std::vector<Value> out;
-  std::set_union(a[0].set_items().begin(), a[0].set_items().end(), a[1].set_items().begin(),
-                 a[1].set_items().end(), std::back_inserter(out), ValueLess{});
-  return Value::set(std::move(out));
+  return merge_sets(ctx, a, [](auto... r) { return std::set_union(r...); });
+}
+
+// set_diff(a, b): the members of set a that are not in set b.
+BuiltinResult set_diff(BuiltinContext& ctx, std::span<const Value> a) {
+  return merge_sets(ctx, a, [](auto... r) { return std::set_difference(r...); });
 }
 
 BuiltinResult intersection(BuiltinContext& ctx, std::span<const Value> a) {
@@ -53,6 +62,7 @@ BuiltinResult union_(BuiltinContext& ctx, std::span<const Value> a) {
 }  // namespace
 
 void register_sets(Registry& r) {
+  r.add({"set_diff", 2, set_diff});
   r.add({"and", 2, and_});
   r.add({"or", 2, or_});
   r.add({"intersection", 1, intersection});
