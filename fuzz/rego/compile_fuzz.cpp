@@ -3,7 +3,9 @@
 // it compiles, `data` is also evaluated under tight limits so the evaluator sees the same inputs.
 // It is evaluated twice, with and without compiled tests (CompileOptions::compile_tests): the
 // answers must agree, value for value and error for error (limits that depend on the machine or
-// on native stack use aside), or the fuzzer stops.
+// on native stack use aside), or the fuzzer stops. A policy that compiles without base data is
+// also compiled with some (at package names the corpus uses): that may only add the data-path
+// conflict error.
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -25,6 +27,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (!general) {
     std::fprintf(stderr, "compiles only with compiled tests: %s\n", general.error().message().c_str());
     std::abort();
+  }
+  {
+    static const cloister::rego::Value base =
+        *cloister::rego::parse_json(R"({"t": {"p": 1, "q": {"r": []}, "o": {}}, "test": "s", "x": {"y": {"z": null}}})");
+    auto with_data = cloister::rego::Policy::compile({{"fuzz.rego", text}}, base, copts);
+    if (!with_data && with_data.error().message().find("rego_compile_error: conflicting rule for data path ") == std::string::npos) {
+      std::fprintf(stderr, "compiles only without base data: %s\n", with_data.error().message().c_str());
+      std::abort();
+    }
   }
   cloister::rego::EvalOptions opts;
   opts.limits.max_steps = 20000;

@@ -1991,7 +1991,14 @@ class Evaluator {
       ~Leave() { --depth; }
     } leave{depth_};
     for (; r != end; ++r) {
-      int got = r->general ? 0 : run_tests(r->tests, r->tests + r->ntests, regs);
+      int got;
+      if (r->general) [[unlikely]] {
+        got = 0;
+      } else if (r->ntests == 1 && (r->tests->op == TestOp::Truthy || r->tests->op == TestOp::Compare)) {
+        got = run_test(*r->tests, regs);  // one plain test (`not i.Extra.f1`): no run_tests frame
+      } else {
+        got = run_tests(r->tests, r->tests + r->ntests, regs);
+      }
       if (got == 0) [[unlikely]]
         got = run_plain_rule_outside(*r->rule, args) ? 1 : -1;
       if (got > 0) return r->value ? r->value : &kTrueValue;

@@ -64,25 +64,6 @@ std::string_view kind_name(Kind k) {
   return "unknown";
 }
 
-Value Value::null() {
-  Value v;
-  v.kind_ = Kind::Null;
-  return v;
-}
-Value Value::boolean(bool b) {
-  Value v;
-  v.kind_ = Kind::Bool;
-  v.i_ = 0;
-  v.b_ = b;
-  return v;
-}
-Value Value::integer(std::int64_t i) {
-  Value v;
-  v.kind_ = Kind::Number;
-  v.num_ = NumRep::Int;
-  v.i_ = i;
-  return v;
-}
 Value Value::floating(double d) {
   // Integral doubles in int64 range become ints so equal numbers share one representation
   // (hashing, printing "3" for 1.5*2 as OPA does).

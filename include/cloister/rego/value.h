@@ -264,6 +264,27 @@ struct SetNode : Node {
 };
 }  // namespace detail
 
+// (Inline: loops make an index key per array member, and builtins a boolean per test.)
+inline Value Value::null() {
+  Value v;
+  v.kind_ = Kind::Null;
+  return v;
+}
+inline Value Value::boolean(bool b) {
+  Value v;
+  v.kind_ = Kind::Bool;
+  v.i_ = 0;
+  v.b_ = b;
+  return v;
+}
+inline Value Value::integer(std::int64_t i) {
+  Value v;
+  v.kind_ = Kind::Number;
+  v.num_ = NumRep::Int;
+  v.i_ = i;
+  return v;
+}
+
 inline const std::string& Value::as_string() const {
   return kind_ == Kind::String ? static_cast<const detail::StringNode*>(p_)->s : detail::kEmptyString;
 }
