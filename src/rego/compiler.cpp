@@ -5,6 +5,7 @@
 #include <cstring>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <unordered_map>
 
@@ -618,6 +619,11 @@ class Resolver {
   }
 
   bool function_value_ok_ = false;  // resolving a `with` value that may name a function
+  const Term* statement_ = nullptr;  // the call an expression consists of (check_void_call)
+  std::string_view query_text_;      // a query's source, for error texts (modules: Policy::Impl::sources)
+
+  void set_query_text(std::string_view text) { query_text_ = text; }
+
   // The rule whose body is checked next: its arguments start the body's occurrences, and names its
   // head (suffix, key, value) uses are used.
   const Rule* head_rule_ = nullptr;
@@ -666,6 +672,7 @@ class Resolver {
             resolve(e.term->items[0], s);
             collect_vars(e.term);
           } else {
+            statement_ = e.term.get();
             resolve(e.term, s);
           }
           break;
@@ -964,8 +971,46 @@ class Resolver {
     }
   }
 
+  // print is OPA's one void builtin: an expression of its own (`print(x)`), never a value
+  // (`y := print(x)`, `f(print(x))`): OPA's checkVoidCalls, rego_type_error "print(x) used as
+  // value". The call is named as written in the source (OPA prints its rewritten form, which
+  // differs only where an argument names a local: `__local0__` there).
+  void check_void_call(const Term& t) const {
+    if (&t == statement_) return;
+    const Loc& l = t.loc;
+    const std::string_view src = l.file < p_.sources.size() ? std::string_view(p_.sources[l.file]) : query_text_;
+    fail("rego_type_error", call_text(src, l).value_or(t.name + "(...)") + " used as value", l);
+  }
+
+  // The text of the call that starts at `l` in `src` (through its closing parenthesis, strings
+  // and nested brackets skipped), or nullopt when it cannot be found there.
+  static std::optional<std::string> call_text(std::string_view src, const Loc& l) {
+    std::size_t pos = 0;
+    for (std::uint32_t line = 1; line < l.line; ++line) {
+      pos = src.find('\n', pos);
+      if (pos == std::string_view::npos) return std::nullopt;
+      ++pos;
+    }
+    pos += l.col > 0 ? l.col - 1 : 0;
+    int depth = 0;
+    for (std::size_t i = pos; i < src.size() && i - pos < 4096; ++i) {
+      const char c = src[i];
+      if (c == '"' || c == '`') {
+        for (++i; i < src.size() && src[i] != c; ++i)
+          if (c == '"' && src[i] == '\\') ++i;
+      } else if (c == '(' || c == '[' || c == '{') {
+        ++depth;
+      } else if (c == ')' || c == ']' || c == '}') {
+        if (--depth < 0) return std::nullopt;
+        if (depth == 0 && c == ')') return std::string(src.substr(pos, i + 1 - pos));
+      }
+    }
+    return std::nullopt;
+  }
+
   void resolve_call(TermP& t, Scope& s) {
     const std::string& name = t->name;
+    if (name == "print"_lit) check_void_call(*t);
     t->op = name == "eq"_lit                           ? CallOp::Eq
             : name == "assign"_lit                     ? CallOp::Assign
             : name == "print"_lit                      ? CallOp::Print
@@ -2454,6 +2499,7 @@ Result<PreparedQuery> compile_query(const std::shared_ptr<const Policy::Impl>& p
   try {
     // Queries resolve names against no package: bare names are variables.
     Resolver res(const_cast<Policy::Impl&>(*policy), &impl->arena, nullptr, nullptr);
+    res.set_query_text(text);
     Scope top = res.child(nullptr);
     res.resolve_body(*impl->body, top);
     // As OPA's query compiler does (x = term), a query expression that is a plain term yields its

@@ -499,6 +499,19 @@ d if { x := 1; every v in [1] { x := v } }
   EXPECT_EQ(eval_json(p, "[data.t.a, data.t.b, data.t.c, data.t.d]"), "[[2],2,[1,1],true]");
 }
 
+// print is void in OPA (checkVoidCalls): a statement of its own, never a value. Before session 12
+// `p := print(1)` printed and made p true.
+TEST(RegoEval, PrintIsAStatementNotAValue) {
+  EXPECT_EQ(error_of("package t\np := print(1)\n"), "t.rego:2: rego_type_error: print(1) used as value");
+  EXPECT_EQ(error_of("package t\np if {\n  x := 1\n  y := [print(x,\n    \"a)\")]\n}\n"),
+            "t.rego:4: rego_type_error: print(x,\n    \"a)\") used as value");
+  EXPECT_EQ(error_of("package t\nf(x) := x\np if f(print(1))\n"), "t.rego:3: rego_type_error: print(1) used as value");
+  auto p = compile_ok("package t\np if { print(\"a\"); every x in [1] { print(x) }; [1 | print(2)] }\nq if not print(1)\n");
+  EXPECT_EQ(eval_json(p, "data.t.p"), "true");
+  EXPECT_EQ(eval_json(p, "data.t.q"), "undefined");  // print is true
+  EXPECT_EQ(eval_json(p, "y := print(1)"), "error: query:1: rego_type_error: print(1) used as value");
+}
+
 // A function is not a document: a reference to one (not a call) fails to compile, as OPA's type
 // checker has it, where before session 11 it was quietly undefined. A `with` value may name one.
 TEST(RegoEval, FunctionsAreCalledNotReferenced) {
