@@ -1994,10 +1994,8 @@ class Evaluator {
       int got;
       if (r->general) [[unlikely]] {
         got = 0;
-      } else if (r->ntests == 1 && (r->tests->op == TestOp::Truthy || r->tests->op == TestOp::Compare)) {
-        got = run_test(*r->tests, regs);  // one plain test (`not i.Extra.f1`): no run_tests frame
       } else {
-        got = run_tests(r->tests, r->tests + r->ntests, regs);
+        got = run_body(r->tests, r->ntests, regs);
       }
       if (got == 0) [[unlikely]]
         got = run_plain_rule_outside(*r->rule, args) ? 1 : -1;
@@ -2279,6 +2277,13 @@ class Evaluator {
   // run inside a frame that already did, and what nests checks it (builtin_test, call_test).
   __attribute__((always_inline)) void count_step(const Loc& loc) {
     if (++steps_ >= next_check_) [[unlikely]] check_limits(loc);
+  }
+
+  // run_tests for a rule or loop body, where a body of one plain test (`not i.Extra.f1`,
+  // `o in p_opts`) runs here, without a run_tests frame.
+  [[gnu::always_inline]] int run_body(const TestExpr* x, std::uint32_t n, const Value** regs) {
+    if (n == 1 && (x->op == TestOp::Truthy || x->op == TestOp::Compare)) return run_test(*x, regs);
+    return run_tests(x, x + n, regs);
   }
 
   // The body of a compiled rule (Rule::tests) on registers holding the caller's arguments (loops
