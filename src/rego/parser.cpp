@@ -145,7 +145,9 @@ constexpr std::array<bool, 256> kIdentChar = [] {
 
 class Lexer {
  public:
-  Lexer(std::string_view s, std::vector<std::string_view>* comments) : s_(s), comments_(comments) {}
+  // `line`, `col`: where `s` starts in its file (a template string's expression is lexed on its own).
+  Lexer(std::string_view s, std::vector<std::string_view>* comments, std::uint32_t line = 1, std::uint32_t col = 1)
+      : s_(s), comments_(comments), line_(line), col_(col) {}
 
   // Returns false with `err` on a lexical error.
   bool run(std::vector<Token>& out, ParseFail& err) {
@@ -309,8 +311,8 @@ class Lexer {
  private:
   std::string_view s_;
   std::vector<std::string_view>* comments_;
+  std::uint32_t line_, col_;
   std::size_t i_ = 0;
-  std::uint32_t line_ = 1, col_ = 1;
 };
 
 class Parser {
@@ -425,7 +427,7 @@ class Parser {
     ParseFail err;
     // The Kata policy averages one token per ~3.3 bytes; reserving avoids regrowing the vector.
     toks_.reserve(text_.size() / 3 + 16);
-    if (!Lexer(text_, opts_.comments).run(toks_, err)) {
+    if (!Lexer(text_, opts_.comments, start_.line, start_.col).run(toks_, err)) {
       err.loc.file = file_index_;
       throw err;
     }
@@ -452,6 +454,14 @@ class Parser {
   [[noreturn]] void error(const Token& t, std::string msg) { throw ParseFail{loc(t), static_cast<std::size_t>(t.text.data() - text_.data()), std::move(msg)};
   }
   Loc loc(const Token& t) const { return Loc{file_index_, t.line, t.col}; }
+  // The file position of byte `offset` of token `t`'s text.
+  Loc position_in(const Token& t, std::size_t offset) const {
+    const std::string_view before = t.text.substr(0, offset);
+    const std::size_t nl = before.rfind('\n');
+    if (nl == std::string_view::npos) return Loc{file_index_, t.line, t.col + static_cast<std::uint32_t>(offset)};
+    const auto lines = static_cast<std::uint32_t>(std::count(before.begin(), before.end(), '\n'));
+    return Loc{file_index_, t.line + lines, static_cast<std::uint32_t>(offset - nl)};
+  }
   const Token& cur() const { return toks_[pos_]; }
   const Token& peek(std::size_t n = 1) const { return toks_[std::min(pos_ + n, eof_)]; }
   const Token& advance() { return toks_[pos_ < eof_ ? pos_++ : pos_]; }
@@ -1104,6 +1114,7 @@ class Parser {
         std::string why;
         if (!skip_expr(body, i + 1, close, why)) error(t, why);
         Parser sub(file_, file_index_, body.substr(i + 1, close - i - 1), opts_);
+        sub.start_ = position_in(t, 2 + i + 1);  // (body is the token's text after `$"`)
         std::copy(std::begin(kw_), std::end(kw_), std::begin(sub.kw_));
         sub.depth_ = depth_;
         auto e = sub.template_part();
@@ -1289,6 +1300,7 @@ class Parser {
   std::uint32_t file_index_;
   std::string_view text_;
   ParseOptions opts_;
+  Loc start_{0, 1, 1};  // where text_ starts in the file (line, col): 1:1 but for template expressions
   std::vector<Token> toks_;
   NameTable<Value> interned_;  // views into text_
   std::size_t pos_ = 0;

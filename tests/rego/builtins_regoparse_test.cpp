@@ -259,6 +259,13 @@ TEST(RegoParseModule, TemplateStrings) {
   EXPECT_EQ(*at(m, "rules", 1).get("head")->get("value"), J(R"j({"type": "templatestring", "value": {"multi_line": true, "parts": [
     {"type": "string", "value": "raw"},
     {"index": 0, "terms": [{"type": "ref", "value": [{"type": "var", "value": "count"}]}, {"type": "array", "value": []}]}]}})j"));
+  // A template's expressions carry file positions (before session 12 they counted from the
+  // expression): a raw template nested in one is multi-line, and `-x` there is OPA's parse error.
+  m = parse(c, "package t\na := $\"{$`{1}`}\"\n");
+  EXPECT_EQ(*at(m, "rules", 0).get("head")->get("value"), J(R"j({"type": "templatestring", "value": {"multi_line": false, "parts": [
+    {"index": 0, "terms": {"type": "templatestring", "value": {"multi_line": true, "parts": [{"type": "number", "value": 1}]}}}]}})j"));
+  EXPECT_BUILTIN_ERROR(c, "rego.parse_module", R"j(["x.rego", "package p\nq := $`a\n{-x}`\n"])j", kBuiltin,
+                       "x.rego:3:3: rego_parse_error: unexpected identifier token: expected number");
 }
 
 TEST(RegoParseModule, Errors) {

@@ -506,6 +506,7 @@ TEST(RegoEval, PrintIsAStatementNotAValue) {
   EXPECT_EQ(error_of("package t\np if {\n  x := 1\n  y := [print(x,\n    \"a)\")]\n}\n"),
             "t.rego:4: rego_type_error: print(x,\n    \"a)\") used as value");
   EXPECT_EQ(error_of("package t\nf(x) := x\np if f(print(1))\n"), "t.rego:3: rego_type_error: print(1) used as value");
+  EXPECT_EQ(error_of("package t\np := $\"v={print(1)}\"\n"), "t.rego:2: rego_type_error: print(1) used as value");
   auto p = compile_ok("package t\np if { print(\"a\"); every x in [1] { print(x) }; [1 | print(2)] }\nq if not print(1)\n");
   EXPECT_EQ(eval_json(p, "data.t.p"), "true");
   EXPECT_EQ(eval_json(p, "data.t.q"), "undefined");  // print is true

@@ -190,6 +190,15 @@ TEST(RegoParser, TemplateStrings) {
   EXPECT_EQ(t.name, "internal.template_string");
   ASSERT_EQ(t.items.size(), 3u);
   EXPECT_EQ(t.items[2]->value.as_string(), " {b}");
+  // The expressions' terms carry their positions in the file, across lines of a raw template.
+  auto m = parse_query("q", 0, "x := $`a\n  b {input.y} {\n count(z)}`", ParseOptions{});
+  ASSERT_TRUE(m.has_value()) << m.error().message();
+  const Term& raw = *(*m)->exprs[0].term->items[1];
+  ASSERT_EQ(raw.items.size(), 4u);
+  EXPECT_EQ(raw.items[1]->loc.line, 2u);
+  EXPECT_EQ(raw.items[1]->loc.col, 6u);  // input.y
+  EXPECT_EQ(raw.items[3]->loc.line, 3u);
+  EXPECT_EQ(raw.items[3]->loc.col, 2u);  // count(z)
 }
 
 }  // namespace

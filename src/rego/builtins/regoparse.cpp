@@ -246,11 +246,8 @@ class OpaAst {
     const std::size_t off = starts_[l.line - 1] + l.col - 1;
     return off < text_.size() ? off : std::string_view::npos;
   }
-  // The source byte at a parser location ('\0' when unknown). Inside a template string's
-  // expressions the parser's locations count from the expression (it parses each separately),
-  // so nothing is read there.
+  // The source byte at a parser location ('\0' when unknown).
   char char_at(const Loc& l, std::size_t ahead = 0) const {
-    if (in_template_ > 0) return '\0';
     const std::size_t off = offset(l);
     return off != std::string_view::npos && off + ahead < text_.size() ? text_[off + ahead] : '\0';
   }
@@ -417,7 +414,6 @@ class OpaAst {
   // A part is a term for literal text and constant scalar expressions, else the expression.
   Value template_string(const Term& t) {
     const bool raw = char_at(t.loc) == '$' && char_at(t.loc, 1) == '`';
-    ++in_template_;
     std::vector<Value> parts;
     for (const auto& p : t.items) {
       if (p->kind == TermKind::Scalar || unary_minus(*p)) {
@@ -433,7 +429,6 @@ class OpaAst {
       if (wrapped) put(f, "with", withs(*e));
       parts.push_back(Value::object(std::move(f)));
     }
-    --in_template_;
     Fields f;
     put(f, "parts", parts.empty() ? Value::null() : Value::array(std::move(parts)));
     put(f, "multi_line", Value::boolean(raw));
@@ -613,7 +608,6 @@ class OpaAst {
   std::vector<std::size_t> starts_;  // byte offset of each line
   std::unordered_map<const Term*, int> wildcards_;
   int next_wildcard_ = 0;
-  int in_template_ = 0;  // converting a template string's parts (see char_at)
 };
 
 // What OPA's scanner rejects anywhere in the source, comments and strings included, which this
