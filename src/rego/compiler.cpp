@@ -2336,13 +2336,25 @@ Result<std::shared_ptr<const Policy>> Policy::compile(const std::vector<ModuleSo
   po.v0 = options.v0;
   po.max_depth = options.max_depth;
   po.arena = &p->arena;
+  std::vector<Error> parse_errors;
   for (const auto& m : modules) {
     auto idx = static_cast<std::uint32_t>(p->files.size());
     p->files.push_back(m.name);
     p->sources.push_back(m.text);
     auto parsed = parse_module(m.name, idx, m.text, po);
-    if (!parsed) return forward_error(parsed.error());
+    if (!parsed) {
+      // Every module is parsed on its own, so each one's first error is reported (as OPA reports
+      // the parse errors of all files), up to OPA's default of 10.
+      if (parse_errors.size() < 10) parse_errors.push_back(parsed.error());
+      continue;
+    }
     p->modules.push_back(std::move(*parsed));
+  }
+  if (parse_errors.size() == 1) return forward_error(parse_errors[0]);
+  if (!parse_errors.empty()) {
+    std::string all;
+    for (const auto& e : parse_errors) all += (all.empty() ? "" : "\n") + e.message();
+    return make_error(parse_errors[0].code(), std::move(all));
   }
   try {
     for (const auto& m : p->modules)

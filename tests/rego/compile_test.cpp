@@ -213,5 +213,22 @@ TEST(RegoCompile, ErrorsAfterParsingReleaseTheArena) {
   EXPECT_NE(p.error().message().find("rego_unsafe_var_error"), std::string::npos) << p.error().message();
 }
 
+// Each module is parsed on its own: every broken file is reported (its first error), one per line,
+// before anything is compiled; the error's code is the first one's.
+TEST(RegoCompile, ParseErrorsOfEveryModule) {
+  auto p = Policy::compile({{"a.rego", "package a\np := \n"}, {"ok.rego", "package ok\nq := x\n"}, {"b.rego", "package b\nq if {\n"}});
+  ASSERT_FALSE(p.has_value());
+  EXPECT_EQ(p.error().message(),
+            "a.rego:3:1: rego_parse_error: unexpected eof token\nb.rego:3:1: rego_parse_error: unexpected eof token: expected }");
+  EXPECT_EQ(error_code(p.error()), "rego_parse_error");
+  std::vector<ModuleSource> many;
+  for (int i = 0; i < 12; ++i) many.push_back({"m" + std::to_string(i) + ".rego", "package"});
+  auto q = Policy::compile(many);
+  ASSERT_FALSE(q.has_value());
+  const std::string& m = q.error().message();
+  EXPECT_NE(m.find("m9.rego:1:"), std::string::npos) << m;
+  EXPECT_EQ(m.find("m10.rego"), std::string::npos) << m;  // OPA's default limit: 10 errors
+}
+
 }  // namespace
 }  // namespace cloister::rego
