@@ -1382,6 +1382,7 @@ class Resolver {
 
   // Ready for the next rule of the same module: buffers keep their capacity.
   void start_rule() {
+    function_value_ok_ = false;  // (an error inside a `with` value may have left it set)
     slots_.clear();
     scope_parent_.clear();
     scope_parent_.push_back(-1);
@@ -2324,6 +2325,9 @@ void check_v1_module(const Module& m) {
 
 }  // namespace
 
+// How many errors a failed compile reports at most: OPA's default (its compiler's max errors).
+constexpr std::size_t kMaxErrors = 10;
+
 Result<std::shared_ptr<const Policy>> Policy::compile(const std::vector<ModuleSource>& modules, const Value& data,
                                                       const CompileOptions& options) {
   auto p = std::make_shared<Impl>();
@@ -2345,7 +2349,7 @@ Result<std::shared_ptr<const Policy>> Policy::compile(const std::vector<ModuleSo
     if (!parsed) {
       // Every module is parsed on its own, so each one's first error is reported (as OPA reports
       // the parse errors of all files), up to OPA's default of 10.
-      if (parse_errors.size() < 10) parse_errors.push_back(parsed.error());
+      if (parse_errors.size() < kMaxErrors) parse_errors.push_back(parsed.error());
       continue;
     }
     p->modules.push_back(std::move(*parsed));
@@ -2416,16 +2420,30 @@ Result<std::shared_ptr<const Policy>> Policy::compile(const std::vector<ModuleSo
     }
     check_rule_conflicts(*p);
     if (options.check_data_conflicts) check_data_conflicts(*p);
+    // Rules compile one by one, and each one's first error is kept (up to OPA's 10), as OPA's
+    // stages report every rule's errors; nothing after this stage runs once one has failed.
+    std::vector<RegoFailure> rule_errors;
     for (auto& m : p->modules) {
       const auto& names = pkg_rules[package_key(m.package)];
       Resolver res(*p, &p->arena, &m, &names);
       for (auto& r : m.rules) {
-        compile_rule(*p, res, *r);
-        if (!r->elses.empty() && !r->suffix.empty()) {
-          fail("rego_type_error", "else keyword cannot be used on rules with variables in head", r->loc);
+        if (rule_errors.size() == kMaxErrors) break;
+        try {
+          compile_rule(*p, res, *r);
+          if (!r->elses.empty() && !r->suffix.empty()) {
+            fail("rego_type_error", "else keyword cannot be used on rules with variables in head", r->loc);
+          }
+          for (auto& e : r->elses) compile_rule(*p, res, *e);
+        } catch (const RegoFailure& f) {
+          rule_errors.push_back(f);
         }
-        for (auto& e : r->elses) compile_rule(*p, res, *e);
       }
+    }
+    if (rule_errors.size() == 1) throw rule_errors[0];
+    if (!rule_errors.empty()) {
+      std::string all;
+      for (const auto& f : rule_errors) all += (all.empty() ? "" : "\n") + p->to_error(f).message();
+      return make_error(p->to_error(rule_errors[0]).code(), std::move(all));
     }
     check_recursion(*p);
     resolve_metadata(*p);

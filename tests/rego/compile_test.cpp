@@ -230,5 +230,25 @@ TEST(RegoCompile, ParseErrorsOfEveryModule) {
   EXPECT_EQ(m.find("m10.rego"), std::string::npos) << m;  // OPA's default limit: 10 errors
 }
 
+// Rules compile one by one: each broken rule's first error is reported, in rule order, one per
+// line (up to 10); the rules between them compile as usual.
+TEST(RegoCompile, ErrorsOfEveryRule) {
+  auto p = Policy::compile({{"t.rego", "package t\np if { x }\nq if { y := 1; y := 2 }\nok := 1\nr := print(1)\n"},
+                            {"u.rego", "package u\nf(a) := b\n"}});
+  ASSERT_FALSE(p.has_value());
+  EXPECT_EQ(p.error().message(),
+            "t.rego:2: rego_unsafe_var_error: var x is unsafe\n"
+            "t.rego:3: rego_compile_error: var y assigned above\n"
+            "t.rego:5: rego_type_error: print(1) used as value\n"
+            "u.rego:2: rego_unsafe_var_error: var b is unsafe");
+  EXPECT_EQ(error_code(p.error()), "rego_unsafe_var_error");
+  std::string many = "package t\n";
+  for (int i = 0; i < 12; ++i) many += "p" + std::to_string(i) + " if { x" + std::to_string(i) + " }\n";
+  auto q = Policy::compile({{"t.rego", many}});
+  ASSERT_FALSE(q.has_value());
+  EXPECT_NE(q.error().message().find("var x9 is unsafe"), std::string::npos) << q.error().message();
+  EXPECT_EQ(q.error().message().find("var x10 is unsafe"), std::string::npos) << q.error().message();
+}
+
 }  // namespace
 }  // namespace cloister::rego
