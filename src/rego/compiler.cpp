@@ -2325,8 +2325,21 @@ void check_v1_module(const Module& m) {
 
 }  // namespace
 
+namespace {
+
 // How many errors a failed compile reports at most: OPA's default (its compiler's max errors).
 constexpr std::size_t kMaxErrors = 10;
+
+// Several errors as one: their messages a line each, the first one's kind (so error_code finds
+// the first one's code).
+tl::unexpected<Error> joined_error(const std::vector<Error>& errors) {
+  if (errors.size() == 1) return forward_error(errors[0]);
+  std::string all;
+  for (const auto& e : errors) all += (all.empty() ? "" : "\n") + e.message();
+  return make_error(errors[0].code(), std::move(all));
+}
+
+}  // namespace
 
 Result<std::shared_ptr<const Policy>> Policy::compile(const std::vector<ModuleSource>& modules, const Value& data,
                                                       const CompileOptions& options) {
@@ -2354,12 +2367,7 @@ Result<std::shared_ptr<const Policy>> Policy::compile(const std::vector<ModuleSo
     }
     p->modules.push_back(std::move(*parsed));
   }
-  if (parse_errors.size() == 1) return forward_error(parse_errors[0]);
-  if (!parse_errors.empty()) {
-    std::string all;
-    for (const auto& e : parse_errors) all += (all.empty() ? "" : "\n") + e.message();
-    return make_error(parse_errors[0].code(), std::move(all));
-  }
+  if (!parse_errors.empty()) return joined_error(parse_errors);
   try {
     for (const auto& m : p->modules)
       if (m.v1) check_v1_module(m);
@@ -2422,7 +2430,7 @@ Result<std::shared_ptr<const Policy>> Policy::compile(const std::vector<ModuleSo
     if (options.check_data_conflicts) check_data_conflicts(*p);
     // Rules compile one by one, and each one's first error is kept (up to OPA's 10), as OPA's
     // stages report every rule's errors; nothing after this stage runs once one has failed.
-    std::vector<RegoFailure> rule_errors;
+    std::vector<Error> rule_errors;
     for (auto& m : p->modules) {
       const auto& names = pkg_rules[package_key(m.package)];
       Resolver res(*p, &p->arena, &m, &names);
@@ -2435,16 +2443,11 @@ Result<std::shared_ptr<const Policy>> Policy::compile(const std::vector<ModuleSo
           }
           for (auto& e : r->elses) compile_rule(*p, res, *e);
         } catch (const RegoFailure& f) {
-          rule_errors.push_back(f);
+          rule_errors.push_back(p->to_error(f));
         }
       }
     }
-    if (rule_errors.size() == 1) throw rule_errors[0];
-    if (!rule_errors.empty()) {
-      std::string all;
-      for (const auto& f : rule_errors) all += (all.empty() ? "" : "\n") + p->to_error(f).message();
-      return make_error(p->to_error(rule_errors[0]).code(), std::move(all));
-    }
+    if (!rule_errors.empty()) return joined_error(rule_errors);
     check_recursion(*p);
     resolve_metadata(*p);
     for (DataNode* n : p->nodes) {
