@@ -1991,12 +1991,7 @@ class Evaluator {
       ~Leave() { --depth; }
     } leave{depth_};
     for (; r != end; ++r) {
-      int got;
-      if (r->general) [[unlikely]] {
-        got = 0;
-      } else {
-        got = run_body(r->tests, r->ntests, regs);
-      }
+      int got = r->general ? 0 : run_body(r->tests, r->ntests, regs);
       if (got == 0) [[unlikely]]
         got = run_plain_rule_outside(*r->rule, args) ? 1 : -1;
       if (got > 0) return r->value ? r->value : &kTrueValue;
