@@ -342,9 +342,10 @@ class Parser {
           if (imp.path.size() == 2 && imp.path[0] == "rego"_lit && imp.path[1] == "v1"_lit) {
             enable_all_keywords();
             m.v1 = v1_ = true;
-          } else if (imp.path.size() >= 2 && imp.path[0] == "future"_lit && imp.path[1] == "keywords"_lit) {
-            if (imp.path.size() == 2) enable_all_keywords();
-            else keyword_enable(imp.path[2]);
+          } else if (imp.path[0] == "future"_lit) {
+            // (OPA's futureImport enables one keyword for future.keywords.x, else all of them.)
+            if (imp.path.size() == 3) keyword_enable(imp.path[2]);
+            else enable_all_keywords();
           }
         } else if (is_stmt_word(Word::Package)) {
           error(cur(), "unexpected package");
@@ -578,7 +579,16 @@ class Parser {
         out.push_back(Value::string(std::string(advance().text)));
       } else if (cur().t == Tok::LBrack && !cur().ws_before) {
         advance();
-        if (cur().t != Tok::String) error(cur(), "expected string in path");
+        if (cur().t != Tok::String) {
+          // OPA names the value there (ValueName): `input.x[1]` is a number.
+          const Token& k = cur();
+          const std::string_view what = k.t == Tok::Number                           ? "number"
+                                        : k.t != Tok::Ident                          ? tok_desc(k.t)
+                                        : k.text == "true"_lit || k.text == "false"_lit ? "boolean"
+                                        : k.text == "null"_lit                       ? "null"
+                                                                                     : "var";
+          error(k, "unexpected " + std::string(what) + " token: expecting string");
+        }
         out.push_back(string_value(advance()));
         expect(Tok::RBrack, "]");
       } else {
@@ -588,10 +598,13 @@ class Parser {
     return out;
   }
 
+  // An import, checked as OPA's parser checks it (parseImport, futureImport, regoV1Import); the
+  // errors point at the path, as OPA's do.
   Import import() {
     Import imp;
     imp.loc = loc(cur());
     advance();
+    const Token& path = cur();  // (tokens are all lexed up front: the reference stays valid)
     imp.raw = ref_path(false);
     for (const auto& v : imp.raw) imp.path.push_back(v.as_string());
     if (is_word(Word::As)) {
@@ -601,7 +614,23 @@ class Parser {
     }
     const std::string& root = imp.path[0];
     if (root != "data"_lit && root != "input"_lit && root != "future"_lit && root != "rego"_lit) {
-      throw ParseFail{imp.loc, 0, "invalid path " + root + ": path must begin with input or data"};
+      error(path, "unexpected import path, must begin with one of: {data, future, input, rego}, got: " + root);
+    }
+    if (root == "future"_lit) {
+      if (imp.path.size() == 1 || imp.path[1] != "keywords"_lit) error(path, "invalid import, must be `future.keywords`");
+      if (!imp.alias.empty()) error(path, "`future` imports cannot be aliased");
+      if (imp.path.size() == 3 && imp.path[2] != "in"_lit && imp.path[2] != "contains"_lit && imp.path[2] != "if"_lit &&
+          imp.path[2] != "every"_lit) {
+        error(path, "unexpected keyword, must be one of [contains every if in]");
+      }
+    } else if (root == "rego"_lit) {
+      if (imp.path.size() != 2 || imp.path[1] != "v1"_lit) {
+        std::string dotted;
+        for (const auto& p : imp.path) dotted += (dotted.empty() ? "" : ".") + p;
+        error(path, "invalid import `" + dotted + "`, must be `rego.v1`");
+      }
+      // (In a v1 module the import is a no-op, an alias included, as in OPA.)
+      if (opts_.v0 && !imp.alias.empty()) error(path, "`rego` imports cannot be aliased");
     }
     return imp;
   }

@@ -170,6 +170,27 @@ TEST(RegoParser, DefaultRulesImportsAndKeywordsAsOpaChecksThem) {
   EXPECT_EQ(arr.items[1]->kind, TermKind::Call);
 }
 
+// OPA's import checks (parseImport, futureImport, regoV1Import), at the import's path. Before
+// session 12 `import future.keywords.foo` and `import rego.v2` were accepted silently.
+TEST(RegoParser, ImportsAsOpaChecksThem) {
+  auto err = [](const std::string& import, bool v0 = false) { return parse_error("package t\n" + import + "\np := 1\n", v0); };
+  EXPECT_NE(err("import foo.bar").find("m.rego:2:8: rego_parse_error: unexpected import path, must begin with one of: "
+                                       "{data, future, input, rego}, got: foo"),
+            std::string::npos);
+  EXPECT_NE(err("import future.keywords.foo").find("m.rego:2:8: rego_parse_error: unexpected keyword, must be one of [contains every if in]"),
+            std::string::npos);
+  EXPECT_NE(err("import future").find("invalid import, must be `future.keywords`"), std::string::npos);
+  EXPECT_NE(err("import future.keywords as k", true).find("`future` imports cannot be aliased"), std::string::npos);
+  EXPECT_NE(err("import rego.v2").find("invalid import `rego.v2`, must be `rego.v1`"), std::string::npos);
+  EXPECT_NE(err("import rego.v1.x").find("invalid import `rego.v1.x`, must be `rego.v1`"), std::string::npos);
+  EXPECT_NE(err("import rego.v1 as r", true).find("`rego` imports cannot be aliased"), std::string::npos);
+  EXPECT_EQ(err("import rego.v1 as r"), "parsed");  // a no-op in a v1 module, alias and all
+  EXPECT_NE(err("import input.x[1]").find("m.rego:2:16: rego_parse_error: unexpected number token: expecting string"),
+            std::string::npos);
+  EXPECT_NE(err("import data[x]").find("unexpected var token: expecting string"), std::string::npos);
+  EXPECT_EQ(err("import data[\"a b\"].c as d\nimport input\nimport future.keywords.in.x", true), "parsed");
+}
+
 TEST(RegoParser, OperatorPrecedenceAndMembership) {
   auto b = parse_query("q", 0, "x := 1 + 2 * 3 == 7", ParseOptions{});
   ASSERT_TRUE(b.has_value());
