@@ -661,6 +661,18 @@ class Parser {
       advance();
     }
     if (is_kw(Word::Contains)) {
+      if (r->kind == RuleKind::Function) {
+        // (OPA's parseHead, in its words; the head named as OPA prints a ref.)
+        std::string name = r->ref->kind == TermKind::Var ? r->ref->name : r->ref->items[0]->name;
+        for (std::size_t i = 1; r->ref->kind == TermKind::Ref && i < r->ref->items.size(); ++i) {
+          const Term& k = *r->ref->items[i];
+          name += k.kind != TermKind::Scalar ? "[" + (k.kind == TermKind::Var ? k.name : std::string("...")) + "]"
+                  : k.value.is_string()       ? "." + k.value.as_string()
+                                              : "[" + to_json(k.value) + "]";
+        }
+        error(cur(), "unexpected contains keyword: the contains keyword can only be used with multi-value rule definitions (e.g., " +
+                         name + " contains <VALUE> { ... })");
+      }
       advance();
       r->kind = RuleKind::MultiValue;
       r->key = infix_in(false);

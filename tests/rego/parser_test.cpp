@@ -170,9 +170,9 @@ TEST(RegoParser, DefaultRulesImportsAndKeywordsAsOpaChecksThem) {
   EXPECT_EQ(arr.items[1]->kind, TermKind::Call);
 }
 
-// OPA's import checks (parseImport, futureImport, regoV1Import), at the import's path. Before
+// OPA's import checks (parseImport, futureImport, regoV1Import), at the import's path, and its function head check. Before
 // session 12 `import future.keywords.foo` and `import rego.v2` were accepted silently.
-TEST(RegoParser, ImportsAsOpaChecksThem) {
+TEST(RegoParser, ImportsAndFunctionHeadsAsOpaChecksThem) {
   auto err = [](const std::string& import, bool v0 = false) { return parse_error("package t\n" + import + "\np := 1\n", v0); };
   EXPECT_NE(err("import foo.bar").find("m.rego:2:8: rego_parse_error: unexpected import path, must begin with one of: "
                                        "{data, future, input, rego}, got: foo"),
@@ -189,6 +189,12 @@ TEST(RegoParser, ImportsAsOpaChecksThem) {
             std::string::npos);
   EXPECT_NE(err("import data[x]").find("unexpected var token: expecting string"), std::string::npos);
   EXPECT_EQ(err("import data[\"a b\"].c as d\nimport input\nimport future.keywords.in.x", true), "parsed");
+  // A function head cannot use `contains` (OPA's parseHead, at the keyword).
+  EXPECT_NE(parse_error("package t\nf(x) contains y if y := x\n")
+                .find("m.rego:2:6: rego_parse_error: unexpected contains keyword: the contains keyword can only be used with "
+                      "multi-value rule definitions (e.g., f contains <VALUE> { ... })"),
+            std::string::npos);
+  EXPECT_NE(parse_error("package t\na.b(x) contains 1\n").find("(e.g., a.b contains <VALUE> { ... })"), std::string::npos);
 }
 
 TEST(RegoParser, OperatorPrecedenceAndMembership) {
