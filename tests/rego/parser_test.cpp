@@ -170,8 +170,9 @@ TEST(RegoParser, DefaultRulesImportsAndKeywordsAsOpaChecksThem) {
   EXPECT_EQ(arr.items[1]->kind, TermKind::Call);
 }
 
-// OPA's import checks (parseImport, futureImport, regoV1Import), at the import's path, and its function head check. Before
-// session 12 `import future.keywords.foo` and `import rego.v2` were accepted silently.
+// OPA's import checks (parseImport, futureImport, regoV1Import), at the import's path, and its
+// function head check (parseHead). Before session 12 `import future.keywords.foo`, `import rego.v2`
+// and `f(x) contains y` were accepted silently.
 TEST(RegoParser, ImportsAndFunctionHeadsAsOpaChecksThem) {
   auto err = [](const std::string& import, bool v0 = false) { return parse_error("package t\n" + import + "\np := 1\n", v0); };
   EXPECT_NE(err("import foo.bar").find("m.rego:2:8: rego_parse_error: unexpected import path, must begin with one of: "
