@@ -37,6 +37,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       std::abort();
     }
   }
+  {
+    // Print statements erased (CompileOptions::print_statements): must not crash; the answer may
+    // differ (`not print(x)` goes too, as in OPA), so only the compile is run.
+    cloister::rego::CompileOptions quiet = copts;
+    quiet.print_statements = false;
+    (void)cloister::rego::Policy::compile({{"fuzz.rego", text}}, cloister::rego::Value(), quiet);
+  }
   cloister::rego::EvalOptions opts;
   opts.limits.max_steps = 20000;
   opts.limits.max_call_depth = 64;

@@ -1728,6 +1728,49 @@ void check_data_conflicts(const Policy::Impl& p) {
   walk(*p.root);
 }
 
+// OPA's erasePrintCalls (CompileOptions::print_statements off): every expression that is a print
+// call goes, in rule bodies, comprehensions and `every` bodies alike; a body left empty becomes
+// `true`. Prints used as values are not expressions and stay (check_void_call refuses them).
+void erase_prints(Body& b, NodeArena* arena);
+void erase_prints(Term& t, NodeArena* arena) {
+  for (auto& i : t.items)
+    if (i) erase_prints(*i, arena);
+  if (t.head) erase_prints(*t.head, arena);
+  if (t.head2) erase_prints(*t.head2, arena);
+  if (t.body) erase_prints(*t.body, arena);
+}
+void erase_prints(Body& b, NodeArena* arena) {
+  for (auto& e : b.exprs) {
+    for (TermP* t : {&e.term, &e.coll, &e.key, &e.val})
+      if (*t) erase_prints(**t, arena);
+    for (auto& w : e.withs)
+      if (w.value) erase_prints(*w.value, arena);
+    if (e.body) erase_prints(*e.body, arena);
+  }
+  auto is_print = [](const Expr& e) {
+    return e.kind == ExprKind::Term && e.term && e.term->kind == TermKind::Call && e.term->name == "print"_lit;
+  };
+  const std::size_t before = b.exprs.size();
+  b.exprs.erase(std::remove_if(b.exprs.begin(), b.exprs.end(), is_print), b.exprs.end());
+  if (b.exprs.empty() && before > 0) {
+    Expr t;
+    t.loc = b.loc;
+    t.term = make_node<Term>(arena);
+    t.term->kind = TermKind::Scalar;
+    t.term->value = Value::boolean(true);
+    t.term->loc = b.loc;
+    b.exprs.push_back(std::move(t));
+  }
+}
+
+void erase_prints(Rule& r, NodeArena* arena) {
+  if (r.body) erase_prints(*r.body, arena);
+  for (TermP* t : {&r.value, &r.key})
+    if (*t) erase_prints(**t, arena);
+  for (auto& a : r.args) erase_prints(*a, arena);
+  for (auto& e : r.elses) erase_prints(*e, arena);
+}
+
 void check_recursion(const Policy::Impl& p) {
   std::unordered_map<DataNode*, Deps> graph;
   for (DataNode* n : p.nodes) {
@@ -2368,6 +2411,9 @@ Result<std::shared_ptr<const Policy>> Policy::compile(const std::vector<ModuleSo
     p->modules.push_back(std::move(*parsed));
   }
   if (!parse_errors.empty()) return joined_error(parse_errors);
+  if (!options.print_statements)
+    for (auto& m : p->modules)
+      for (auto& r : m.rules) erase_prints(*r, &p->arena);
   try {
     for (const auto& m : p->modules)
       if (m.v1) check_v1_module(m);
@@ -2529,6 +2575,7 @@ Result<PreparedQuery> compile_query(const std::shared_ptr<const Policy::Impl>& p
   if (!body) return forward_error(body.error());
   impl->policy = policy;
   impl->body = *body;
+  if (!policy->options.print_statements) erase_prints(*impl->body, &impl->arena);
   try {
     // Queries resolve names against no package: bare names are variables.
     Resolver res(const_cast<Policy::Impl&>(*policy), &impl->arena, nullptr, nullptr);

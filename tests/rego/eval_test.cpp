@@ -513,6 +513,44 @@ TEST(RegoEval, PrintIsAStatementNotAValue) {
   EXPECT_EQ(eval_json(p, "y := print(1)"), "error: query:1: rego_type_error: print(1) used as value");
 }
 
+// CompileOptions::print_statements off erases print statements as OPA's rego API does without
+// EnablePrintStatements (erasePrintCalls): same answers, no lines, an emptied body is `true`.
+TEST(RegoEval, PrintStatementsCanBeErased) {
+  const std::string text = R"(package t
+p if {
+  print("p", input.x)
+  input.x == 1
+}
+q if print("only")
+r := [x | some x in [1, 2]; print(x)]
+s if { every x in [1] { print(x); x == 1 } }
+n if not print(1)
+)";
+  CompileOptions off;
+  off.print_statements = false;
+  auto on_p = Policy::compile({{"t.rego", text}});
+  auto off_p = Policy::compile({{"t.rego", text}}, Value(), off);
+  ASSERT_TRUE(on_p.has_value() && off_p.has_value());
+  EvalOptions o;
+  o.input = J(R"({"x": 1})");
+  auto with = (*on_p)->eval("data.t", o);
+  auto without = (*off_p)->eval("data.t", o);
+  ASSERT_TRUE(with.has_value() && without.has_value());
+  EXPECT_EQ(with->prints.size(), 6u);  // p, q, r twice, s, n
+  EXPECT_TRUE(without->prints.empty());
+  // The same document, but for `not print(1)`: OPA erases that expression too, leaving `true`.
+  EXPECT_EQ(to_json(with->rows[0].value), R"({"p":true,"q":true,"r":[1,2],"s":true})");
+  EXPECT_EQ(to_json(without->rows[0].value), R"({"n":true,"p":true,"q":true,"r":[1,2],"s":true})");
+  auto query = (*off_p)->eval("print(1); x := 2", o);
+  ASSERT_TRUE(query.has_value());
+  EXPECT_TRUE(query->prints.empty());
+  EXPECT_EQ(query->rows.size(), 1u);
+  // A print used as a value is still refused.
+  auto bad = Policy::compile({{"t.rego", "package t\np := print(1)\n"}}, Value(), off);
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_EQ(bad.error().message(), "t.rego:2: rego_type_error: print(1) used as value");
+}
+
 // A function is not a document: a reference to one (not a call) fails to compile, as OPA's type
 // checker has it, where before session 11 it was quietly undefined. A `with` value may name one.
 TEST(RegoEval, FunctionsAreCalledNotReferenced) {

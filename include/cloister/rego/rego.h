@@ -39,6 +39,11 @@ struct CompileOptions {
   // Off, base data and rules merge (the data's value wins where both define one): what OPA's own
   // conformance harness does, which compiles without that check.
   bool check_data_conflicts = true;
+  // `print(...)` statements run and their lines are returned (QueryResult::prints). Off, they are
+  // erased when the policy and its queries compile, as OPA's rego API does unless
+  // EnablePrintStatements is set: no cost on a hot path (genpolicy's Kata rules print on nearly
+  // every line). A print used as a value is an error either way.
+  bool print_statements = true;
 };
 
 struct EvalLimits {
