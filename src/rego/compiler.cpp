@@ -1765,7 +1765,7 @@ void erase_prints(Body& b, NodeArena* arena) {
 
 void erase_prints(Rule& r, NodeArena* arena) {
   if (r.body) erase_prints(*r.body, arena);
-  for (TermP* t : {&r.value, &r.key})
+  for (TermP* t : {&r.ref, &r.value, &r.key})
     if (*t) erase_prints(**t, arena);
   for (auto& a : r.args) erase_prints(*a, arena);
   for (auto& e : r.elses) erase_prints(*e, arena);
