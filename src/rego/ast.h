@@ -27,6 +27,11 @@ struct Loc {
   std::uint32_t line = 0;
   std::uint32_t col = 0;
 };
+// Source order (file index, then line, then column): which of two rules comes first.
+inline bool loc_before(const Loc& a, const Loc& b) {
+  if (a.file != b.file) return a.file < b.file;
+  return a.line != b.line ? a.line < b.line : a.col < b.col;
+}
 
 struct Body;
 struct Term;
@@ -539,6 +544,25 @@ struct Import {
 // The name a rule defines: its head's first term (`p` of `p.q[x]`).
 inline const std::string& rule_name(const Rule& r) {
   return r.ref->kind == TermKind::Var ? r.ref->name : r.ref->items[0]->name;
+}
+
+// Appends one key of a reference as OPA prints a Ref: `.name` for an identifier-like string,
+// `["b-c"]` or `[1]` (JSON) for any other constant.
+inline void append_ref_key(std::string& out, const Value& key) {
+  if (key.is_string()) {
+    const std::string& s = key.as_string();
+    const bool ident = !s.empty() && !(s[0] >= '0' && s[0] <= '9') && std::all_of(s.begin(), s.end(), [](char c) {
+      return c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+    });
+    if (ident) {
+      out += '.';
+      out += s;
+      return;
+    }
+  }
+  out += '[';
+  out += to_json(key);
+  out += ']';
 }
 
 // OPA's ValueName for a term, as its messages name them ("ref", "number", "arraycomprehension").

@@ -1637,9 +1637,8 @@ void check_rule_conflicts(const Policy::Impl& p) {
     bool ground = n->default_rule != nullptr, single = ground, multi = false;
     int complete = ground ? 1 : 0, partial = 0;
     Loc first = n->default_rule ? n->default_rule->loc : n->rules[0]->loc;
-    auto earlier = [](const Loc& a, const Loc& b) { return std::tie(a.file, a.line, a.col) < std::tie(b.file, b.line, b.col); };
     for (const auto& r : n->rules) {
-      if (earlier(r->loc, first)) first = r->loc;
+      if (loc_before(r->loc, first)) first = r->loc;
       const bool is_multi = r->kind == RuleKind::MultiValue;
       ground = ground || r->suffix.empty();
       (is_multi ? multi : single) = true;
@@ -1685,15 +1684,13 @@ void check_rule_conflicts(const Policy::Impl& p) {
 // path meets, so it is not checked.
 void check_data_conflicts(const Policy::Impl& p) {
   std::vector<const Value*> at;  // the base data at each prefix of the path (nullptr: absent)
-  std::vector<std::string_view> names;
   // The node's first rule in module order (default rules included, as OPA's rule tree lists
   // them) that OPA files at this path; nullptr when none.
   auto first_rule_here = [](const DataNode& n) {
     const Rule* first = nullptr;
     auto consider = [&](const Rule& r) {
       if (!r.suffix.empty() && r.suffix[0]->kind == TermKind::Scalar) return;
-      if (!first || std::tie(r.loc.file, r.loc.line, r.loc.col) < std::tie(first->loc.file, first->loc.line, first->loc.col))
-        first = &r;
+      if (!first || loc_before(r.loc, first->loc)) first = &r;
     };
     for (const auto& r : n.rules) consider(*r);
     if (n.default_rule) consider(*n.default_rule);
@@ -1704,7 +1701,6 @@ void check_data_conflicts(const Policy::Impl& p) {
       if (!key.is_string()) continue;
       const Value* parent = at.empty() ? &p.data : at.back();
       at.push_back(parent && parent->is_object() ? parent->get(key) : nullptr);
-      names.push_back(key.as_string());
       if (const Rule* r = first_rule_here(*child)) {
         bool conflict = at.back() != nullptr;
         // The nearest prefix that exists decides: an object takes the rule, anything else not.
@@ -1715,14 +1711,13 @@ void check_data_conflicts(const Policy::Impl& p) {
           }
         }
         if (conflict) {
-          std::string path;
-          for (const auto& s : names) path += (path.empty() ? "" : "/") + std::string(s);
+          std::string path;  // (every key on the way is a string: the walk skips the others)
+          for (const auto& k : child->path) path += (path.empty() ? "" : "/") + k.as_string();
           fail("rego_compile_error", "conflicting rule for data path " + path + " found", r->loc);
         }
       }
       walk(*child);
       at.pop_back();
-      names.pop_back();
     }
   };
   walk(*p.root);
@@ -2335,13 +2330,7 @@ namespace {
 // OPA's text for an import (`import data.a["b-c"] as x`), as its messages quote it.
 std::string import_text(const Import& imp) {
   std::string out = "import " + imp.path[0];
-  for (std::size_t i = 1; i < imp.raw.size(); ++i) {
-    const std::string& seg = imp.path[i];
-    const bool ident = !seg.empty() && std::all_of(seg.begin(), seg.end(), [](char c) {
-      return c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-    }) && !(seg[0] >= '0' && seg[0] <= '9');
-    out += ident ? "." + seg : "[" + to_json(imp.raw[i]) + "]";
-  }
+  for (std::size_t i = 1; i < imp.raw.size(); ++i) append_ref_key(out, imp.raw[i]);
   if (!imp.alias.empty()) out += " as " + imp.alias;
   return out;
 }

@@ -625,9 +625,9 @@ class Parser {
       }
     } else if (root == "rego"_lit) {
       if (imp.path.size() != 2 || imp.path[1] != "v1"_lit) {
-        std::string dotted;
-        for (const auto& p : imp.path) dotted += (dotted.empty() ? "" : ".") + p;
-        error(path, "invalid import `" + dotted + "`, must be `rego.v1`");
+        std::string text = imp.path[0];
+        for (std::size_t i = 1; i < imp.raw.size(); ++i) append_ref_key(text, imp.raw[i]);
+        error(path, "invalid import `" + text + "`, must be `rego.v1`");
       }
       // (In a v1 module the import is a no-op, an alias included, as in OPA.)
       if (opts_.v0 && !imp.alias.empty()) error(path, "`rego` imports cannot be aliased");
@@ -666,9 +666,8 @@ class Parser {
         std::string name = r->ref->kind == TermKind::Var ? r->ref->name : r->ref->items[0]->name;
         for (std::size_t i = 1; r->ref->kind == TermKind::Ref && i < r->ref->items.size(); ++i) {
           const Term& k = *r->ref->items[i];
-          name += k.kind != TermKind::Scalar ? "[" + (k.kind == TermKind::Var ? k.name : std::string("...")) + "]"
-                  : k.value.is_string()       ? "." + k.value.as_string()
-                                              : "[" + to_json(k.value) + "]";
+          if (k.kind == TermKind::Scalar) append_ref_key(name, k.value);
+          else name += "[" + (k.kind == TermKind::Var ? k.name : std::string("...")) + "]";
         }
         error(cur(), "unexpected contains keyword: the contains keyword can only be used with multi-value rule definitions (e.g., " +
                          name + " contains <VALUE> { ... })");
