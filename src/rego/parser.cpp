@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <functional>
 #include <set>
 #include <unordered_map>
@@ -437,18 +438,24 @@ class Parser {
   tl::unexpected<Error> fail(const ParseFail& f) {
     std::string msg = std::string(file_) + ":" + std::to_string(f.loc.line) + ":" + std::to_string(f.loc.col) +
                       ": rego_parse_error: " + f.msg;
-    // One-line excerpt with a caret under the offending column.
-    std::size_t ls = text_.rfind('\n', f.offset == 0 ? 0 : f.offset - 1);
-    ls = (ls == std::string_view::npos || f.offset == 0) ? 0 : ls + 1;
-    if (f.offset < text_.size() || ls < text_.size()) {
-      std::size_t le = text_.find('\n', ls);
-      std::string line(text_.substr(ls, le == std::string_view::npos ? std::string_view::npos : le - ls));
-      if (line.size() > 200) line.resize(200);
-      if (!line.empty()) {
-        msg += "\n\t" + line + "\n\t";
-        for (std::uint32_t i = 1; i < f.loc.col && i - 1 < line.size(); ++i) msg.push_back(line[i - 1] == '\t' ? '\t' : ' ');
-        msg += "^";
-      }
+    // One-line excerpt with a caret, as OPA's ParserErrorDetail prints it: the line of the error's
+    // byte (backed up over whitespace, so an error at the end of the file shows its last line),
+    // leading tabs removed, the caret indented by spaces.
+    if (!text_.empty()) {
+      std::size_t at = std::min(f.offset, text_.size() - 1);
+      while (at > 0 && std::isspace(static_cast<unsigned char>(text_[at]))) --at;
+      std::size_t ls = at;
+      while (ls > 0 && text_[ls] != '\n' && text_[ls] != '\r') --ls;
+      if (text_[ls] == '\n' || text_[ls] == '\r') ++ls;
+      std::size_t le = at;
+      while (le < text_.size() && text_[le] != '\n' && text_[le] != '\r') ++le;
+      if (ls > le) ls = le;
+      std::string_view line = text_.substr(ls, le - ls);
+      const std::size_t tabs = std::min(line.find_first_not_of('\t'), line.size());
+      const std::size_t indent = at - ls > tabs ? at - ls - tabs : 0;
+      line.remove_prefix(tabs);
+      if (line.size() > 200) line = line.substr(0, 200);
+      msg += "\n\t" + std::string(line) + "\n\t" + std::string(std::min<std::size_t>(indent, 200), ' ') + "^";
     }
     return make_error(Errc::parse, msg);
   }
@@ -482,7 +489,8 @@ class Parser {
     if (w == "in"_lit) kw_[0] = true;
     if (w == "contains"_lit) kw_[1] = true;
     if (w == "if"_lit) kw_[2] = true;
-    if (w == "every"_lit) kw_[3] = true;
+    // Importing `every` imports `in` too (OPA's scanner adds both: `every x in xs` needs it).
+    if (w == "every"_lit) kw_[0] = kw_[3] = true;
   }
   // A keyword directly followed by '.', '[' or '(' is a name in a reference (`contains(...)`,
   // `as.foo`), as OPA allows.
@@ -841,16 +849,39 @@ class Parser {
     NlIgnore nl(*this, false);
     while (cur().t != Tok::RBrace) {
       if (cur().t == Tok::Eof) error(cur(), "unexpected eof token: expected }");
+      const std::size_t start = pos_;
       b->exprs.push_back(literal());
       if (cur().t == Tok::Semi) {
         advance();
       } else if (cur().t != Tok::RBrace && !cur().nl_before) {
-        error(cur(), "unexpected " + std::string(tok_desc(cur().t)) + " token: expected newline or ;");
+        // OPA's parseQuery wording, with its hint when the literal was a bare `every` that would
+        // have read as an `every` expression had the keyword been imported.
+        std::string msg = "unexpected " + std::string(tok_desc(cur().t)) + " token: expected \\n or ; or }";
+        if (pos_ == start + 1 && looks_like_every(start)) {
+          msg += " (hint: `import future.keywords.every` for `every x in xs { ... }` expressions)";
+        }
+        error(cur(), msg);
       }
     }
     advance();
     if (b->exprs.empty()) error(cur(), "found empty body");
     return b;
+  }
+
+  // Whether the tokens from `at` read `every x in` or `every k, v in` with `every` and `in` plain
+  // names (the keyword not imported): the shape OPA's parser hints the `every` import for.
+  bool looks_like_every(std::size_t at) const {
+    auto word = [&](std::size_t i, std::string_view w) {
+      return i < eof_ && toks_[i].t == Tok::Ident && toks_[i].text == w;
+    };
+    auto ident = [&](std::size_t i) { return i < eof_ && toks_[i].t == Tok::Ident; };
+    if (!word(at, "every") || keyword_on(Word::Every) || !ident(at + 1)) return false;
+    std::size_t i = at + 2;
+    if (i < eof_ && toks_[i].t == Tok::Comma) {
+      if (!ident(i + 1)) return false;
+      i += 2;
+    }
+    return word(i, "in");
   }
 
   // ---------------------------------------------------------------- literals
