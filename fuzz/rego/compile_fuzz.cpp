@@ -5,7 +5,7 @@
 // answers must agree, value for value and error for error (limits that depend on the machine or
 // on native stack use aside), or the fuzzer stops. A policy that compiles without base data is
 // also compiled with some (at package names the corpus uses): that may only add the data-path
-// conflict error.
+// conflict error. Each input is also compiled as Rego v0, for crashes only.
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -20,6 +20,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::string text(reinterpret_cast<const char*>(data), size);
   cloister::rego::CompileOptions copts;
   copts.max_depth = 100;
+  {
+    // The v0 grammar (rules without `if`, keywords only by import) must not crash either.
+    cloister::rego::CompileOptions v0 = copts;
+    v0.v0 = true;
+    (void)cloister::rego::Policy::compile({{"fuzz.rego", text}}, cloister::rego::Value(), v0);
+  }
   auto policy = cloister::rego::Policy::compile({{"fuzz.rego", text}}, cloister::rego::Value(), copts);
   if (!policy) return 0;
   copts.compile_tests = false;

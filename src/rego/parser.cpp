@@ -56,6 +56,7 @@ struct Token {
   bool ws_before = false;
 };
 
+// A token as OPA's parser names it in "unexpected X token" (ast/internal/tokens: Token.String).
 const char* tok_desc(Tok t) {
   switch (t) {
     case Tok::Eof: return "eof";
@@ -63,8 +64,35 @@ const char* tok_desc(Tok t) {
     case Tok::Number: return "number";
     case Tok::String:
     case Tok::RawString: return "string";
-    default: return "token";
+    case Tok::Template: return "template-string-part";
+    case Tok::LBrace: return "{";
+    case Tok::RBrace: return "}";
+    case Tok::LBrack: return "[";
+    case Tok::RBrack: return "]";
+    case Tok::LParen: return "(";
+    case Tok::RParen: return ")";
+    case Tok::Dot: return ".";
+    case Tok::Comma: return ",";
+    case Tok::Semi: return ";";
+    case Tok::Colon: return ":";
+    case Tok::Assign: return "assign";
+    case Tok::Unify: return "eq";
+    case Tok::Eq: return "equal";
+    case Tok::Neq: return "neq";
+    case Tok::Lt: return "lt";
+    case Tok::Le: return "lte";
+    case Tok::Gt: return "gt";
+    case Tok::Ge: return "gte";
+    case Tok::Plus: return "plus";
+    case Tok::Minus: return "minus";
+    case Tok::Star: return "mul";
+    case Tok::Slash: return "div";
+    case Tok::Percent: return "rem";
+    case Tok::Amp: return "and";
+    case Tok::Bar: return "or";
+    case Tok::Bad: return "illegal";
   }
+  return "illegal";
 }
 
 struct ParseFail {
@@ -370,7 +398,7 @@ class Parser {
         if (cur().t == Tok::Semi) {
           advance();
         } else if (cur().t != Tok::Eof && !cur().nl_before) {
-          error(cur(), "unexpected " + std::string(tok_desc(cur().t)) + " token");
+          error(cur(), unexpected(cur()));
         }
       }
       if (b->exprs.empty()) error(cur(), "empty query");
@@ -499,14 +527,29 @@ class Parser {
     return (n.t == Tok::Dot || n.t == Tok::LParen || n.t == Tok::LBrack) && !n.ws_before;
   }
   bool is_stmt_word(Word w) const { return is_word(w) && !ref_follows(); }
+  // "unexpected X token", or "unexpected X keyword" for a word OPA's scanner makes a keyword
+  // (its fixed ones, and the future keywords where enabled), as OPA's Parser.illegal words it.
+  std::string unexpected(const Token& t) const {
+    if (t.t == Tok::Ident) {
+      switch (t.word) {
+        case Word::Package: case Word::Import: case Word::As: case Word::Default: case Word::Else:
+        case Word::Not: case Word::Some: case Word::With: case Word::Null: case Word::True: case Word::False:
+          return "unexpected " + std::string(t.text) + " keyword";
+        default:
+          if (keyword_on(t.word)) return "unexpected " + std::string(t.text) + " keyword";
+          return "unexpected ident token";
+      }
+    }
+    return "unexpected " + std::string(tok_desc(t.t)) + " token";
+  }
   void expect(Tok t, const char* what) {
     if (cur().t != t) {
-      error(cur(), std::string("unexpected ") + tok_desc(cur().t) + " token: expected " + what);
+      error(cur(), unexpected(cur()) + ": expected " + what);
     }
     advance();
   }
   void expect_word(Word w, std::string_view text) {
-    if (!is_word(w)) error(cur(), "unexpected " + std::string(tok_desc(cur().t)) + " token: expected " + std::string(text));
+    if (!is_word(w)) error(cur(), unexpected(cur()) + ": expected " + std::string(text));
     advance();
   }
   void enable_all_keywords() {
@@ -578,12 +621,12 @@ class Parser {
   // package/import paths: ident (. ident | [ "string" ])*
   std::vector<Value> ref_path(bool /*package*/) {
     std::vector<Value> out;
-    if (cur().t != Tok::Ident) error(cur(), "unexpected " + std::string(tok_desc(cur().t)) + " token: expected ident");
+    if (cur().t != Tok::Ident) error(cur(), unexpected(cur()) + ": expected ident");
     out.push_back(Value::string(std::string(advance().text)));
     while (true) {
       if (cur().t == Tok::Dot && !cur().ws_before) {
         advance();
-        if (cur().t != Tok::Ident) error(cur(), "unexpected " + std::string(tok_desc(cur().t)) + " token: expected ident");
+        if (cur().t != Tok::Ident) error(cur(), unexpected(cur()) + ": expected ident");
         out.push_back(Value::string(std::string(advance().text)));
       } else if (cur().t == Tok::LBrack && !cur().ws_before) {
         advance();
@@ -653,7 +696,7 @@ class Parser {
       r->is_default = true;
     }
     if (cur().t != Tok::Ident || (is_reserved(cur().word) && !ref_follows())) {
-      error(cur(), "unexpected " + std::string(tok_desc(cur().t)) + " token: expected rule head");
+      error(cur(), unexpected(cur()) + ": expected rule head");
     }
     if (keyword_on(cur().word) && !ref_follows()) error(cur(), "unexpected " + std::string(cur().text) + " keyword");
     r->ref = head_ref();
@@ -783,7 +826,7 @@ class Parser {
     while (true) {
       if (cur().t == Tok::Dot && !cur().ws_before) {
         advance();
-        if (cur().t != Tok::Ident) error(cur(), "unexpected " + std::string(tok_desc(cur().t)) + " token: expected ident");
+        if (cur().t != Tok::Ident) error(cur(), unexpected(cur()) + ": expected ident");
         const Token& k = advance();
         if (!ref) {
           ref = mk(TermKind::Ref, t);
@@ -856,7 +899,7 @@ class Parser {
       } else if (cur().t != Tok::RBrace && !cur().nl_before) {
         // OPA's parseQuery wording, with its hint when the literal was a bare `every` that would
         // have read as an `every` expression had the keyword been imported.
-        std::string msg = "unexpected " + std::string(tok_desc(cur().t)) + " token: expected \\n or ; or }";
+        std::string msg = unexpected(cur()) + ": expected \\n or ; or }";
         if (pos_ == start + 1 && looks_like_every(start)) {
           msg += " (hint: `import future.keywords.every` for `every x in xs { ... }` expressions)";
         }
@@ -1207,7 +1250,7 @@ class Parser {
       const Token& t = cur();
       if (t.t == Tok::Dot && !t.ws_before) {
         advance();
-        if (cur().t != Tok::Ident) error(cur(), "unexpected " + std::string(tok_desc(cur().t)) + " token: expected ident");
+        if (cur().t != Tok::Ident) error(cur(), unexpected(cur()) + ": expected ident");
         const Token& k = advance();
         term = extend_ref(std::move(term), scalar(intern(k.text), k));
       } else if (t.t == Tok::LBrack && !t.ws_before && !separated()) {
@@ -1227,7 +1270,7 @@ class Parser {
           while (cur().t != Tok::RParen) {
             args.push_back(infix_in(false));
             if (cur().t == Tok::Comma) advance();
-            else if (cur().t != Tok::RParen) error(cur(), "unexpected " + std::string(tok_desc(cur().t)) + " token: expected , or )");
+            else if (cur().t != Tok::RParen) error(cur(), unexpected(cur()) + ": expected , or )");
           }
           advance();
         }

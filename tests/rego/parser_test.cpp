@@ -236,6 +236,21 @@ TEST(RegoParser, EveryImportImpliesIn) {
             std::string::npos);
 }
 
+// An unexpected token is named as OPA's Parser.illegal names it: punctuation by its text, operators
+// by their token names, OPA's keywords as keywords. Found on the Kata genpolicy rules of commit
+// 00485f9b (`print ("...")`, which OPA rejects too); until session 13 this read "unexpected token token".
+TEST(RegoParser, UnexpectedTokensAreNamedAsOpaNamesThem) {
+  auto first_line = [](const std::string& body) {
+    const std::string e = parse_error("package t\np if {\n" + body + "\n}\n");
+    return e.substr(0, e.find('\n'));
+  };
+  EXPECT_EQ(first_line("  print (\"x\")"), "m.rego:3:9: rego_parse_error: unexpected ( token: expected \\n or ; or }");
+  EXPECT_EQ(first_line("  x := 1 ]"), "m.rego:3:10: rego_parse_error: unexpected ] token: expected \\n or ; or }");
+  EXPECT_EQ(first_line("  x := 1 := 2"), "m.rego:3:10: rego_parse_error: unexpected assign token: expected \\n or ; or }");
+  EXPECT_EQ(first_line("  true not"), "m.rego:3:8: rego_parse_error: unexpected not keyword: expected \\n or ; or }");
+  EXPECT_EQ(first_line("  x := 1 y"), "m.rego:3:10: rego_parse_error: unexpected ident token: expected \\n or ; or }");
+}
+
 TEST(RegoParser, OperatorPrecedenceAndMembership) {
   auto b = parse_query("q", 0, "x := 1 + 2 * 3 == 7", ParseOptions{});
   ASSERT_TRUE(b.has_value());
