@@ -360,10 +360,23 @@ struct With {
 // (Expr::test) or the input, with an optional constant-string path after it.
 struct ExprOperand;
 
+// Which part of the base data a compiled operand reads, as one bit of 64: the position of the
+// path's first key among the base document's top-level keys (62 for the 63rd on), 63 for a key
+// the document does not have. A `with` that replaces data under a root clears the compiled path
+// only for operands of that root's bit (Rule::data_mask), so `with data.pstate as s` leaves the
+// rules that read data.policy_data compiled.
+inline unsigned data_root_bit(const Value& data, const Value& key) {
+  if (!data.is_object()) return 63;
+  const auto& e = data.object_entries();
+  auto it = std::lower_bound(e.begin(), e.end(), key, [](const auto& entry, const Value& k) { return compare(entry.first, k) < 0; });
+  if (it == e.end() || !(it->first == key)) return 63;
+  return static_cast<unsigned>(std::min<std::ptrdiff_t>(it - e.begin(), 62));
+}
+
 struct Operand {
   // Arg: a register of a compiled rule (its parameters, then loop variables). Data: a path into
   // the policy's base data that no rule defines, resolved by the compiler (`value`, nullptr when
-  // undefined), valid while no `with` replaces data.
+  // undefined; `arg`: its root key's data_root_bit), valid while no `with` replaces data there.
   // Expr (compiled rules only): a value computed from other operands (ExprOperand).
   enum class Kind : std::uint8_t { Const, Arg, Local, Input, Data, Expr };
   Kind kind = Kind::Const;
@@ -472,6 +485,7 @@ struct CompiledFunc {
   bool early_exit = false;
   bool plain = false;  // early_exit, no rule has constant parameters, at least one rule (run_block)
   const Rule* default_rule = nullptr;
+  std::uint64_t data_mask = 0;  // its compiled rules' Rule::data_mask, or-ed
   const CompiledRule* rules() const noexcept { return reinterpret_cast<const CompiledRule*>(this + 1); }
 };
 static_assert(sizeof(CompiledFunc) % alignof(CompiledRule) == 0);
@@ -515,10 +529,10 @@ struct Rule {
   bool shares_head = false;    // parser copied head terms from a sibling (v0 multi-body, else)
   bool compiled = false;       // functions: the body is `tests` (see TestExpr)
   bool calls = false;          // compiled: some test calls a user function
-  bool reads_data = false;     // compiled: some operand is a base-data path (Operand::Kind::Data)
   bool const_params = false;   // compiled: some parameter is a constant, compared with its argument
   std::uint32_t ntests = 0;
   const TestExpr* tests = nullptr;
+  std::uint64_t data_mask = 0;  // compiled: the data_root_bit of every base-data operand it reads
   TermList args;               // functions
   std::shared_ptr<Body> body;  // may be empty (constant rule)
   TermP value;                 // value (null when implicit `true`)

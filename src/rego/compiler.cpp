@@ -1809,7 +1809,7 @@ struct TestCompiler {
   std::vector<int>* regs = nullptr;
   NodeArena* arena = nullptr;
   bool calls = false;       // some test calls a user function
-  bool reads_data = false;  // some operand is a base-data path
+  std::uint64_t data_mask = 0;  // the data_root_bit of every base-data operand
 
   // An operand, when `t` is one: a constant, a register or local, the input, or a path into the
   // base data that no rule can define, with constant string keys after it.
@@ -1911,7 +1911,7 @@ struct TestCompiler {
   }
 
   // `data.a.b` with constant keys that leaves the rule tree before any rule: a fixed value of the
-  // policy's base data (or undefined), read as such while no `with` replaces data.
+  // policy's base data (or undefined), read as such while no `with` replaces data under its root.
   bool data_operand(const Term& t, Operand& out) {
     const DataNode* n = policy.root.get();
     const Value* base = &policy.data;
@@ -1928,7 +1928,8 @@ struct TestCompiler {
     if (n) return false;  // a package or a prefix of rules: virtual documents merge in
     out.kind = Operand::Kind::Data;
     out.value = base;
-    reads_data = true;
+    out.arg = static_cast<std::uint8_t>(data_root_bit(policy.data, t.items[1]->value));
+    data_mask |= std::uint64_t{1} << out.arg;
     return true;
   }
   static const Value* lookup_value(const Value& v, const Value& key) {
@@ -2171,7 +2172,7 @@ void compile_tests(const Policy::Impl& policy, NodeArena& arena, Rule& r) {
   r.tests = c.store(tests);
   r.ntests = static_cast<std::uint32_t>(tests.size());
   r.calls = c.calls;
-  r.reads_data = c.reads_data;
+  r.data_mask = c.data_mask;
   r.compiled = true;
 }
 
@@ -2277,6 +2278,7 @@ const CompiledFunc* build_call_block(NodeArena& arena, const DataNode& n, std::v
   f->plain = n.early_exit && !n.rules.empty() &&
              std::none_of(n.rules.begin(), n.rules.end(), [](const auto& r) { return r->const_params; });
   f->default_rule = n.default_rule.get();
+  f->data_mask = n.compiled_data_mask;
   auto* rules = static_cast<CompiledRule*>(w.take(n.rules.size() * sizeof(CompiledRule)));
   for (std::size_t i = 0; i < n.rules.size(); ++i) {
     const Rule& r = *n.rules[i];
@@ -2516,7 +2518,7 @@ Result<std::shared_ptr<const Policy>> Policy::compile(const std::vector<ModuleSo
           for (auto& r : n->rules) {
             compile_tests(*p, p->arena, *r);
             n->compiled_calls = n->compiled_calls || r->calls;
-            n->compiled_reads_data = n->compiled_reads_data || r->reads_data;
+            n->compiled_data_mask |= r->data_mask;
           }
         }
       }

@@ -53,9 +53,12 @@ struct CacheEntry {
 struct Overlay {
   Value input;
   Value base;
-  // Nothing below replaces data, functions or builtins, and `base` is the policy's data: compiled
-  // rules (Rule::tests) apply as they are.
+  // Nothing below replaces data, functions or builtins: compiled rules (Rule::tests) apply as they
+  // are. (When only base data is replaced, those that read none of it still do: see `replaced`.)
   bool pristine = true;
+  // The data_root_bit of every base-data root a `with` replaced under (`base` is the policy's data
+  // elsewhere): compiled operands of other roots still read the policy's data, which is the same.
+  std::uint64_t replaced = 0;
   std::unordered_map<const DataNode*, Value> node_over;
   std::unordered_map<const DataNode*, Mock> func_mocks;
   std::unordered_map<const builtins::BuiltinDef*, Mock> builtin_mocks;
@@ -1036,6 +1039,7 @@ class Evaluator {
     inner.node_over = ov_.node_over;
     inner.func_mocks = ov_.func_mocks;
     inner.builtin_mocks = ov_.builtin_mocks;
+    inner.replaced = ov_.replaced;
     for (auto& [w, m] : mods) {
       if (w->is_input) {
         inner.input = upsert(inner.input, w->path, 0, m.value);
@@ -1057,6 +1061,8 @@ class Evaluator {
           inner.node_over[n] = m.value;
         } else if (!under_rule) {
           inner.base = upsert(inner.base, w->path, 0, m.value);
+          // (The path is not empty: `data` itself is the root node, replaced above.)
+          inner.replaced |= std::uint64_t{1} << data_root_bit(P.data, w->path[0]);
         }
         // Replacing part of a rule's value (data.p.x where p is a rule) is not supported: it is
         // ignored, as the rule's own value still applies.
@@ -1066,8 +1072,7 @@ class Evaluator {
         inner.builtin_mocks[w->builtin] = m;
       }
     }
-    inner.pristine = inner.node_over.empty() && inner.func_mocks.empty() && inner.builtin_mocks.empty() &&
-                     inner.base.node_id() == P.data.node_id();
+    inner.pristine = inner.node_over.empty() && inner.func_mocks.empty() && inner.builtin_mocks.empty() && !inner.replaced;
     std::swap(ov_, inner);
     bool r;
     try {
@@ -1907,7 +1912,7 @@ class Evaluator {
   // The arguments are borrowed: they stay put in the caller for the whole call.
   Value plain_function_result(const DataNode* n, std::span<const Value* const> args) {
     if (n->cfunc && ov_.builtin_mocks.empty() && (!n->compiled_calls || ov_.func_mocks.empty()) &&
-        (!n->compiled_reads_data || data_pristine())) {
+        data_ok(n->compiled_data_mask)) {
       if (const Value* v = compiled_function_result(*n->cfunc, args)) return *v;
       return n->default_rule ? value_of_default(*n->default_rule) : Value();
     }
@@ -1915,7 +1920,7 @@ class Evaluator {
     for_candidate_rules(n, args.empty() ? nullptr : args[0], [&](const std::shared_ptr<Rule>& rp) {
       const Rule& r = *rp;
       const bool compiled = r.compiled && ov_.builtin_mocks.empty() && (!r.calls || ov_.func_mocks.empty()) &&
-                            (!r.reads_data || data_pristine());
+                            data_ok(r.data_mask);
       if (compiled) {
         const Value* regs[TestExpr::kMaxRegs];
         copy_regs(args, regs);
@@ -2117,7 +2122,7 @@ class Evaluator {
     const Value* cur;
     switch (o.kind) {
       case Operand::Kind::Data:
-        if (!data_pristine()) {
+        if (!data_ok(std::uint64_t{1} << o.arg)) {
           unbound = true;  // `with` replaced data: the general path reads the replacement
           return nullptr;
         }
@@ -2148,7 +2153,7 @@ class Evaluator {
       if (unbound) return 0;
       count_step(x.loc);
       holds = v && !v->is_false();
-    } else if (x.op == TestOp::Call && x.cfunc && ov_.pristine) {
+    } else if (x.op == TestOp::Call && x.cfunc && (ov_.pristine || block_ok(*x.cfunc))) {
       return run_block_call(x, args);
     } else {
       return run_call_test(x, args);
@@ -2478,12 +2483,19 @@ class Evaluator {
     return r;
   }
 
-  bool data_pristine() const { return ov_.node_over.empty() && ov_.base.node_id() == P.data.node_id(); }
+  // Whether compiled operands of base-data roots `mask` read what this evaluation sees: no `with`
+  // replaced a data node (any path may lie under one) or base data under one of those roots.
+  bool data_ok(std::uint64_t mask) const { return !mask || (ov_.node_over.empty() && !(ov_.replaced & mask)); }
+  // Whether call block `f` runs as compiled although a `with` is in force: it replaced base data
+  // only, under roots that none of f's compiled rules read. (Out of line: the hot test is pristine.)
+  __attribute__((noinline)) bool block_ok(const CompiledFunc& f) const {
+    return ov_.node_over.empty() && ov_.func_mocks.empty() && ov_.builtin_mocks.empty() && !(ov_.replaced & f.data_mask);
+  }
 
   // A user function call as a test (no `with` replaces functions): as call_term_one.
   bool call_test(const TestExpr& x, const Value* const* args) {
     check_stack(x.call->loc);
-    if (x.cfunc && ov_.pristine) {
+    if (x.cfunc && (ov_.pristine || block_ok(*x.cfunc))) {
       const Value* regs[TestExpr::kMaxRegs];
       copy_regs(std::span<const Value* const>(args, x.nargs), regs);  // loops bind the registers after them
       return block_holds(*x.cfunc, regs, x.nargs);

@@ -31,10 +31,11 @@ struct DataNode {
   // Functions whose rules all have plain heads (arguments that are variables or constants, a
   // constant or implicit `true` value, no `else`): each body is run to its first solution only.
   bool plain_function = false;
-  // Plain functions: whether any compiled rule (Rule::compiled) calls a user function or reads
-  // base data (a call through the block, `cfunc`, needs no mock or `with` of those then).
+  // Plain functions: whether any compiled rule (Rule::compiled) calls a user function, and the
+  // base data its compiled rules read (Rule::data_mask, or-ed): a call through the block, `cfunc`,
+  // needs no mock of those functions and no `with` of that data.
   bool compiled_calls = false;
-  bool compiled_reads_data = false;
+  std::uint64_t compiled_data_mask = 0;
   // Functions: rules whose first argument is a constant, by that constant (with the rules whose
   // first argument is not constant in `any_first`), so a call only tries the bodies that can match.
   bool indexed = false;

@@ -1114,6 +1114,10 @@ env_pattern(p_env, e) if {
   regex.match(pattern, e)
 }
 env_data(e) if env_pattern(data.env, e)
+state_has(k) if { some s in data.pstate.seen; s == k }
+state_and_prefix(e, k) if { prefixed(e); state_has(k) }
+state_late(k) if { startswith(k, "a"); k != "ab"; some s in data.pstate.seen; s == k }
+late_caller(k) if { count(k) > 0; state_late(k) }
 plus_one(x, y) if { z := x + 1; z == y }
 num_of(x, y) if { n := to_number(x); n == y }
 two_vars(a, b) if { s := concat("-", [a, b]); startswith(s, "a-") }
@@ -1264,6 +1268,17 @@ all_checks if {
       R"([data.t.two_vars("a", "b"), data.t.two_vars("b", "a"), data.t.two_vars("a", 1)])",
       R"([x | some x in ["a", "b", "a"]; data.t.two_vars(x, "b")])",  // one node for "b", two for x
       R"([data.t.filter_neg(["a", "b"]), data.t.filter_neg(data.letters), data.t.filter_neg(["a", 1])])",
+      // A `with` replacing base data under one root leaves compiled the rules that read other roots
+      // (Rule::data_mask): the state document here, absent from the base data at compile time.
+      R"([data.t.state_has("a"), data.t.state_and_prefix("KUBE_1", "a")])",
+      R"([data.t.state_has("a"), data.t.state_and_prefix("KUBE_1", "a"), data.t.prefixed("HOME")] with data.pstate as {"seen": ["a"]})",
+      R"(data.t.state_and_prefix("PATH", "a") with data.pstate.seen as ["a"])",
+      R"([data.t.data_join("/d5"), data.t.calls_data("KUBE_1")] with data.pstate as {"seen": []})",
+      R"(data.t.state_and_prefix("Y", "b") with data.pstate as {"seen": ["b"]} with data.prefixes as ["Y"])",
+      R"([data.t.prefixed("KUBE_X"), data.t.check({"Extra": {"f": "q"}}, {"Extra": {"f": "w"}})] with data.zz as 1)",
+      R"(data.t.env_data("IP_3=1.2.3.4") with data.letters as [])",
+      R"([data.t.late_caller("a"), data.t.late_caller("b")] with data.pstate as {"seen": ["a", "b"]})",
+      R"(data.t.late_caller("a") with data.pstate.seen as ["a"])",
   };
   const std::vector<std::string> inputs = {R"({"Extra": {"f": "v"}, "list": ["B=2"], "k": 1})",
                                            R"({"Extra": {"f": "w"}, "list": ["B=3"]})",
@@ -1298,6 +1313,15 @@ all_checks if {
   EXPECT_EQ(outcome(compiled, "data.t.check({\"Extra\": {\"f\": \"v\"}}, input)", J(inputs[2]), false, 0),
             "undefined");
   EXPECT_NE(outcome(compiled, "data.t.typed(\"x\")", J("{}"), true, 0).find("eval_type_error"), std::string::npos);
+  EXPECT_EQ(outcome(compiled, "data.t.state_and_prefix(\"KUBE_1\", \"a\")", J("{}"), false, 0), "undefined");
+  EXPECT_EQ(outcome(compiled,
+                    "[data.t.state_has(\"a\"), data.t.state_and_prefix(\"KUBE_1\", \"a\"), data.t.prefixed(\"HOME\")] "
+                    "with data.pstate as {\"seen\": [\"a\"]}",
+                    J("{}"), false, 0),
+            "[true,true,true]");
+  EXPECT_EQ(outcome(compiled, "data.t.state_and_prefix(\"Y\", \"b\") with data.pstate as {\"seen\": [\"b\"]} with data.prefixes as [\"Y\"]",
+                    J("{}"), false, 0),
+            "true");
   EXPECT_EQ(outcome(compiled, "data.t.outer({}, {\"Extra\": {\"f\": 1}}, \"A=1\") with data.t.check as data.t.mock_true",
                     J("{}"), false, 0),
             "true");
