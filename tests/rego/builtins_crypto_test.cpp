@@ -197,5 +197,25 @@ TEST(RegoJwt, SignVerifyAndClaims) {
   EXPECT_BUILTIN(c, "io.jwt.verify_es256", A(*es, S(std::string(od, static_cast<std::size_t>(on)))), "false");
 }
 
+// A JWK Set signs with its first key (OPA: keys.Keys[0] of jwk.ParseString), in both encode_sign
+// forms; an empty set is an error. Found on StyraInc/lib.jwt's tests, which sign with
+// {"keys": [k]}: until session 13 that was undefined.
+TEST(RegoJwt, EncodeSignWithAKeySetUsesItsFirstKey) {
+  BuiltinCaller c;
+  const Value header = J(R"j({"alg": "HS256"})j");
+  const Value claims = J(R"j({"a": 1})j");
+  const std::string want = "eyJhbGciOiJIUzI1NiJ9.eyJhIjoxfQ.LrlPmSL4FxrzAHJSYbKzsA997COXdYCeFKlt3zt5DIY";
+  const Value secret = J(R"j({"kty": "oct", "k": "c2VjcmV0"})j");  // "secret"
+  EXPECT_BUILTIN(c, "io.jwt.encode_sign", A(header, claims, secret), "\"" + want + "\"");
+  const Value set = Value::object({{Value::string("keys"), Value::array({secret, J(R"j({"kty": "oct", "k": "b3RoZXI"})j")})}});
+  EXPECT_BUILTIN(c, "io.jwt.encode_sign", A(header, claims, set), "\"" + want + "\"");
+  EXPECT_BUILTIN(c, "io.jwt.encode_sign_raw",
+                 A(S(R"({"alg":"HS256"})"), S(R"({"a":1})"), S(R"({"keys":[{"kty":"oct","k":"c2VjcmV0"}]})")),
+                 "\"" + want + "\"");
+  EXPECT_BUILTIN(c, "io.jwt.verify_hs256", A(S(want), S("secret")), "true");
+  EXPECT_BUILTIN_ERROR(c, "io.jwt.encode_sign", A(header, claims, J(R"j({"keys": []})j")), kBuiltin,
+                       "failed to parse JWK: the key set has no key");
+}
+
 }  // namespace
 }  // namespace cloister::rego

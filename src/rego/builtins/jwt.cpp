@@ -432,7 +432,15 @@ BResult<std::string> sign_compact(const BuiltinContext& ctx, const std::string& 
     auto p = parse_json(payload);
     if (!p) return tl::unexpected(builtin_error(ctx, "type is JWT but payload is not JSON"));
   }
-  auto key = key_from_jwk(jwk);
+  // A JWK Set signs with its first key, as OPA's commonBuiltinJWTEncodeSign takes keys.Keys[0] of
+  // what jwk.ParseString read (a single key is a set of one there).
+  const Value* signing = &jwk;
+  if (const Value* set = jwk.get("keys")) {
+    if (!set->is_array() || set->array_items().empty())
+      return tl::unexpected(builtin_error(ctx, "failed to parse JWK: the key set has no key"));
+    signing = &set->array_items()[0];
+  }
+  auto key = key_from_jwk(*signing);
   if (!key) return tl::unexpected(builtin_error(ctx, "failed to parse JWK"));
   std::string input = b64url_nopad(header) + "." + b64url_nopad(payload);
   auto sig = sign_with(*alg, *key, input);
