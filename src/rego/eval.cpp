@@ -192,11 +192,33 @@ void collect_nodes(const Value& v, std::vector<const void*>& out) {
   }
 }
 
+// What a replacement of the data at `path` (`with data.<path>`, EvalOptions::data_overrides)
+// replaces: the document of a package or rule node (`n`), base data outside the rule tree, or
+// nothing, inside a rule's value.
+enum class DataTarget { Node, Base, InsideRule };
+DataTarget data_target(const Policy::Impl& p, const std::vector<Value>& path, const DataNode*& n) {
+  n = p.root.get();
+  for (const auto& seg : path) {
+    auto it = n->children.find(seg);
+    if (it == n->children.end()) return DataTarget::Base;
+    n = it->second.get();
+    if (n->has_rules() && &seg != &path.back()) return DataTarget::InsideRule;
+  }
+  return DataTarget::Node;
+}
+
 class Evaluator {
  public:
   Evaluator(const Policy::Impl& p, const EvalOptions& o) : P(p), O(o), rng_(o.seed), regex_(&p.regexes) {
     ov_.input = o.input;
     ov_.base = p.data;
+    for (const auto& [path, value] : o.data_overrides) {
+      std::vector<Value> keys;
+      keys.reserve(path.size());
+      for (const auto& k : path) keys.push_back(Value::string(k));
+      replace_data(ov_, keys, value);  // (evaluate refused paths inside a rule's value)
+    }
+    ov_.pristine = ov_.node_over.empty() && !ov_.replaced;
     if (o.limits.timeout.count() > 0) {
       has_deadline_ = true;
       deadline_ = std::chrono::steady_clock::now() + o.limits.timeout;
@@ -1044,28 +1066,9 @@ class Evaluator {
       if (w->is_input) {
         inner.input = upsert(inner.input, w->path, 0, m.value);
       } else if (w->is_data) {
-        const DataNode* n = P.root.get();
-        bool under_rule = false;
-        for (const auto& seg : w->path) {
-          auto it = n->children.find(seg);
-          if (it == n->children.end()) {
-            n = nullptr;
-            break;
-          }
-          n = it->second.get();
-          if (n->has_rules() && &seg != &w->path.back()) {
-            under_rule = true;
-          }
-        }
-        if (n && !under_rule) {
-          inner.node_over[n] = m.value;
-        } else if (!under_rule) {
-          inner.base = upsert(inner.base, w->path, 0, m.value);
-          // (The path is not empty: `data` itself is the root node, replaced above.)
-          inner.replaced |= std::uint64_t{1} << data_root_bit(P.data, w->path[0]);
-        }
-        // Replacing part of a rule's value (data.p.x where p is a rule) is not supported: it is
-        // ignored, as the rule's own value still applies.
+        // (Replacing part of a rule's value, data.p.x where p is a rule, is not supported: it is
+        // ignored, as the rule's own value still applies.)
+        replace_data(inner, w->path, m.value);
       } else if (w->func) {
         inner.func_mocks[w->func] = m;
       } else if (w->builtin) {
@@ -2483,6 +2486,22 @@ class Evaluator {
     return r;
   }
 
+  // Replaces the data at `path` in overlay `o` as `with data.<path> as v` does: a package or rule
+  // node's document wholesale (node_over), else the base data there (and its root's bit in
+  // `replaced`). A path inside a rule's value changes nothing (see data_target).
+  void replace_data(Overlay& o, const std::vector<Value>& path, const Value& v) const {
+    const DataNode* n = nullptr;
+    switch (data_target(P, path, n)) {
+      case DataTarget::Node: o.node_over[n] = v; break;
+      case DataTarget::Base:
+        o.base = upsert(o.base, path, 0, v);
+        // (The path is not empty: `data` itself is the root node.)
+        o.replaced |= std::uint64_t{1} << data_root_bit(P.data, path[0]);
+        break;
+      case DataTarget::InsideRule: break;
+    }
+  }
+
   // Whether compiled operands of base-data roots `mask` read what this evaluation sees: no `with`
   // replaced a data node (any path may lie under one) or base data under one of those roots.
   bool data_ok(std::uint64_t mask) const { return !mask || (ov_.node_over.empty() && !(ov_.replaced & mask)); }
@@ -2784,6 +2803,17 @@ class Evaluator {
 }  // namespace
 
 Result<QueryResult> evaluate(const PreparedQuery::Impl& query, const EvalOptions& options) {
+  for (const auto& [path, value] : options.data_overrides) {
+    std::vector<Value> keys;
+    for (const auto& k : path) keys.push_back(Value::string(k));
+    const DataNode* n = nullptr;
+    if (data_target(*query.policy, keys, n) == DataTarget::InsideRule) {
+      std::string where = "data";
+      for (const auto& k : keys) append_ref_key(where, k);
+      return make_error(Errc::invalid_argument,
+                        "data override " + where + ": the path lies inside a rule's value, which only the rule defines");
+    }
+  }
   detail::ValueBudget budget(options.limits.max_memory_bytes);
   try {
     Evaluator ev(*query.policy, options);

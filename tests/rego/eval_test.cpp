@@ -115,6 +115,61 @@ mock2(s) := concat("", [s, s])
   EXPECT_EQ(eval_json(p, "data.t.d"), R"("abab")");
 }
 
+// EvalOptions::data_overrides replaces base data for one evaluation as `with data.<path> as v`
+// would (the agent's policy state document, DESIGN.md), compiled rules and all; the prepared
+// query and the policy keep their own data for the next evaluation.
+TEST(RegoEval, DataOverridesActAsWithDataForOneEvaluation) {
+  const std::string policy = R"(package t
+import rego.v1
+seen(k) if { some s in data.pstate.seen; s == k }
+allowed(e) if { some p in data.prefixes; startswith(e, p) }
+exec_ok(k, e) if { allowed(e); seen(k) }
+default ok := false
+ok if exec_ok(input.k, input.e)
+decision := {"allowed": ok, "n": count(data.pstate.seen)}
+pkg := data.t.decision
+)";
+  const Value data = J(R"({"prefixes": ["ls", "cat"], "pstate": {"seen": []}})");
+  auto compiled = compile_ok(policy, data);
+  CompileOptions general_options;
+  general_options.compile_tests = false;
+  auto general = Policy::compile({{"t.rego", policy}}, data, general_options);
+  ASSERT_TRUE(compiled && general.has_value());
+  auto q = compiled->prepare("data.t.decision");
+  ASSERT_TRUE(q.has_value());
+  auto run = [](const PreparedQuery& query, const Value& in, std::vector<std::pair<std::vector<std::string>, Value>> over) {
+    EvalOptions o;
+    o.input = in;
+    o.data_overrides = std::move(over);
+    auto r = query.eval(o);
+    if (!r) return "error: " + r.error().message();
+    return r->rows.empty() ? std::string("undefined") : to_json(r->rows[0].value);
+  };
+  const Value in = J(R"({"k": "c1", "e": "ls -l"})");
+  const Value state = J(R"({"seen": ["c0", "c1"]})");
+  EXPECT_EQ(run(*q, in, {}), R"({"allowed":false,"n":0})");
+  EXPECT_EQ(run(*q, in, {{{"pstate"}, state}}), R"({"allowed":true,"n":2})");
+  EXPECT_EQ(run(*q, in, {{{"pstate", "seen"}, J(R"(["c1"])")}}), R"({"allowed":true,"n":1})");
+  EXPECT_EQ(run(*q, in, {{{"pstate"}, state}, {{"prefixes"}, J(R"(["cat"])")}}), R"({"allowed":false,"n":2})");
+  EXPECT_EQ(run(*q, in, {}), R"({"allowed":false,"n":0})");  // nothing carried over
+  // The same answers as `with`, and as the general evaluator's.
+  auto with_q = compiled->prepare(R"(data.t.decision with data.pstate as {"seen": ["c0", "c1"]})");
+  ASSERT_TRUE(with_q.has_value());
+  EXPECT_EQ(run(*with_q, in, {}), R"({"allowed":true,"n":2})");
+  auto gq = (*general)->prepare("data.t.decision");
+  ASSERT_TRUE(gq.has_value());
+  EXPECT_EQ(run(*gq, in, {{{"pstate"}, state}}), R"({"allowed":true,"n":2})");
+  // A package's whole document, as `with data.t as ...` replaces it (rules and all: `pkg` is gone
+  // then); a path inside a rule's value is refused.
+  EXPECT_EQ(run(*q, in, {{{"t"}, J(R"({"decision": 7})")}}), "7");
+  auto pq = compiled->prepare("data.t.pkg");
+  ASSERT_TRUE(pq.has_value());
+  EXPECT_EQ(run(*pq, in, {{{"t"}, J(R"({"decision": 7})")}}), "undefined");
+  const std::string inside = run(*q, in, {{{"t", "decision", "allowed"}, Value::boolean(true)}});
+  EXPECT_NE(inside.find("data override data.t.decision.allowed: the path lies inside a rule's value"), std::string::npos)
+      << inside;
+}
+
 TEST(RegoEval, BaseAndVirtualDocumentsMerge) {
   auto p = compile_ok("package a.b\nv := 1\n", J(R"({"a":{"c":2}})"));
   EXPECT_EQ(eval_json(p, "data.a"), R"({"b":{"v":1},"c":2})");

@@ -61,6 +61,11 @@ struct EvalLimits {
 
 struct EvalOptions {
   Value input;                    // undefined = no input document
+  // Base data replaced for this evaluation only, as `with data.<path> as <value>` replaces it:
+  // e.g. {{"pstate"}, state} for the agent's policy state document (DESIGN.md). Rules that read
+  // none of the replaced data keep their compiled fast path. A path inside a rule's value cannot
+  // be replaced (the evaluation fails with invalid_argument, where a `with` would be ignored).
+  std::vector<std::pair<std::vector<std::string>, Value>> data_overrides;
   bool strict_builtin_errors = false;
   std::optional<std::int64_t> now_ns;  // time.now_ns(); default: the wall clock at evaluation start
   std::uint64_t seed = 0;              // rand.* seed; 0 = random
