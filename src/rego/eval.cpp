@@ -62,6 +62,8 @@ struct Overlay {
   std::unordered_map<const DataNode*, Value> node_over;
   std::unordered_map<const DataNode*, Mock> func_mocks;
   std::unordered_map<const builtins::BuiltinDef*, Mock> builtin_mocks;
+  // Sets `pristine` from what the overlay replaces.
+  void settle() { pristine = node_over.empty() && func_mocks.empty() && builtin_mocks.empty() && !replaced; }
   // Rule values by DataNode id. A map, not a vector sized to the policy: most decisions touch a
   // handful of rules, and constructing and destroying one entry per node of a large policy was
   // half the cost of a small decision.
@@ -209,16 +211,14 @@ DataTarget data_target(const Policy::Impl& p, const std::vector<Value>& path, co
 
 class Evaluator {
  public:
-  Evaluator(const Policy::Impl& p, const EvalOptions& o) : P(p), O(o), rng_(o.seed), regex_(&p.regexes) {
+  // `override_paths`: EvalOptions::data_overrides' paths as keys, none inside a rule's value
+  // (evaluate checks that first).
+  Evaluator(const Policy::Impl& p, const EvalOptions& o, const std::vector<std::vector<Value>>& override_paths)
+      : P(p), O(o), rng_(o.seed), regex_(&p.regexes) {
     ov_.input = o.input;
     ov_.base = p.data;
-    for (const auto& [path, value] : o.data_overrides) {
-      std::vector<Value> keys;
-      keys.reserve(path.size());
-      for (const auto& k : path) keys.push_back(Value::string(k));
-      replace_data(ov_, keys, value);  // (evaluate refused paths inside a rule's value)
-    }
-    ov_.pristine = ov_.node_over.empty() && !ov_.replaced;
+    for (std::size_t i = 0; i < override_paths.size(); ++i) replace_data(ov_, override_paths[i], o.data_overrides[i].second);
+    ov_.settle();
     if (o.limits.timeout.count() > 0) {
       has_deadline_ = true;
       deadline_ = std::chrono::steady_clock::now() + o.limits.timeout;
@@ -1075,7 +1075,7 @@ class Evaluator {
         inner.builtin_mocks[w->builtin] = m;
       }
     }
-    inner.pristine = inner.node_over.empty() && inner.func_mocks.empty() && inner.builtin_mocks.empty() && !inner.replaced;
+    inner.settle();
     std::swap(ov_, inner);
     bool r;
     try {
@@ -2803,8 +2803,11 @@ class Evaluator {
 }  // namespace
 
 Result<QueryResult> evaluate(const PreparedQuery::Impl& query, const EvalOptions& options) {
+  std::vector<std::vector<Value>> override_paths;
+  override_paths.reserve(options.data_overrides.size());
   for (const auto& [path, value] : options.data_overrides) {
-    std::vector<Value> keys;
+    std::vector<Value>& keys = override_paths.emplace_back();
+    keys.reserve(path.size());
     for (const auto& k : path) keys.push_back(Value::string(k));
     const DataNode* n = nullptr;
     if (data_target(*query.policy, keys, n) == DataTarget::InsideRule) {
@@ -2816,7 +2819,7 @@ Result<QueryResult> evaluate(const PreparedQuery::Impl& query, const EvalOptions
   }
   detail::ValueBudget budget(options.limits.max_memory_bytes);
   try {
-    Evaluator ev(*query.policy, options);
+    Evaluator ev(*query.policy, options, override_paths);
     return ev.run(query);
   } catch (const RegoFailure& f) {
     return forward_error(query.policy->to_error(f));

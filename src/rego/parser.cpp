@@ -914,17 +914,15 @@ class Parser {
   // Whether the tokens from `at` read `every x in` or `every k, v in` with `every` and `in` plain
   // names (the keyword not imported): the shape OPA's parser hints the `every` import for.
   bool looks_like_every(std::size_t at) const {
-    auto word = [&](std::size_t i, std::string_view w) {
-      return i < eof_ && toks_[i].t == Tok::Ident && toks_[i].text == w;
-    };
+    auto word = [&](std::size_t i, Word w) { return i < eof_ && toks_[i].t == Tok::Ident && toks_[i].word == w; };
     auto ident = [&](std::size_t i) { return i < eof_ && toks_[i].t == Tok::Ident; };
-    if (!word(at, "every") || keyword_on(Word::Every) || !ident(at + 1)) return false;
+    if (!word(at, Word::Every) || keyword_on(Word::Every) || !ident(at + 1)) return false;
     std::size_t i = at + 2;
     if (i < eof_ && toks_[i].t == Tok::Comma) {
       if (!ident(i + 1)) return false;
       i += 2;
     }
-    return word(i, "in");
+    return word(i, Word::In);
   }
 
   // ---------------------------------------------------------------- literals
