@@ -670,6 +670,7 @@ class Resolver {
             resolve(e.term->items[1], s);
             declare_pattern(e.term->items[0], s);
             resolve(e.term->items[0], s);
+            if (!shapes_unify(*e.term->items[0], *e.term->items[1])) fail("rego_type_error", "match error", e.term->loc);
             collect_vars(e.term);
           } else {
             statement_ = e.term.get();
@@ -1008,6 +1009,96 @@ class Resolver {
     return std::nullopt;
   }
 
+  // The part of OPA's type checker that needs no inference (checkExprEq: "match error"): the
+  // two sides of `=` or `:=` whose literal structure can never unify, such as `[x] = {"a": 1}`,
+  // `[a, b] := [1, 2, 3]`, `{"a": v} = {"a": 1, "b": 2}` or `1 = "1"`. Variables, references
+  // and calls are of unknown type here and unify with anything (OPA infers some of them; this
+  // does not, so it reports a subset of OPA's match errors and nothing OPA accepts).
+  enum class Shape : std::uint8_t { Unknown, Null, Boolean, Number, String, Array, Object, Set };
+  static Shape shape_of(const Value& v) {
+    return v.is_null()     ? Shape::Null
+           : v.is_bool()   ? Shape::Boolean
+           : v.is_number() ? Shape::Number
+           : v.is_string() ? Shape::String
+           : v.is_array()  ? Shape::Array
+           : v.is_object() ? Shape::Object
+           : v.is_set()    ? Shape::Set
+                           : Shape::Unknown;
+  }
+  static Shape shape_of(const Term& t) {
+    switch (t.kind) {
+      case TermKind::Scalar: return shape_of(t.value);  // (ground literals are folded into values)
+      case TermKind::Array:
+      case TermKind::ArrayCompr: return Shape::Array;
+      case TermKind::Object:
+      case TermKind::ObjectCompr: return Shape::Object;
+      case TermKind::Set:
+      case TermKind::SetCompr: return Shape::Set;
+      default: return Shape::Unknown;
+    }
+  }
+  static bool shapes_unify(const Value& a, const Value& b) {
+    if (shape_of(a) != shape_of(b)) return false;
+    if (a.is_array()) {
+      if (a.size() != b.size()) return false;
+      for (std::size_t i = 0; i < a.size(); ++i)
+        if (!shapes_unify(a.array_items()[i], b.array_items()[i])) return false;
+    } else if (a.is_object()) {
+      if (a.size() != b.size()) return false;
+      for (const auto& [k, v] : a.object_entries()) {
+        const Value* w = b.get(k);
+        if (!w || !shapes_unify(v, *w)) return false;
+      }
+    }
+    return true;
+  }
+  // A literal `t` (not folded: it holds variables) against a value.
+  static bool shapes_unify(const Term& t, const Value& v) {
+    if (t.kind == TermKind::Scalar) return shapes_unify(t.value, v);
+    const Shape st = shape_of(t);
+    if (st == Shape::Unknown) return true;
+    if (st != shape_of(v)) return false;
+    if (t.kind == TermKind::Array) {
+      if (t.items.size() != v.size()) return false;
+      for (std::size_t i = 0; i < t.items.size(); ++i)
+        if (!shapes_unify(*t.items[i], v.array_items()[i])) return false;
+    } else if (t.kind == TermKind::Object && constant_keys(t)) {
+      if (t.items.size() / 2 != v.size()) return false;
+      for (std::size_t i = 0; i < t.items.size(); i += 2) {
+        const Value* w = v.get(t.items[i]->value);
+        if (!w || !shapes_unify(*t.items[i + 1], *w)) return false;
+      }
+    }
+    return true;
+  }
+  // Only objects whose keys are all constants have a fixed set of keys.
+  static bool constant_keys(const Term& o) {
+    for (std::size_t i = 0; i < o.items.size(); i += 2)
+      if (o.items[i]->kind != TermKind::Scalar) return false;
+    return true;
+  }
+  static bool shapes_unify(const Term& a, const Term& b) {
+    if (a.kind == TermKind::Scalar) return shapes_unify(b, a.value);
+    if (b.kind == TermKind::Scalar) return shapes_unify(a, b.value);
+    const Shape sa = shape_of(a), sb = shape_of(b);
+    if (sa == Shape::Unknown || sb == Shape::Unknown) return true;
+    if (sa != sb) return false;
+    if (a.kind == TermKind::Array && b.kind == TermKind::Array) {
+      if (a.items.size() != b.items.size()) return false;
+      for (std::size_t i = 0; i < a.items.size(); ++i)
+        if (!shapes_unify(*a.items[i], *b.items[i])) return false;
+    } else if (a.kind == TermKind::Object && b.kind == TermKind::Object && constant_keys(a) && constant_keys(b)) {
+      if (a.items.size() != b.items.size()) return false;
+      for (std::size_t i = 0; i < a.items.size(); i += 2) {
+        const Term* match = nullptr;
+        for (std::size_t j = 0; j < b.items.size() && !match; j += 2)
+          if (b.items[j]->value == a.items[i]->value) match = b.items[j + 1].get();
+        if (!match || !shapes_unify(*a.items[i + 1], *match)) return false;
+      }
+    }
+    return true;
+  }
+
   void resolve_call(TermP& t, Scope& s) {
     const std::string& name = t->name;
     if (name == "print"_lit) check_void_call(*t);
@@ -1026,6 +1117,7 @@ class Resolver {
              t->loc);
       }
       for (auto& i : t->items) resolve(i, s);
+      if (!shapes_unify(*t->items[0], *t->items[1])) fail("rego_type_error", "match error", t->loc);
       collect_vars(t);
       return;
     }
@@ -1142,6 +1234,16 @@ class Resolver {
     for (int s : all)
       if (!within(slots_[static_cast<std::size_t>(s)].scope, b.scope)) out.push_back(s);
   }
+  // Slots a comprehension uses from enclosing scopes, in its head as in its body: `[t[i] | i :=
+  // 1]` needs `t`, so it runs after what binds `t` (OPA's reorderBodyForClosures).
+  void free_slots_compr(const Term& c, std::vector<int>& out) const {
+    std::vector<int> all;
+    all_slots_body(*c.body, all);
+    if (c.head) all_slots(*c.head, all);
+    if (c.head2) all_slots(*c.head2, all);
+    for (int s : all)
+      if (!within(slots_[static_cast<std::size_t>(s)].scope, c.body->scope)) out.push_back(s);
+  }
 
   struct Io {
     std::vector<int> needs, binds, lhs_out, rhs_out;
@@ -1185,7 +1287,7 @@ class Resolver {
         return;
       case TermKind::ArrayCompr:
       case TermKind::SetCompr:
-      case TermKind::ObjectCompr: free_slots(*t.body, needs); return;
+      case TermKind::ObjectCompr: free_slots_compr(t, needs); return;
     }
   }
 

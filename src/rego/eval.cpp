@@ -1687,6 +1687,31 @@ class Evaluator {
     return v;
   }
 
+  // Whether rule `x`'s value is defined in the current frame, once its body holds. Asked only in
+  // else chains, where a body with an undefined value has not matched.
+  bool value_defined(const Rule& x) {
+    if (!x.value || !may_be_undefined(*x.value)) return true;
+    bool defined = false;
+    each_value(x.value.get(), [&](const Value&) { return defined = true; });
+    return defined;
+  }
+
+  // Whether a head value can be undefined once its body holds: it reads a reference or calls
+  // something (variables are bound by then; comprehensions always have a value).
+  static bool may_be_undefined(const Term& t) {
+    switch (t.kind) {
+      case TermKind::Ref:
+      case TermKind::Call: return true;
+      case TermKind::Array:
+      case TermKind::Object:
+      case TermKind::Set:
+        for (const auto& i : t.items)
+          if (i && may_be_undefined(*i)) return true;
+        return false;
+      default: return false;
+    }
+  }
+
   // Like run_rule, but tells the callback which rule of the else chain matched.
   void run_rule_tracking(const Rule& r, FnRef<bool(const Rule&)> out) {
     DepthGuard g(*this, r.loc);
@@ -1695,8 +1720,12 @@ class Evaluator {
     Value* saved = frame_;
     frame_ = fr;
     bool any = false;
+    // With an else chain, a body whose value is undefined (`x := data.y if { true } else := 2`)
+    // has not matched: OPA moves references in head values into the body, so the value's
+    // definedness is part of the body and the else applies.
     try {
       eval_body(*r.body, 0, [&] {
+        if (!r.elses.empty() && !value_defined(r)) return false;
         any = true;
         return out(r);
       });
@@ -1706,6 +1735,7 @@ class Evaluator {
         Value* efr = efr_lease.v;
         frame_ = efr;
         eval_body(*e.body, 0, [&] {
+          if (!value_defined(e)) return false;
           any = true;
           return out(e);
         });
@@ -2595,6 +2625,7 @@ class Evaluator {
         frame_ = fr;
         unify_args(which, args, 0, [&] {
           return eval_body(*which.body, 0, [&] {
+            if (!r.elses.empty() && !value_defined(which)) return false;  // (see run_rule_tracking)
             any = true;
             return out(which);
           });

@@ -54,6 +54,7 @@ struct Token {
   Word word = Word::None;  // Ident only
   bool nl_before = false;
   bool ws_before = false;
+  bool bar_inside = false;  // LBrace only: a `|` directly inside its braces (not in a nested bracket)
 };
 
 // A token as OPA's parser names it in "unexpected X token" (ast/internal/tokens: Token.String).
@@ -299,12 +300,12 @@ class Lexer {
           return false;
         };
         switch (c) {
-          case '{': t.t = Tok::LBrace; break;
-          case '}': t.t = Tok::RBrace; break;
-          case '[': t.t = Tok::LBrack; break;
-          case ']': t.t = Tok::RBrack; break;
-          case '(': t.t = Tok::LParen; break;
-          case ')': t.t = Tok::RParen; break;
+          case '{': t.t = Tok::LBrace, open_.push_back(out.size() - 1); break;
+          case '[': t.t = Tok::LBrack, open_.push_back(out.size() - 1); break;
+          case '(': t.t = Tok::LParen, open_.push_back(out.size() - 1); break;
+          case '}': t.t = Tok::RBrace, close(); break;
+          case ']': t.t = Tok::RBrack, close(); break;
+          case ')': t.t = Tok::RParen, close(); break;
           case '.': t.t = Tok::Dot; break;
           case ',': t.t = Tok::Comma; break;
           case ';': t.t = Tok::Semi; break;
@@ -326,7 +327,10 @@ class Lexer {
           case '/': t.t = Tok::Slash; break;
           case '%': t.t = Tok::Percent; break;
           case '&': t.t = Tok::Amp; break;
-          case '|': t.t = Tok::Bar; break;
+          case '|':
+            t.t = Tok::Bar;
+            if (!open_.empty() && out[open_.back()].t == Tok::LBrace) out[open_.back()].bar_inside = true;
+            break;
           default:
             err = {Loc{0, t.line, t.col}, start, std::string("illegal token '") + c + "'"};
             return false;
@@ -338,7 +342,13 @@ class Lexer {
   }
 
  private:
+  void close() {
+    if (!open_.empty()) open_.pop_back();
+  }
+
   std::string_view s_;
+  // Indices of the open brackets around the position, innermost last (for Token::bar_inside).
+  std::vector<std::size_t> open_;
   std::vector<std::string_view>* comments_;
   std::uint32_t line_, col_;
   std::size_t i_ = 0;
@@ -489,6 +499,23 @@ class Parser {
   }
   [[noreturn]] void error(const Token& t, std::string msg) { throw ParseFail{loc(t), static_cast<std::size_t>(t.text.data() - text_.data()), std::move(msg)};
   }
+  // The ident after a reference's `.`: OPA's parser scans it without skipping whitespace
+  // (parseRef: scanWS), so `regex.\nmatch(...)` and `a. b` are errors, reported where the
+  // whitespace starts, right after the dot.
+  [[gnu::always_inline]] const Token& ref_key_after(const Token& dot) {
+    if (cur().t == Tok::Ident && !cur().ws_before) [[likely]]
+      return advance();
+    ref_key_error(dot);
+  }
+  [[noreturn]] __attribute__((noinline)) void ref_key_error(const Token& dot) {
+    if (cur().ws_before) {
+      Token ws = dot;
+      ws.text = std::string_view(dot.text.data() + dot.text.size(), 0);
+      ws.col = dot.col + static_cast<std::uint32_t>(dot.text.size());
+      error(ws, "unexpected whitespace token: expected ident");
+    }
+    error(cur(), unexpected(cur()) + ": expected ident");
+  }
   Loc loc(const Token& t) const { return Loc{file_index_, t.line, t.col}; }
   // The file position of byte `offset` of token `t`'s text.
   Loc position_in(const Token& t, std::size_t offset) const {
@@ -625,9 +652,8 @@ class Parser {
     out.push_back(Value::string(std::string(advance().text)));
     while (true) {
       if (cur().t == Tok::Dot && !cur().ws_before) {
-        advance();
-        if (cur().t != Tok::Ident) error(cur(), unexpected(cur()) + ": expected ident");
-        out.push_back(Value::string(std::string(advance().text)));
+        const Token& dot = advance();
+        out.push_back(Value::string(std::string(ref_key_after(dot).text)));
       } else if (cur().t == Tok::LBrack && !cur().ws_before) {
         advance();
         if (cur().t != Tok::String) {
@@ -825,9 +851,7 @@ class Parser {
     TermP ref;
     while (true) {
       if (cur().t == Tok::Dot && !cur().ws_before) {
-        advance();
-        if (cur().t != Tok::Ident) error(cur(), unexpected(cur()) + ": expected ident");
-        const Token& k = advance();
+        const Token& k = ref_key_after(advance());
         if (!ref) {
           ref = mk(TermKind::Ref, t);
           ref->items.push_back(v);
@@ -854,22 +878,30 @@ class Parser {
     if (allow_if && is_kw(Word::If)) {
       advance();
       if (cur().t == Tok::LBrace) {
-        // `if {` opens a body, unless what follows is a single term such as an object
-        // comprehension (`if {x: i | ...}`): try the body first, then the literal.
-        std::size_t save = pos_;
+        // OPA (parseRules) reads what follows `if` as one literal first and takes it unless it
+        // is a set literal: `if { 1 | 1 }` is a set comprehension (always defined), `if {x: i |
+        // ...}` an object comprehension. Reading a body first and the literal when that fails
+        // gives the same answer except where both readings parse, which needs a `|` directly
+        // inside the braces (the lexer marks those) or an operator after them (`if { x } ==
+        // y`); only then is the literal tried first, so ordinary bodies are parsed once.
+        const std::size_t save = pos_;
+        if (cur().bar_inside) return literal_else_block(save);
+        std::shared_ptr<Body> b;
         try {
-          return block();
+          b = block();
         } catch (const ParseFail& as_body) {
           pos_ = save;
           try {
-            auto b = node<Body>();
-            b->loc = loc(cur());
-            b->exprs.push_back(literal());
-            return b;
+            auto lit = node<Body>();
+            lit->loc = loc(cur());
+            lit->exprs.push_back(literal());
+            return lit;
           } catch (const ParseFail&) {
             throw as_body;  // neither reading works: report the body's error
           }
         }
+        if (operator_follows()) return literal_else_block(save);
+        return b;
       }
       auto b = node<Body>();
       b->loc = loc(cur());
@@ -881,6 +913,41 @@ class Parser {
       return block();
     }
     return nullptr;
+  }
+
+  // From `save` (a `{` after `if`): the literal there as the body, unless it is a set literal
+  // or does not parse; then the braces as a body (OPA parseRules).
+  std::shared_ptr<Body> literal_else_block(std::size_t save) {
+    pos_ = save;
+    try {
+      auto b = node<Body>();
+      b->loc = loc(cur());
+      Expr e = literal();
+      const bool set_literal =
+          e.kind == ExprKind::Term && !e.negated && e.withs.empty() && e.term && e.term->kind == TermKind::Set;
+      if (!set_literal) {
+        b->exprs.push_back(std::move(e));
+        return b;
+      }
+    } catch (const ParseFail&) {
+    }
+    pos_ = save;
+    return block();
+  }
+
+  // After a rule's `{ ... }`: whether an infix operator continues it on the same line, making the
+  // braces an operand in OPA's reading (`p if { x } == y`).
+  bool operator_follows() const {
+    const Token& next = cur();
+    if (next.nl_before) return false;
+    switch (next.t) {
+      case Tok::Star: case Tok::Slash: case Tok::Percent: case Tok::Plus: case Tok::Minus: case Tok::Eq:
+      case Tok::Neq: case Tok::Lt: case Tok::Le: case Tok::Gt: case Tok::Ge: case Tok::Amp: case Tok::Bar:
+      case Tok::Assign: case Tok::Unify:
+        return true;
+      case Tok::Ident: return next.word == Word::In;
+      default: return false;
+    }
   }
 
   std::shared_ptr<Body> block() {
@@ -982,16 +1049,27 @@ class Parser {
     }
     auto lhs = infix_in(false);
     if (cur().t == Tok::Comma && nl_ignore_ == 0 && kw_[0]) {
-      // k, v in xs
+      // k, v in xs; without the `in`, the comma is not this expression's (OPA's parseTermIn
+      // restores to it): `[x | y, 5]` is then an array, and a stray comma in a body is reported
+      // by the body.
+      const std::size_t comma = pos_;
       advance();
-      auto v = infix_or(false);
-      if (!is_kw(Word::In)) error(cur(), "unexpected token: expected in");
-      advance();
-      auto coll = infix_or(false);
-      lhs = call("internal.member_3", {lhs, v, coll}, lhs->loc);
-      while (is_kw(Word::In) && !separated()) {
-        Token t = advance();
-        lhs = call("internal.member_2", {lhs, infix_or(false)}, loc(t));
+      TermP v;
+      try {
+        v = infix_or(false);
+      } catch (const ParseFail&) {
+        v = nullptr;
+      }
+      if (v && is_kw(Word::In)) {
+        advance();
+        auto coll = infix_or(false);
+        lhs = call("internal.member_3", {lhs, v, coll}, lhs->loc);
+        while (is_kw(Word::In) && !separated()) {
+          Token t = advance();
+          lhs = call("internal.member_2", {lhs, infix_or(false)}, loc(t));
+        }
+      } else {
+        pos_ = comma;
       }
     }
     if (cur().t == Tok::Assign || cur().t == Tok::Unify) {
@@ -1247,9 +1325,7 @@ class Parser {
     while (true) {
       const Token& t = cur();
       if (t.t == Tok::Dot && !t.ws_before) {
-        advance();
-        if (cur().t != Tok::Ident) error(cur(), unexpected(cur()) + ": expected ident");
-        const Token& k = advance();
+        const Token& k = ref_key_after(advance());
         term = extend_ref(std::move(term), scalar(intern(k.text), k));
       } else if (t.t == Tok::LBrack && !t.ws_before && !separated()) {
         advance();
@@ -1317,30 +1393,79 @@ class Parser {
     return r;
   }
 
+  // `[`, `{`: literal or comprehension, decided as OPA's parser does (parseArray,
+  // parseSetOrObject): only a single term (no operator) directly before `|` opens a
+  // comprehension, so `[x - {10} | y]` is an array of one set union; if that comprehension's
+  // body stops at a comma, the whole is read again as a list (`[x | y, 5]`). A leading comma
+  // (`[, x]`, accepted by OPA for backwards compatibility) rules comprehensions out.
   TermP array_or_compr() {
     const Token& t = advance();
     NlIgnore nl(*this, true);
-    auto arr = mk(TermKind::Array, t);
     if (cur().t == Tok::RBrack) {
       advance();
+      return mk(TermKind::Array, t);
+    }
+    const bool may_compr = !lead_comma();
+    const std::size_t save = pos_;
+    auto head = primary();
+    if (cur().t == Tok::Bar && may_compr) {
+      if (auto c = compr_after_bar(t, head, TermKind::ArrayCompr, Tok::RBrack, save)) return c;
+    }
+    auto arr = mk(TermKind::Array, t);
+    if (pos_ != save && (cur().t == Tok::RBrack || cur().t == Tok::Comma)) {
+      arr->items.push_back(std::move(head));
+      if (lead_comma()) term_items(arr->items, Tok::RBrack, "]");
+      else advance();
       return arr;
     }
-    auto first = infix_in(true);
-    if (cur().t == Tok::Bar) {
-      advance();
-      auto c = mk(TermKind::ArrayCompr, t);
-      c->head = first;
-      c->body = compr_body(Tok::RBrack);
-      return c;
-    }
-    arr->items.push_back(first);
-    while (cur().t == Tok::Comma) {
-      advance();
-      if (cur().t == Tok::RBrack) break;
-      arr->items.push_back(infix_in(false));
-    }
-    expect(Tok::RBrack, "]");
+    pos_ = save;  // an operator (or a `|` that opened no comprehension) follows the first term
+    term_items(arr->items, Tok::RBrack, "]");
     return arr;
+  }
+
+  // At the `|` after a bracket's single first term: the comprehension of `kind` with that head,
+  // or nullptr with the position back at `save` when its body stops at a comma (the caller then
+  // reads the brackets as a list).
+  TermP compr_after_bar(const Token& open, TermP& head, TermKind kind, Tok close, std::size_t save) {
+    advance();
+    auto body = try_compr_body(close);
+    if (!body) {
+      pos_ = save;
+      return nullptr;
+    }
+    auto c = mk(kind, open);
+    c->head = std::move(head);
+    c->body = std::move(body);
+    return c;
+  }
+
+  // Skips the leading comma OPA tolerates in `[, x]` and `{, x}`; whether there was one.
+  bool lead_comma() {
+    if (cur().t != Tok::Comma) return false;
+    advance();
+    return true;
+  }
+
+  // Items up to `close`: `a, b,` (a trailing comma is fine), each a full expression.
+  void term_items(TermList& items, Tok close, const char* close_text) {
+    while (cur().t != close) {
+      items.push_back(infix_in(false));
+      if (cur().t != Tok::Comma) break;
+      advance();
+    }
+    expect(close, close_text);
+  }
+
+  // A comprehension body up to `close`; nullptr, with the position left where the body stopped,
+  // when it stops at a comma and the caller should read its brackets as a list instead (OPA:
+  // parseBody failed and `p.s.tok == tokens.Comma`). Other errors are errors.
+  std::shared_ptr<Body> try_compr_body(Tok close) {
+    try {
+      return compr_body(close);
+    } catch (const ParseFail&) {
+      if (cur().t != Tok::Comma) throw;
+      return nullptr;
+    }
   }
 
   std::shared_ptr<Body> compr_body(Tok close) {
@@ -1365,47 +1490,69 @@ class Parser {
       advance();
       return mk(TermKind::Object, t);
     }
-    auto first = infix_in(true);
-    if (cur().t == Tok::Colon) {
-      advance();
-      auto val = infix_in(true);
-      if (cur().t == Tok::Bar) {
-        advance();
-        auto c = mk(TermKind::ObjectCompr, t);
-        c->head = first;
-        c->head2 = val;
-        c->body = compr_body(Tok::RBrace);
-        return c;
-      }
-      auto obj = mk(TermKind::Object, t);
-      obj->items.push_back(first);
-      obj->items.push_back(val);
-      while (cur().t == Tok::Comma) {
-        advance();
-        if (cur().t == Tok::RBrace) break;
-        obj->items.push_back(infix_in(false));
-        expect(Tok::Colon, ":");
-        obj->items.push_back(infix_in(false));
-      }
-      expect(Tok::RBrace, "}");
-      return obj;
+    const bool may_compr = !lead_comma();
+    const std::size_t save = pos_;
+    auto head = primary();
+    const Tok after = cur().t;
+    if (after == Tok::Colon) return object_rest(t, std::move(head), may_compr);
+    if (after == Tok::Bar && may_compr) {
+      if (auto c = compr_after_bar(t, head, TermKind::SetCompr, Tok::RBrace, save)) return c;
+      auto set = mk(TermKind::Set, t);
+      term_items(set->items, Tok::RBrace, "}");
+      return set;
     }
-    if (cur().t == Tok::Bar) {
-      advance();
-      auto c = mk(TermKind::SetCompr, t);
-      c->head = first;
-      c->body = compr_body(Tok::RBrace);
-      return c;
-    }
+    // Not a single term before `|` or `:`: read the first item as a full expression (a key may be
+    // computed: `{a + 1: b | ...}` is still an object comprehension).
+    pos_ = save;
+    head = infix_in(false);
+    if (cur().t == Tok::Colon) return object_rest(t, std::move(head), may_compr);
     auto set = mk(TermKind::Set, t);
-    set->items.push_back(first);
+    set->items.push_back(std::move(head));
+    if (cur().t == Tok::Comma) {
+      advance();
+      term_items(set->items, Tok::RBrace, "}");
+    } else {
+      expect(Tok::RBrace, "}");
+    }
+    return set;
+  }
+
+  // An object (or object comprehension) after its first key and at its `:` (OPA parseObject):
+  // the value is read as a single term first, which a `|` makes a comprehension's if a body
+  // follows; otherwise as a full expression, which may contain `|` (set union).
+  TermP object_rest(const Token& open, TermP key, bool may_compr) {
+    advance();  // `:`
+    const std::size_t save = pos_;
+    auto val = primary();
+    if (may_compr && cur().t == Tok::Bar) {
+      advance();
+      try {
+        auto body = compr_body(Tok::RBrace);
+        auto c = mk(TermKind::ObjectCompr, open);
+        c->head = std::move(key);
+        c->head2 = std::move(val);
+        c->body = std::move(body);
+        return c;
+      } catch (const ParseFail&) {
+        pos_ = save;  // not a comprehension's body: `|` is set union in the value (OPA parseObject)
+        val = infix_in(false);
+      }
+    } else if (cur().t != Tok::RBrace && cur().t != Tok::Comma) {
+      pos_ = save;
+      val = infix_in(false);
+    }
+    auto obj = mk(TermKind::Object, open);
+    obj->items.push_back(std::move(key));
+    obj->items.push_back(std::move(val));
     while (cur().t == Tok::Comma) {
       advance();
       if (cur().t == Tok::RBrace) break;
-      set->items.push_back(infix_in(false));
+      obj->items.push_back(infix_in(false));
+      expect(Tok::Colon, ":");
+      obj->items.push_back(infix_in(false));
     }
     expect(Tok::RBrace, "}");
-    return set;
+    return obj;
   }
 
   std::string_view file_;

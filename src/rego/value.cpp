@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <climits>
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
@@ -320,18 +321,37 @@ Value from_mpz(const mpz_class& z) {
   return Value::from_big_node(new detail::BigNode(z));
 }
 
+namespace {
+// The double nearest to a / b (a, b > 0), ties to even, as IEEE division rounds: mpq_get_d
+// truncates, which made 21 / 5 print as 4.199999999999999. Infinity past the double range.
+double nearest_double(const mpz_class& a, const mpz_class& b) {
+  constexpr long kMant = 53, kMinExp = -1074;  // binary64: 53-bit significand, least subnormal 2^-1074
+  // q = a / b lies in [2^(d-1), 2^(d+1)) with d = bits(a) - bits(b); choose the scale 2^e that
+  // leaves a quotient of kMant or kMant + 1 bits (fewer for subnormals).
+  const long d = static_cast<long>(mpz_sizeinbase(a.get_mpz_t(), 2)) - static_cast<long>(mpz_sizeinbase(b.get_mpz_t(), 2));
+  long e = std::max(d - kMant, kMinExp);
+  mpz_class num = a, den = b;
+  if (e < 0) num <<= static_cast<mp_bitcnt_t>(-e);
+  else den <<= static_cast<mp_bitcnt_t>(e);
+  mpz_class n, r;
+  mpz_tdiv_qr(n.get_mpz_t(), r.get_mpz_t(), num.get_mpz_t(), den.get_mpz_t());
+  if (mpz_sizeinbase(n.get_mpz_t(), 2) > static_cast<std::size_t>(kMant)) {
+    // One bit too many: halve, keeping the dropped bit in the remainder (r' = r + (n & 1) * den).
+    if (mpz_odd_p(n.get_mpz_t())) r += den;
+    n >>= 1;
+    den <<= 1;
+    ++e;
+  }
+  const int c = cmp(mpz_class(r * 2), den);
+  if (c > 0 || (c == 0 && mpz_odd_p(n.get_mpz_t()))) ++n;  // (n may reach 2^53: still exact in a double)
+  return std::ldexp(n.get_d(), static_cast<int>(std::clamp<long>(e, INT_MIN, INT_MAX)));
+}
+}  // namespace
+
 Value from_rational(const mpq_class& q) {
   if (q.get_den() == 1) return from_mpz(q.get_num());
-  // Nearest double (mpq_get_d truncates): 40 significant decimal digits, then strtod rounds.
-  mpq_class a = abs(q);
-  long k = 40 - static_cast<long>(mpz_sizeinbase(a.get_num().get_mpz_t(), 10)) +
-           static_cast<long>(mpz_sizeinbase(a.get_den().get_mpz_t(), 10));
-  mpz_class scale;
-  mpz_ui_pow_ui(scale.get_mpz_t(), 10, static_cast<unsigned long>(k < 0 ? 0 : k));
-  mpz_class digits = (a.get_num() * scale) / a.get_den();
-  std::string text = (q < 0 ? "-" : "") + digits.get_str() + "e-" + std::to_string(k < 0 ? 0 : k);
-  const double d = std::strtod(text.c_str(), nullptr);
-  if (std::isfinite(d)) return Value::floating(d);
+  const double m = nearest_double(abs(q.get_num()), q.get_den());
+  if (std::isfinite(m)) return Value::floating(q < 0 ? -m : m);
   return from_mpz(mpz_class(q));  // (mpz_class of a rational truncates toward zero)
 }
 
@@ -385,7 +405,7 @@ Value num_div(const Value& a, const Value& b) {
     if (mpz_divisible_p(za.get_mpz_t(), zb.get_mpz_t())) return from_mpz(za / zb);
     mpq_class q(za, zb);
     q.canonicalize();
-    return float_result(q.get_d(), [&] { return q; });
+    return from_rational(q);
   }
   // (b is not zero: tested above, exactly.)
   return float_result(a.to_double() / b.to_double(), [&] { return mpq_class(to_mpq(a) / to_mpq(b)); });

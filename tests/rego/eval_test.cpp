@@ -1426,5 +1426,111 @@ churn := count([n | some i in numbers.range(1, 2000); n := count(concat("", [spr
   EXPECT_TRUE(p->eval("data.t.small", unlimited).has_value());
 }
 
+// Brackets are read as OPA's parser reads them (parseArray, parseSetOrObject): only a single
+// term directly before `|` opens a comprehension, and one whose body stops at a comma is read
+// again as a list. Found by regorus's interpreter cases (array-vs-compr-tricky).
+TEST(RegoEval, BracketsAreLiteralsOrComprehensionsAsOpaReadsThem) {
+  auto p = compile_ok(R"(package t
+x := {1}
+y := {2}
+a := [x | y, 5]
+b := [x - {10} | y]
+c := {x - {10} | y}
+d := {"k": x | y, "j": 1}
+e := [v | some v in [1, 2]]
+f := {k: v | some k, v in {"a": 1}}
+g := [, 1, 2]
+h := {"k": {1} | {2}}
+)");
+  EXPECT_EQ(eval_json(p, "data.t.a"), "[[1,2],5]");      // an array whose first item is x | y
+  EXPECT_EQ(eval_json(p, "data.t.b"), "[[1,2]]");        // (x - {10}) | y: no comprehension
+  EXPECT_EQ(eval_json(p, "data.t.c"), "[[1,2]]");        // the same in a set
+  EXPECT_EQ(eval_json(p, "data.t.d"), R"({"j":1,"k":[1,2]})");
+  EXPECT_EQ(eval_json(p, "data.t.e"), "[1,2]");
+  EXPECT_EQ(eval_json(p, "data.t.f"), R"({"a":1})");
+  EXPECT_EQ(eval_json(p, "data.t.g"), "[1,2]");          // OPA's tolerated leading comma
+  EXPECT_EQ(eval_json(p, "data.t.h"), R"({"k":[1]})");   // value {1}, body {2}: a comprehension
+}
+
+// After `if`, OPA reads one literal first and takes it unless it is a set literal: `{ 1 | 1 }` is
+// a set comprehension, always defined, not a body computing `1 | 1` (an error on numbers).
+TEST(RegoEval, IfBracesAreALiteralWhenOpaReadsOne) {
+  auto p = compile_ok(R"(package t
+a if { 1 | 1 }
+b if { false | true }
+c if { x := {1} | {2}; count(x) == 2 }
+d if { true }
+e if { {1} == {1} }
+f if {1} == {1}
+)");
+  for (const char* r : {"a", "b", "c", "d", "e", "f"}) EXPECT_EQ(eval_json(p, std::string("data.t.") + r), "true") << r;
+  EXPECT_EQ(error_of("package t\np if { 1 | 1 }\n"), "no error");
+}
+
+// OPA moves references in head values into the rule body, so a value that is undefined makes
+// the body fail and the else branch apply (regorus's rule/else case).
+TEST(RegoEval, UndefinedHeadValueFallsThroughToElse) {
+  auto p = compile_ok(R"(package t
+x := data.nope if { true } else := 2
+f(v) := data.nope[v] if { v > 0 } else := "neg"
+g(v) := v if { v > 0 } else := "neg"
+y := [data.nope] if true else := 3
+z := 1 if true else := 2
+)");
+  EXPECT_EQ(eval_json(p, "data.t.x"), "2");
+  EXPECT_EQ(eval_json(p, "data.t.f(1)"), R"("neg")");
+  EXPECT_EQ(eval_json(p, "data.t.g(1)"), "1");
+  EXPECT_EQ(eval_json(p, "data.t.y"), "3");
+  EXPECT_EQ(eval_json(p, "data.t.z"), "1");
+}
+
+// A comprehension runs after the expressions that bind the outer variables it uses, in its head
+// too (OPA's reorderBodyForClosures; regorus's scheduler case).
+TEST(RegoEval, ComprehensionsWaitForTheVariablesTheyCloseOver) {
+  auto p = compile_ok(R"(package t
+r := a if {
+	a = [t[i] | i := 1]
+	t = [8, 4]
+}
+s := a if {
+	a = {v | true}
+	v = 5
+}
+u := a if {
+	a = [x | x := t[_]]
+	t = [1, 2]
+}
+)");
+  EXPECT_EQ(eval_json(p, "data.t.r"), "[4]");
+  EXPECT_EQ(eval_json(p, "data.t.s"), "[5]");
+  EXPECT_EQ(eval_json(p, "data.t.u"), "[1,2]");
+}
+
+// The part of OPA's type checker that needs no inference: `=` and `:=` between literal shapes
+// that can never unify are compile errors ("match error"), as OPA reports them, not undefined.
+TEST(RegoEval, ImpossibleUnificationsAreMatchErrors) {
+  for (const char* body : {"[x] = {\"key\": 1}", "[x, y] = [1, 2, 3]", "{\"a\": v} = {\"a\": 1, \"b\": 2}",
+                           "{\"a\": v} = {\"b\": 1}", "[a, b] := [1, 2, 3]", "1 = \"1\"", "[x, 1] = [2, \"a\"]",
+                           "null = []", "[x] = {v | v := 1}"}) {
+    const std::string err = error_of(std::string("package t\np if { ") + body + " }\n");
+    EXPECT_NE(err.find("rego_type_error: match error"), std::string::npos) << body << ": " << err;
+  }
+  // Shapes that may unify, and values only known at run time, compile.
+  auto p = compile_ok(R"(package t
+a if { [x, 1] = [2, 1]; x == 2 }
+b if { {"a": v} = {"a": 1}; v == 1 }
+c if { [x] = input.xs; x == 3 }
+d if { [x] = [[1] | true][_]; x == 1 }
+e if { not [1, 2] = [1, 3] }
+)");
+  for (const char* r : {"a", "b", "c", "d", "e"})
+    EXPECT_EQ(eval_json(p, std::string("data.t.") + r, J(R"({"xs": [3]})")), "true") << r;
+  auto q = Policy::compile({{"t.rego", "package t\n"}});
+  ASSERT_TRUE(q.has_value());
+  auto r = (*q)->eval("[1, 2] = [1, 2, 3]");
+  ASSERT_FALSE(r.has_value());
+  EXPECT_NE(r.error().message().find("rego_type_error: match error"), std::string::npos) << r.error().message();
+}
+
 }  // namespace
 }  // namespace cloister::rego

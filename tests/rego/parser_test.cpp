@@ -44,6 +44,22 @@ TEST(RegoParser, ErrorsHaveLineColumnAndCaret) {
             "tab.rego:3:11: rego_parse_error: unexpected number token: expected }\n\tq := {1 2}\n\t        ^");
 }
 
+// OPA scans the ident after a reference's `.` without skipping whitespace (parseRef: scanWS).
+TEST(RegoParser, NoWhitespaceAfterAReferenceDot) {
+  for (const char* text : {"package t\np := regex.\nmatch(\"a\", \"b\")\n", "package t\np := input. x\n",
+                           "package a. b\n"}) {
+    auto m = parse_module("ws.rego", 0, text, ParseOptions{});
+    ASSERT_FALSE(m.has_value()) << text;
+    EXPECT_NE(m.error().message().find("rego_parse_error: unexpected whitespace token: expected ident"),
+              std::string::npos)
+        << m.error().message();
+  }
+  auto m = parse_module("ws.rego", 0, "package t\np := regex.\nmatch(\"a\", \"b\")\n", ParseOptions{});
+  ASSERT_FALSE(m.has_value());
+  EXPECT_EQ(m.error().message().substr(0, 11), "ws.rego:2:1") << m.error().message();  // just after the dot
+  EXPECT_TRUE(parse_module("ok.rego", 0, "package t\np := input.x.y\n", ParseOptions{}).has_value());
+}
+
 TEST(RegoParser, DeepNestingIsRejectedNotRecursed) {
   std::string deep = "package t\np := " + std::string(100000, '[') + std::string(100000, ']') + "\n";
   auto m = parse_module("deep.rego", 0, deep, ParseOptions{});

@@ -157,6 +157,35 @@ TEST(RegoValue, BigArithmeticStaysExact) {
   EXPECT_EQ(to_json(num_rem(Value::integer(-7), Value::integer(2))), "-1");
 }
 
+// An inexact quotient of integers is the nearest double, ties to even, as IEEE division and OPA's
+// big.Float quotient round (GMP's mpq_get_d truncates: 21 / 5 was 4.199999999999999, so
+// `21 / 5 == 4.2` was false).
+TEST(RegoValue, IntegerQuotientsRoundToNearest) {
+  EXPECT_EQ(to_json(num_div(Value::integer(21), Value::integer(5))), "4.2");
+  EXPECT_EQ(to_json(num_div(Value::integer(1), Value::integer(5))), "0.2");
+  EXPECT_EQ(to_json(num_div(Value::integer(-9), Value::integer(5))), "-1.8");
+  EXPECT_EQ(num_compare(num_div(Value::integer(21), Value::integer(5)), Value::floating(4.2)), 0);
+  // Operands a double holds exactly: the quotient must be the IEEE one, bit for bit.
+  std::uint64_t x = 0x9e3779b97f4a7c15ULL;
+  auto next = [&] {
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    return x;
+  };
+  for (int i = 0; i < 20000; ++i) {
+    const auto a = static_cast<std::int64_t>(next() >> (11 + next() % 50)) * (i % 2 ? -1 : 1);
+    const auto b = static_cast<std::int64_t>(next() >> (11 + next() % 50)) | 1;
+    const Value q = num_div(Value::integer(a), Value::integer(b));
+    ASSERT_EQ(q.to_double(), static_cast<double>(a) / static_cast<double>(b)) << a << " / " << b;
+  }
+  // Beyond 2^53, and into the subnormal range, against quotients rounded by hand.
+  const Value big = *parse_json("36028797018963969");  // 2^55 + 1: its nearest double is 2^55
+  EXPECT_EQ(num_div(big, Value::integer(2)).to_double(), std::ldexp(1.0, 54));
+  const Value tiny = from_rational(mpq_class(1, mpz_class(1) << 1075) * 3);  // 1.5 * 2^-1074: tie, to even
+  EXPECT_EQ(tiny.to_double(), std::ldexp(1.0, -1073));
+  const Value below = from_rational(mpq_class(1, mpz_class(1) << 1076));  // 2^-1076 rounds to zero
+  EXPECT_EQ(below.to_double(), 0.0);
+}
+
 TEST(RegoValue, SetsAndObjectsAreCanonical) {
   Value s = Value::set({Value::integer(3), Value::integer(1), Value::integer(3), Value::floating(1.0)});
   EXPECT_EQ(s.size(), 2u);
