@@ -323,6 +323,10 @@ struct Term {
     KeyHint& operator=(const KeyHint&) noexcept { return *this; }
   } hint;
   const ConstPath* path = nullptr;  // Ref: the decoded form, when it has one (see ConstPath)
+  // Ref `data.a.b.c` with constant keys into the value of a constant rule (`policy_data := {...}`,
+  // as genpolicy appends its data to the rules): that value, fixed at compile time. Used while
+  // no `with` replaces a rule or package (Overlay::node_over); see fold_constant_refs.
+  const Value* folded = nullptr;
   Value value;
   TermList items;
   SlotList vars;                                  // local slots occurring in this term (for unify)

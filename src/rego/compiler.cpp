@@ -948,7 +948,7 @@ class Resolver {
   // Term::pure from the children (leaves are not collected, so they are judged here).
   static bool pure_term(const Term& t) {
     auto child = [](const Term& x) {
-      if (x.kind == TermKind::Scalar) return true;
+      if (x.kind == TermKind::Scalar || x.folded) return true;
       if (x.kind == TermKind::Var) return x.slot >= 0;
       return x.pure;
     };
@@ -1922,6 +1922,15 @@ struct TestCompiler {
       return true;
     }
     if (t.kind == TermKind::Ref && t.items[0]->kind == TermKind::Var && t.items[0]->slot == kDataSlot) {
+      if (t.folded) {
+        // A constant rule's value: read as base data is (operand_other checks data_ok), so a
+        // `with` replacing that rule or its package (node_over) turns the compiled path off.
+        out.kind = Operand::Kind::Data;
+        out.value = t.folded;
+        out.arg = static_cast<std::uint8_t>(data_root_bit(policy.data, t.items[1]->value));
+        data_mask |= std::uint64_t{1} << out.arg;
+        return true;
+      }
       return data_operand(t, out);
     }
     int head = kNoSlot;
@@ -2477,6 +2486,112 @@ tl::unexpected<Error> joined_error(const std::vector<Error>& errors) {
 
 }  // namespace
 
+namespace {
+
+// Constant rules: genpolicy appends its data to the rules as one (`policy_data := {...}`), not as
+// base data, and its rules read it on every request (`policy_data.common.ipv4_a`,
+// `policy_data.request_defaults.CreateContainerRequest.allow_env_regex`). Each such reference
+// walked the rule tree and the evaluation's rule cache; and since a rule's value was not base
+// data, nothing computed from it (the patterns built with `replace`, the filter verdicts, the
+// string indexes) was shared across evaluations. A reference with constant keys into a constant
+// rule's value is resolved at compile time (Term::folded); evaluation uses it while no `with`
+// replaces a rule or package, and those values count as base data for the shared indexes.
+
+// The value of rule node `n` when it is one unconditional constant: a single complete rule
+// without body, else, default or rules below it, whose value is ground.
+const Value* constant_rule_value(const DataNode& n) {
+  if (n.rules.size() != 1 || n.default_rule || !n.children.empty() || n.is_function) return nullptr;
+  const Rule& r = *n.rules[0];
+  if (r.kind != RuleKind::Complete || !r.suffix.empty() || !r.elses.empty() || !r.value ||
+      r.value->kind != TermKind::Scalar || (r.body && !r.body->exprs.empty()))
+    return nullptr;
+  return &r.value->value;
+}
+
+// `key` of value `v` as a reference step reads it (object key, array index, set member).
+const Value* ref_step(const Value& v, const Value& key) {
+  if (v.is_object()) return key.is_string() ? v.get(std::string_view(key.as_string())) : v.get(key);
+  if (v.is_array()) {
+    std::int64_t i;
+    if (!key.is_number() || !key.to_int64(i) || i < 0 || static_cast<std::size_t>(i) >= v.array_items().size()) return nullptr;
+    return &v.array_items()[static_cast<std::size_t>(i)];
+  }
+  if (v.is_set()) {
+    const auto& items = v.set_items();
+    auto it = std::lower_bound(items.begin(), items.end(), key, ValueLess{});
+    return it != items.end() && *it == key ? &*it : nullptr;
+  }
+  return nullptr;
+}
+
+// The constant that reference `t` (data.<constant keys>) names inside a constant rule's value, or
+// nullptr (a package, other rules, a variable key, or a path the value does not have).
+const Value* folded_value(const Policy::Impl& p, const Term& t) {
+  const DataNode* n = p.root.get();
+  const Value* base = &p.data;  // base data at the same path (merged with rules when conflicts are allowed)
+  for (std::size_t i = 1; i < t.items.size(); ++i) {
+    if (t.items[i]->kind != TermKind::Scalar) return nullptr;
+    auto it = n->children.find(t.items[i]->value);
+    if (it == n->children.end()) return nullptr;
+    n = it->second.get();
+    base = base ? ref_step(*base, t.items[i]->value) : nullptr;
+    if (const Value* v = constant_rule_value(*n)) {
+      if (base) return nullptr;  // base data there too (CompileOptions::check_data_conflicts off)
+      for (std::size_t j = i + 1; v && j < t.items.size(); ++j)
+        v = t.items[j]->kind == TermKind::Scalar ? ref_step(*v, t.items[j]->value) : nullptr;
+      return v;
+    }
+    if (n->has_rules()) return nullptr;
+  }
+  return nullptr;
+}
+
+void fold_body(const Policy::Impl& p, Body& b);
+
+// Folds the references under `t`; whether any was, so the terms above recompute Term::pure.
+bool fold_term(const Policy::Impl& p, Term& t) {
+  bool any = false;
+  if (t.kind == TermKind::Ref && t.items[0]->kind == TermKind::Var && t.items[0]->slot == kDataSlot) {
+    t.folded = folded_value(p, t);
+    any = t.folded != nullptr;
+  }
+  for (auto& i : t.items) any = fold_term(p, *i) || any;
+  if (t.head) fold_term(p, *t.head);
+  if (t.head2) fold_term(p, *t.head2);
+  if (t.body) fold_body(p, *t.body);
+  if (any && t.kind != TermKind::Scalar && t.kind != TermKind::Var) t.pure = Resolver::pure_term(t);
+  return any;
+}
+
+void fold_body(const Policy::Impl& p, Body& b) {
+  for (auto& e : b.exprs) {
+    if (e.term) fold_term(p, *e.term);
+    if (e.key) fold_term(p, *e.key);
+    if (e.val) fold_term(p, *e.val);
+    if (e.coll) fold_term(p, *e.coll);
+    if (e.body) fold_body(p, *e.body);
+    for (auto& w : e.withs) fold_term(p, *w.value);
+  }
+}
+
+void fold_rule(const Policy::Impl& p, Rule& r) {
+  if (r.body) fold_body(p, *r.body);
+  if (r.value) fold_term(p, *r.value);
+  if (r.key) fold_term(p, *r.key);
+  for (auto& s : r.suffix) fold_term(p, *s);
+  for (auto& e : r.elses) fold_rule(p, *e);
+}
+
+void fold_constant_refs(Policy::Impl& p) {
+  for (const DataNode* n : p.nodes)
+    if (const Value* v = constant_rule_value(*n)) p.constant_values.push_back(*v);
+  if (p.constant_values.empty()) return;
+  for (auto& m : p.modules)
+    for (auto& r : m.rules) fold_rule(p, *r);
+}
+
+}  // namespace
+
 Result<std::shared_ptr<const Policy>> Policy::compile(const std::vector<ModuleSource>& modules, const Value& data,
                                                       const CompileOptions& options) {
   auto p = std::make_shared<Impl>();
@@ -2589,6 +2704,7 @@ Result<std::shared_ptr<const Policy>> Policy::compile(const std::vector<ModuleSo
     if (!rule_errors.empty()) return joined_error(rule_errors);
     check_recursion(*p);
     resolve_metadata(*p);
+    fold_constant_refs(*p);
     for (DataNode* n : p->nodes) {
       if (n->rules.empty()) continue;
       bool same = true;
@@ -2675,6 +2791,7 @@ Result<PreparedQuery> compile_query(const std::shared_ptr<const Policy::Impl>& p
     res.set_query_text(text);
     Scope top = res.child(nullptr);
     res.resolve_body(*impl->body, top);
+    if (!policy->constant_values.empty()) fold_body(*policy, *impl->body);
     // As OPA's query compiler does (x = term), a query expression that is a plain term yields its
     // value even when that value is false.
     for (auto& e : impl->body->exprs) {

@@ -437,7 +437,7 @@ class Evaluator {
       ++tests.n;
     }
     if (tests.n) return equality_join(b, i, tests, k);
-    if (ov_.func_mocks.empty() && pure_test(f, v.slot)) return memo_filter(b, i, k);
+    if (ov_.func_mocks.empty() && ov_.node_over.empty() && pure_test(f, v.slot)) return memo_filter(b, i, k);
     return std::nullopt;
   }
 
@@ -729,7 +729,10 @@ class Evaluator {
     const Term& lhs = *e.term->items[0];
     const Term& rhs = *e.term->items[1];
     if (rhs.kind != TermKind::Call || rhs.op != CallOp::Other || !unbound_var(lhs) || lhs.wildcard) return std::nullopt;
-    if (!rhs.pure || rhs.vars.empty() || rhs.vars.size() > 2 || !ov_.builtin_mocks.empty()) return std::nullopt;
+    // (Pure terms may read constant rules (Term::folded), which a `with` on a rule or package
+    // replaces: then nothing is memoised.)
+    if (!rhs.pure || rhs.vars.empty() || rhs.vars.size() > 2 || !ov_.builtin_mocks.empty() || !ov_.node_over.empty())
+      return std::nullopt;
     const Value& va = frame()[static_cast<std::size_t>(rhs.vars[0])];
     const Value& vb = rhs.vars.size() > 1 ? frame()[static_cast<std::size_t>(rhs.vars[1])] : va;
     if (!va.node_id() || !vb.node_id()) return std::nullopt;  // unbound, or an inline scalar
@@ -937,6 +940,7 @@ class Evaluator {
   bool in_base_data(const void* node) const {
     std::call_once(P.indexes.nodes_once, [this] {
       collect_nodes(P.data, P.indexes.nodes);
+      for (const Value& v : P.constant_values) collect_nodes(v, P.indexes.nodes);
       std::sort(P.indexes.nodes.begin(), P.indexes.nodes.end(), std::less<const void*>{});
     });
     return std::binary_search(P.indexes.nodes.begin(), P.indexes.nodes.end(), node, std::less<const void*>{});
@@ -1162,6 +1166,7 @@ class Evaluator {
         const Term& h = *t.items[0];
         if (h.kind == TermKind::Var && h.slot == kDataSlot) {
           const Value* r = nullptr;
+          if (t.folded && ov_.node_over.empty()) return t.folded;
           if (ov_.node_over.empty() && data_direct(t, tmp, r)) return r;
           break;  // rules and base data in general: walk_data
         }
@@ -1403,6 +1408,7 @@ class Evaluator {
         return walk_value(in, t, 1, k);
       }
       if (h.slot == kDataSlot) {
+        if (t.folded && ov_.node_over.empty()) return k(*t.folded);
         Value base = ov_.base;
         return walk_data(P.root.get(), &base, t, 1, k);
       }

@@ -139,6 +139,9 @@ struct Policy::Impl {
   mutable builtins::SharedRegexCache regexes;  // thread-safe; shared by all evaluations
   mutable DataIndexes indexes;                 // thread-safe; shared by all evaluations
   std::uint32_t expr_ids = 0;                  // Expr::id given so far
+  // The values of constant rules (fold_constant_refs): immutable, and as long-lived as the base
+  // data, so the shared indexes treat their nodes as base data (DataIndexes::nodes).
+  std::vector<Value> constant_values;
   // While compiling: the compiled call tests of rule bodies (Expr::test), whose callees' blocks
   // (TestExpr::cfunc) are linked once every function is compiled.
   std::vector<TestExpr*> call_tests;

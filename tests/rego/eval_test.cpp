@@ -1532,5 +1532,65 @@ e if { not [1, 2] = [1, 3] }
   EXPECT_NE(r.error().message().find("rego_type_error: match error"), std::string::npos) << r.error().message();
 }
 
+// References into a constant rule (genpolicy's `policy_data := {...}`) are resolved at compile
+// time (Term::folded) and its values count as base data for the shared memos and indexes; a
+// `with` on the rule or its package must still replace them everywhere: in the general
+// evaluator, in compiled tests, in remembered assignments and in filter verdicts.
+TEST(RegoEval, ConstantRulesAreFoldedYetReplaceableByWith) {
+  auto p = compile_ok(R"REGO(package t
+import rego.v1
+policy_data := {"common": {"ip": "[0-9.]+", "prefixes": ["A_", "B_"]}, "pats": ["^X=$(ip)$", "^Y=$(ip)$"], "n": 2}
+env_ok(e) if {
+	some pat in policy_data.pats
+	p2 := replace(pat, "$(ip)", policy_data.common.ip)
+	regex.match(p2, e)
+}
+env_ok(e) if {
+	some prefix in policy_data.common.prefixes
+	startswith(e, prefix)
+}
+count_ok(xs) if count(xs) == policy_data.n
+all_ok if {
+	every e in input.env { env_ok(e) }
+}
+pats := policy_data.pats
+missing := [1 | policy_data.nope]
+)REGO");
+  const Value in = J(R"({"env": ["X=1.2", "A_1", "Y=3"]})");
+  EXPECT_EQ(eval_json(p, "data.t.all_ok", in), "true");
+  EXPECT_EQ(eval_json(p, "data.t.count_ok([1, 2])"), "true");
+  EXPECT_EQ(eval_json(p, "data.t.pats"), R"J(["^X=$(ip)$","^Y=$(ip)$"])J");
+  EXPECT_EQ(eval_json(p, "data.t.missing"), "[]");
+  // Replaced by `with`, twice in a row so remembered values would show.
+  const char* swapped =
+      R"Q(data.t.all_ok with data.t.policy_data as {"common": {"ip": "[a-z]+", "prefixes": ["Z_"]}, "pats": ["^X=$(ip)$"], "n": 3})Q";
+  for (int i = 0; i < 2; ++i) {
+    EXPECT_EQ(eval_json(p, swapped, in), "undefined") << i;
+    EXPECT_EQ(eval_json(p, swapped, J(R"({"env": ["X=abc", "Z_1"]})")), "true") << i;
+    EXPECT_EQ(eval_json(p, R"(data.t.count_ok([1, 2]) with data.t.policy_data as {"n": 3})"), "undefined") << i;
+    EXPECT_EQ(eval_json(p, R"(data.t.count_ok([1, 2, 3]) with data.t.policy_data as {"n": 3})"), "true") << i;
+    EXPECT_EQ(eval_json(p, R"(data.t.pats with data.t as {"policy_data": {"pats": []}})"), "undefined") << i;
+  }
+  // And unchanged afterwards.
+  EXPECT_EQ(eval_json(p, "data.t.all_ok", in), "true");
+  EXPECT_EQ(eval_json(p, "data.t.all_ok", J(R"({"env": ["X=abc"]})")), "undefined");
+  // Not folded: a rule with a body, two definitions, or a default.
+  auto q = compile_ok(R"(package t
+import rego.v1
+a := {"x": 1} if input.on
+b := {"x": 1}
+b := {"x": 1} if input.on
+default c := {"x": 0}
+c := {"x": 1} if input.on
+ra := a.x
+rb := b.x
+rc := c.x
+)");
+  EXPECT_EQ(eval_json(q, "data.t.ra", J(R"({"on": true})")), "1");
+  EXPECT_EQ(eval_json(q, "data.t.ra", J(R"({"on": false})")), "undefined");
+  EXPECT_EQ(eval_json(q, "data.t.rb", J(R"({"on": true})")), "1");
+  EXPECT_EQ(eval_json(q, "data.t.rc", J(R"({"on": false})")), "0");
+}
+
 }  // namespace
 }  // namespace cloister::rego
