@@ -1132,7 +1132,11 @@ class Resolver {
     DataNode* from = nullptr;  // the node of path[0, depth) when known
     bool user = first == "data"_lit || global_data_path(first, path, &from);
     const std::size_t depth = from ? path.size() : 0;
-    if (user && dot != std::string_view::npos) {
+    if (user && dot != std::string_view::npos && t->head && t->head->kind == TermKind::Ref) {
+      // The segments after the first, as written: a string key may hold a dot
+      // (`fruit["color.name"](x)`), which the dotted name cannot tell from a separator.
+      for (std::size_t i = 1; i < t->head->items.size(); ++i) path.push_back(t->head->items[i]->value);
+    } else if (user && dot != std::string_view::npos) {
       // The segments after the first.
       for (std::size_t b = dot + 1;;) {
         std::size_t e = dotted.find('.', b);
@@ -1176,8 +1180,10 @@ class Resolver {
         else if (name == "internal.member_2"_lit) t->op = CallOp::Member;
       }
     }
-    if (arity >= 0 && static_cast<int>(nargs) == arity + 1) {
-      // f(a, out): the last argument receives the result (OPA's output-argument form).
+    if (arity >= 0 && static_cast<int>(nargs) == arity + 1 && t.get() == statement_) {
+      // f(a, out): the last argument receives the result (OPA's output-argument form). Only as an
+      // expression of its own: nested (`x := abs(-9, 10)`) OPA rewrites the call with one more
+      // output argument and its type checker refuses it, as the arity check below does.
       auto out = t->items.back();
       t->items.pop_back();
       auto eq = make_node<Term>(arena_);

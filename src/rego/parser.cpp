@@ -1105,7 +1105,10 @@ class Parser {
   // Operators binding at least as tightly as `min`; `no_bar`: `|` ends the term (comprehensions).
   TermP binary(int min, bool no_bar) {
     auto lhs = primary();
-    while (!separated()) {
+    // An operator continues the expression across a line break, as in OPA, whose parser skips
+    // newlines between a term and its operator (`y := {1}` then `| {2}` on the next line is one
+    // set union): only a statement's start is sensitive to them.
+    while (true) {
       int level;
       const char* op;
       switch (cur().t) {

@@ -107,6 +107,9 @@ TEST(RegoStrings, IndexofCountsRunes) {
   EXPECT_BUILTIN(c, "indexof", R"j(["skön var våren", "vår"])j", "9");
   EXPECT_BUILTIN(c, "indexof", R"j(["μx", "x"])j", "1");
   EXPECT_BUILTIN(c, "indexof", R"j(["μ", "μμ"])j", "-1");
+  // OPA's builtinIndexOf and builtinIndexOfN refuse an empty search string.
+  EXPECT_BUILTIN_ERROR(c, "indexof", R"j(["abc", ""])j", kBuiltin, "indexof: empty search character");
+  EXPECT_BUILTIN_ERROR(c, "indexof_n", R"j(["abc", ""])j", kBuiltin, "indexof_n: empty search character");
   EXPECT_BUILTIN(c, "indexof", R"j(["🍧🍨🧁🍰🍮", "🍮"])j", "4");
   EXPECT_BUILTIN(c, "indexof_n", R"j(["dogcatdogcat", "cat"])j", "[3, 9]");
   EXPECT_BUILTIN(c, "indexof_n", R"j(["😇😀😇😀😇😀", "😀"])j", "[1, 3, 5]");

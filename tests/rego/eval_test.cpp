@@ -1592,5 +1592,38 @@ rc := c.x
   EXPECT_EQ(eval_json(q, "data.t.rc", J(R"({"on": false})")), "0");
 }
 
+// Found by rego-cpp's and regorus's cases: OPA's readings of calls and operators.
+TEST(RegoEval, CallsAndContinuationLinesAsOpaReadsThem) {
+  // A call with one argument too many is the output-argument form only as an expression of its
+  // own; nested, OPA's type checker refuses it.
+  EXPECT_NE(error_of("package t\np := abs(-9, 10)\n").find("rego_type_error: abs: arity mismatch"), std::string::npos);
+  auto q = Policy::compile({{"t.rego", "package t\n"}});
+  ASSERT_TRUE(q.has_value());
+  auto r = (*q)->eval("[count([1], 1)]");
+  ASSERT_FALSE(r.has_value());
+  EXPECT_NE(r.error().message().find("rego_type_error: count: arity mismatch"), std::string::npos);
+  auto p = compile_ok(R"(package t
+import rego.v1
+out if { abs(-9, x); x == 9 }
+fruit["color.name"](f, color) := concat(" ", [color, f.name])
+green := fruit["color.name"]({"name": "apple"}, "green")
+joined := y if {
+	y := {1}
+		| {2}
+}
+sum := x if {
+	x := 1
+		+ 2
+}
+)");
+  EXPECT_EQ(eval_json(p, "data.t.out"), "true");
+  // A string key holding a dot names one segment, not two.
+  EXPECT_EQ(eval_json(p, "data.t.green"), R"("green apple")");
+  EXPECT_EQ(eval_json(p, R"(data.t.fruit["color.name"]({"name": "pear"}, "red"))"), R"("red pear")");
+  // An operator at the start of a line continues the expression (OPA skips newlines there).
+  EXPECT_EQ(eval_json(p, "data.t.joined"), "[1,2]");
+  EXPECT_EQ(eval_json(p, "data.t.sum"), "3");
+}
+
 }  // namespace
 }  // namespace cloister::rego

@@ -12,3 +12,9 @@ f := v if {
 	t = [8, 4]
 }
 g if { [p] = [q | q := 1][_] }
+h := z if {
+	z := {1}
+		| {2}
+}
+fruit["color.name"](f, c) := concat(" ", [c, f.name])
+k := fruit["color.name"]({"name": "a"}, "b")

@@ -135,8 +135,12 @@ Value filter(const Value& v, const PathTrie& t) {
   if (v.is_array()) {
     std::vector<Value> out;
     const auto& items = v.array_items();
-    for (std::size_t i = 0; i < items.size(); ++i)
-      if (const PathTrie* n = lookup(t, Value::integer(static_cast<std::int64_t>(i)))) out.push_back(filter(items[i], *n));
+    for (std::size_t i = 0; i < items.size(); ++i) {
+      // Only the index's decimal string selects an element (OPA's filterObject looks elements up
+      // as StringTerm(strconv.Itoa(i))): the number 1 in `[["a", 1]]` selects none.
+      auto it = t.next.find(Value::string(std::to_string(i)));
+      if (it != t.next.end()) out.push_back(filter(items[i], it->second));
+    }
     return Value::array(std::move(out));
   }
   if (v.is_set()) {

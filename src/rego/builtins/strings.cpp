@@ -297,6 +297,7 @@ BuiltinResult substring(BuiltinContext& ctx, std::span<const Value> a) {
 BuiltinResult indexof(BuiltinContext& ctx, std::span<const Value> a) {
   const std::string& s = *REGO_ARG(arg_string(ctx, a, 0));
   const std::string& t = *REGO_ARG(arg_string(ctx, a, 1));
+  if (t.empty()) return tl::unexpected(builtin_error(ctx, "empty search character"));  // OPA builtinIndexOf
   auto pos = s.find(t);
   if (pos == std::string::npos) return Value::integer(-1);
   return Value::integer(static_cast<std::int64_t>(text::rune_count(std::string_view(s).substr(0, pos))));
@@ -306,7 +307,7 @@ BuiltinResult indexof_n(BuiltinContext& ctx, std::span<const Value> a) {
   const std::string& s = *REGO_ARG(arg_string(ctx, a, 0));
   const std::string& t = *REGO_ARG(arg_string(ctx, a, 1));
   std::vector<Value> out;
-  if (t.empty()) return Value::array(std::move(out));
+  if (t.empty()) return tl::unexpected(builtin_error(ctx, "empty search character"));  // OPA builtinIndexOfN
   std::size_t runes_before = 0, scanned = 0;
   for (std::size_t pos = s.find(t); pos != std::string::npos; pos = s.find(t, pos + 1)) {
     runes_before += text::rune_count(std::string_view(s).substr(scanned, pos - scanned));
