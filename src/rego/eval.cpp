@@ -50,6 +50,45 @@ struct CacheEntry {
 };
 
 // Everything `with` may replace, swapped in and out around the modified expression.
+// A function call's key: the function and its arguments, strings by their text, integers,
+// booleans and null by value, collections by node (equal collections at other nodes miss: a
+// miss only costs the call). The key holds the values, so a node cannot be reused meanwhile.
+struct FnCallKey {
+  static constexpr std::size_t kMaxArgs = 4;  // calls with more arguments are not kept
+  const DataNode* fn = nullptr;
+  std::uint32_t nargs = 0;
+  Value args[kMaxArgs];
+  // Whether the arguments can key a call (not floats or big integers, whose equality across
+  // representations the hash would have to follow).
+  static bool keyable(const Value& v) {
+    return v.is_string() || v.is_int() || v.is_bool() || v.is_null() || v.is_collection();
+  }
+  bool operator==(const FnCallKey& o) const {
+    if (fn != o.fn || nargs != o.nargs) return false;
+    for (std::size_t i = 0; i < nargs; ++i) {
+      const Value& a = args[i];
+      const Value& b = o.args[i];
+      if (a.kind() != b.kind()) return false;
+      if (a.is_collection() ? a.node_id() != b.node_id() : a != b) return false;
+    }
+    return true;
+  }
+};
+struct FnCallKeyHash {
+  std::size_t operator()(const FnCallKey& k) const noexcept {
+    std::size_t h = std::hash<const void*>{}(k.fn);
+    for (std::size_t i = 0; i < k.nargs; ++i) {
+      const Value& v = k.args[i];
+      std::size_t x = v.is_string() ? NameTable<bool>::hash(v.as_string())
+                      : v.is_int() ? std::hash<std::int64_t>{}(v.as_int())
+                      : v.is_collection() ? std::hash<const void*>{}(v.node_id())
+                      : static_cast<std::size_t>(v.kind()) * 0x9e3779b97f4a7c15ULL + (v.is_bool() && v.as_bool());
+      h = (h ^ x) * 0x100000001b3ULL;
+    }
+    return h;
+  }
+};
+
 struct Overlay {
   Value input;
   Value base;
@@ -68,6 +107,11 @@ struct Overlay {
   // handful of rules, and constructing and destroying one entry per node of a large policy was
   // half the cost of a small decision.
   std::unordered_map<int, CacheEntry> cache;
+  // Results of calls of functions that are not plain (values computed by their bodies, else
+  // chains), by function and arguments (see FnCallKey): OPA's evalFunc caches every call in its
+  // virtual cache the same way. Genpolicy's strip_cap_prefix runs on the same capability names
+  // for every capability set.
+  std::unordered_map<FnCallKey, Value, FnCallKeyHash> fn_cache;
 };
 
 Value upsert(const Value& obj, const std::vector<Value>& path, std::size_t i, const Value& v) {
@@ -1845,10 +1889,14 @@ class Evaluator {
     }
     // A replacement runs with the original functions: it may call what it replaces, and mocks
     // do not chain (OPA semantics).
+    // (Calls made without the mocks have a function cache of their own, so their results do
+    // not answer calls made with them.)
     auto fm = std::move(ov_.func_mocks);
     auto bm = std::move(ov_.builtin_mocks);
+    auto fc = std::move(ov_.fn_cache);
     ov_.func_mocks.clear();
     ov_.builtin_mocks.clear();
+    ov_.fn_cache.clear();
     Value r;
     try {
       if (m.func) {
@@ -1859,10 +1907,12 @@ class Evaluator {
     } catch (...) {
       ov_.func_mocks = std::move(fm);
       ov_.builtin_mocks = std::move(bm);
+      ov_.fn_cache = std::move(fc);
       throw;
     }
     ov_.func_mocks = std::move(fm);
     ov_.builtin_mocks = std::move(bm);
+    ov_.fn_cache = std::move(fc);
     if (r.is_undefined()) return false;
     out = std::move(r);
     return true;
@@ -2584,6 +2634,15 @@ class Evaluator {
       for (std::size_t i = 0; i < args.size(); ++i) ptrs[i] = &args[i];
       return plain_function_result(n, ptrs);
     }
+    FnCallKey key;
+    const bool memo =
+        args.size() <= FnCallKey::kMaxArgs && std::all_of(args.begin(), args.end(), FnCallKey::keyable);
+    if (memo) {
+      key.fn = n;
+      key.nargs = static_cast<std::uint32_t>(args.size());
+      std::copy(args.begin(), args.end(), key.args);
+      if (auto it = ov_.fn_cache.find(key); it != ov_.fn_cache.end()) return it->second;
+    }
     Value result;
     for_candidate_rules(n, args.empty() ? nullptr : &args[0], [&](const std::shared_ptr<Rule>& r) {
       run_function(*r, args, [&](const Rule& which) {
@@ -2598,6 +2657,11 @@ class Evaluator {
       return n->early_exit && result.is_defined();
     });
     if (result.is_undefined() && n->default_rule) result = value_of_default(*n->default_rule);
+    // (Undefined results are not kept, as in OPA; an error left by an exception.)
+    if (memo && result.is_defined()) {
+      if (ov_.fn_cache.empty()) ov_.fn_cache.reserve(64);  // (growing rehashes every few calls)
+      ov_.fn_cache.emplace(std::move(key), result);
+    }
     return result;
   }
 

@@ -1625,5 +1625,39 @@ sum := x if {
   EXPECT_EQ(eval_json(p, "data.t.sum"), "3");
 }
 
+// Calls of functions whose bodies compute their value are remembered per evaluation by function
+// and arguments, as OPA's virtual cache does; a `with` (and a mock's own run) must not see
+// results made under other replacements.
+TEST(RegoEval, FunctionResultsAreRememberedPerOverlay) {
+  auto p = compile_ok(R"(package t
+import rego.v1
+g(x) := y if { y := x + 1 } else := 0
+f(x) := y if { y := g(x) * 10 } else := 0
+h(x) := x + 100
+uses_g(x) := g(x) + 1000
+k(s) := y if { startswith(s, "CAP_"); y := substring(s, 4, -1) } else := s
+obj(o) := y if { y := o.a } else := "none"
+a := [x, y, z, f(2)] if {
+	x := f(1)
+	y := f(1) with g as h
+	z := f(1)
+}
+b := [x, y, w] if {
+	x := uses_g(1)
+	y := uses_g(1) with g as uses_g
+	w := [uses_g(1), uses_g(1)] with g as uses_g
+}
+c := [k("CAP_X"), k("Y"), k("CAP_X"), k("Y")]
+d := [obj({"a": 1}), obj({"a": 2}), obj({"b": 1}), obj({"a": 1})]
+e := [g(1), g(1.0), g(2)]
+)");
+  EXPECT_EQ(eval_json(p, "data.t.a"), "[20,1010,20,30]");
+  // Inside the mock the original g runs (mocks do not chain): uses_g(1) as g is 1002.
+  EXPECT_EQ(eval_json(p, "data.t.b"), "[1002,2002,[2002,2002]]");
+  EXPECT_EQ(eval_json(p, "data.t.c"), R"(["X","Y","X","Y"])");
+  EXPECT_EQ(eval_json(p, "data.t.d"), R"([1,2,"none",1])");
+  EXPECT_EQ(eval_json(p, "data.t.e"), "[2,2,3]");
+}
+
 }  // namespace
 }  // namespace cloister::rego
