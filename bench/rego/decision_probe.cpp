@@ -1,6 +1,7 @@
 // A deterministic driver for instruction-count profiling (callgrind) of the benchmark decision:
 // compiles the Kata-shaped policy once, makes one warm-up decision (the policy's regex cache fills),
-// then N more (`rego_decision_probe N typical`: the common-size request). Run under
+// then N more (`rego_decision_probe N typical`: the common-size request; `rules`: the workload of
+// rules_style_policy.h). Run under
 // `valgrind --tool=callgrind --toggle-collect='*probe_decisions*'` so only the N warm decisions
 // are counted; the steady-state cost per decision is the total divided by N.
 // `rego_decision_probe N POLICY.rego DATA.json INPUT.json QUERY` profiles any policy the same way
@@ -14,6 +15,7 @@
 
 #include "cloister/rego/rego.h"
 #include "kata_policy.h"
+#include "rules_style_policy.h"
 
 namespace {
 
@@ -51,6 +53,12 @@ int main(int argc, char** argv) {
   bool typical = argc > 2 && std::string_view(argv[2]) == "typical";
   auto w = bench::make_kata_workload(typical ? bench::KataShape::typical() : bench::KataShape{});
   std::string query = "data.agent_policy.CreateContainerRequest";
+  // `rules` as the second argument: the genpolicy-rules-style workload (rules_style_policy.h),
+  // whose request rule is an object ({"allowed": true, "ops": [...]}).
+  if (argc > 2 && std::string_view(argv[2]) == "rules") {
+    w = bench::make_rules_style_workload();
+    query += ".allowed";
+  }
   if (argc == 6) {
     w = {slurp(argv[2]), slurp(argv[3]), slurp(argv[4])};
     query = argv[5];

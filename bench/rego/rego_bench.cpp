@@ -11,6 +11,7 @@
 #include "cloister/rego/conformance.h"
 #include "cloister/rego/rego.h"
 #include "kata_policy.h"
+#include "rules_style_policy.h"
 
 namespace {
 std::atomic<std::uint64_t> g_allocs{0};
@@ -30,6 +31,7 @@ namespace {
 
 struct Fixture {
   explicit Fixture(const bench::KataShape& shape) : w(bench::make_kata_workload(shape)) {}
+  explicit Fixture(bench::KataWorkload workload) : w(std::move(workload)) {}
   bench::KataWorkload w;
   Value data = *parse_json(w.data);
   Value input = *parse_json(w.input);
@@ -105,6 +107,18 @@ BENCHMARK(BM_CreateContainerDecision)->Unit(benchmark::kMicrosecond);
 
 void BM_CreateContainerDecisionTypical(benchmark::State& state) { run_decision(state, typical_fixture()); }
 BENCHMARK(BM_CreateContainerDecisionTypical)->Unit(benchmark::kMicrosecond);
+
+// The same kind of decision on a policy written as genpolicy writes its rules (rules_style_policy.h:
+// policy data as a rule, value-returning helpers with else, set comprehensions, a mount matched
+// per template mount by a function): the general evaluator's share of a real decision.
+const Fixture& rules_style_fixture() {
+  static const Fixture f{bench::make_rules_style_workload()};
+  return f;
+}
+void BM_RulesStyleDecision(benchmark::State& state) {
+  run_decision(state, rules_style_fixture(), "data.agent_policy.CreateContainerRequest.allowed");
+}
+BENCHMARK(BM_RulesStyleDecision)->Unit(benchmark::kMicrosecond);
 
 // The heavy decision with a policy state document given by `with` (DESIGN.md: the agent's
 // `data.pstate`): only rules reading the replaced root leave the compiled path (Rule::data_mask).

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "cloister/rego/rego.h"
+#include "rules_style_policy.h"
 
 namespace cloister::rego {
 namespace {
@@ -172,6 +173,44 @@ TEST(RegoIdioms, KataStyleV0AgentPolicyCompilesAndAnswers) {
   EXPECT_EQ(first_value(*p, "data.agent_policy.deny", req), R"(["c1"])");
   const char* bad = R"({"OCI": {"Annotations": {"b": "2"}}})";
   EXPECT_EQ(first_value(*p, "data.agent_policy.CreateContainerRequest", bad), R"({"allowed":false,"ops":[]})");
+}
+
+// The benchmark workload written the way genpolicy writes its rules (bench/rego/
+// rules_style_policy.h) decides as intended, so its timing measures a real decision: the request
+// is allowed, with its state operation, and changing any checked field denies it. It answers the
+// same with the compiled test path off.
+TEST(RegoIdioms, RulesStyleWorkloadAllowsItsRequestAndNothingElse) {
+  const auto w = bench::make_rules_style_workload();
+  CompileOptions general;
+  general.compile_tests = false;
+  for (const CompileOptions& o : {CompileOptions{}, general}) {
+    auto p = Policy::compile({{"rules.rego", w.policy}}, *parse_json(w.data), o);
+    ASSERT_TRUE(p.has_value()) << p.error().message();
+    auto decide = [&](const std::string& input) {
+      EvalOptions eo;
+      eo.input = *parse_json(input);
+      auto r = (*p)->eval("data.agent_policy.CreateContainerRequest", eo);
+      EXPECT_TRUE(r.has_value()) << r.error().message();
+      return r && !r->rows.empty() ? to_json(r->rows[0].value) : std::string("undefined");
+    };
+    EXPECT_EQ(decide(w.input), R"({"allowed":true,"ops":[{"op":"add","path":"/pstate/)" + std::string(64, 'd') +
+                                   R"(","value":5}]})");
+    const std::pair<const char*, const char*> changes[] = {
+        {"APP_MODE=production", "APP_MODE=debug"},          // an environment variable
+        {"\"CAP_AUDIT_WRITE\"]", "\"CAP_SYS_ADMIN\"]"},     // a capability
+        {"vol4\"", "volX\""},                               // a mount source
+        {"\"8080\"", "\"80a\""},                            // an argument matched by pattern
+        {"\"pod-5\"", "\"Pod-5\""},                         // the sandbox name
+        {"\"AdditionalGids\":[0]", "\"AdditionalGids\":[1]"}  // the groups, compared as sets
+    };
+    for (const auto& [from, to] : changes) {
+      std::string input = w.input;
+      const auto at = input.find(from);
+      ASSERT_NE(at, std::string::npos) << from;
+      input.replace(at, std::string_view(from).size(), to);
+      EXPECT_EQ(decide(input), R"({"allowed":false})") << from << " -> " << to;
+    }
+  }
 }
 
 }  // namespace
