@@ -168,7 +168,10 @@ mount_source_allows(p_source, i_source) if {
                         "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT", "CAP_KILL", "CAP_AUDIT_WRITE"};
   auto cap_list = [&] {
     std::string s = "[";
-    for (std::size_t i = 0; i < std::size(caps); ++i) s += (i ? "," : "") + quote(caps[i]);
+    for (std::size_t i = 0; i < std::size(caps); ++i) {
+      if (i) s += ",";
+      s += quote(caps[i]);
+    }
     return s + "]";
   };
   constexpr int kMounts = 12;
@@ -199,7 +202,10 @@ mount_source_allows(p_source, i_source) if {
   };
   p += "policy_data := {\"containers\": [";
   constexpr int kContainers = 8;
-  for (int c = 0; c < kContainers; ++c) p += (c ? "," : "") + container(c);
+  for (int c = 0; c < kContainers; ++c) {
+    if (c) p += ",";
+    p += container(c);
+  }
   p += "], \"common\": {\"default_caps\": " + cap_list() +
        ", \"ignored_annotation_prefixes\": [\"io.katacontainers.pkg.\", \"io.kubernetes.cri.sandbox-log\"]"
        ", \"ipv4_a\": \"[0-9]{1,3}(\\\\.[0-9]{1,3}){3}\", \"ip_p\": \"[0-9]{1,5}\", \"svc_name\": \"[A-Z0-9_]+\"}"
