@@ -1480,16 +1480,25 @@ class Parser {
   // level (22 nested `[x | ... , 5]` took 71 s). What a speculative reading parsed is kept by
   // position and taken back as it was, as OPA's parser keeps its parsed terms (parsedTermCache):
   // a bracket's term does not depend on where it is read from.
+  // A failure is kept the same way: abandoning a reading on an error inside nested brackets
+  // would otherwise parse them again at every level before the error surfaces.
   TermP bracket_term(Tok open) {
     const std::size_t at = pos_;
     if (!bracket_memo_.empty()) {
       if (auto it = bracket_memo_.find(at); it != bracket_memo_.end()) {
-        pos_ = it->second.second;
-        return it->second.first;
+        if (it->second.failed) throw *it->second.failed;
+        pos_ = it->second.end;
+        return it->second.term;
       }
     }
-    TermP term = open == Tok::LBrack ? array_or_compr() : brace_term();
-    if (speculating_ > 0) bracket_memo_.emplace(at, std::make_pair(term, pos_));
+    TermP term;
+    try {
+      term = open == Tok::LBrack ? array_or_compr() : brace_term();
+    } catch (const ParseFail& f) {
+      if (speculating_ > 0) bracket_memo_.emplace(at, Parsed{nullptr, 0, std::make_shared<ParseFail>(f)});
+      throw;
+    }
+    if (speculating_ > 0) bracket_memo_.emplace(at, Parsed{term, pos_, nullptr});
     return term;
   }
 
@@ -1601,7 +1610,12 @@ class Parser {
   bool v1_ = true;
   int nl_ignore_ = 0;
   int speculating_ = 0;  // readings under way that may be abandoned (Speculation)
-  std::unordered_map<std::size_t, std::pair<TermP, std::size_t>> bracket_memo_;  // token index → term, end
+  struct Parsed {  // a bracketed term parsed while speculating (bracket_term)
+    TermP term;
+    std::size_t end;                    // token index after it
+    std::shared_ptr<ParseFail> failed;  // or the error it gave
+  };
+  std::unordered_map<std::size_t, Parsed> bracket_memo_;  // by the token index of its `[` or `{`
   std::size_t depth_ = 0;
 };
 

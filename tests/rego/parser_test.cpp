@@ -62,8 +62,9 @@ TEST(RegoParser, NoWhitespaceAfterAReferenceDot) {
 
 // A reading of brackets that is abandoned (a comprehension body stopping at a comma) is followed
 // by another; nested, each level used to parse everything inside it twice more (22 levels took
-// 71 s). What a speculative reading parsed is kept, so 60 levels parse at once: were the work
-// doubling again, this test would not finish.
+// 71 s, and as long again when the innermost term is an error). What a speculative reading
+// parsed, or the error it met, is kept, so 60 levels parse at once: were the work doubling
+// again, this test would not finish.
 TEST(RegoParser, AbandonedReadingsDoNotReparseNestedBrackets) {
   auto nested = [](const std::string& open, const std::string& inner, const std::string& close) {
     std::string s = "package t\np := ";
@@ -78,6 +79,13 @@ TEST(RegoParser, AbandonedReadingsDoNotReparseNestedBrackets) {
                                   nested("{\"k\": x | ", "y", ", \"j\": 5}"), nested("[x | a, ", "y", "]")}) {
     auto m = parse_module("nest.rego", 0, text, o);
     ASSERT_TRUE(m.has_value()) << m.error().message().substr(0, 200);
+  }
+  // The same with an error at the bottom: each level's abandoned reading met it too.
+  for (const std::string& text : {nested("[x | ", "y +", ", 5]"), nested("[x | a, ", "y +", "]"),
+                                  nested("{\"k\": x | ", "y +", "}"), nested("{x | a, ", "y +", "}")}) {
+    auto m = parse_module("nest.rego", 0, text, o);
+    ASSERT_FALSE(m.has_value());
+    EXPECT_NE(m.error().message().find("rego_parse_error"), std::string::npos) << m.error().message().substr(0, 200);
   }
 }
 
