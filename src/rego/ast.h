@@ -308,7 +308,9 @@ struct Term {
   bool multi = false;
   // Its value depends on nothing but the locals in `vars`: only constants, locals, references
   // into them and calls of deterministic builtins (no input, data, user functions or
-  // comprehensions). The evaluator memoises such terms within one evaluation.
+  // comprehensions). The evaluator memoises such terms within one evaluation. References into a
+  // constant rule (`folded`) count as constants here, so the memos are not used while a `with`
+  // replaces a rule or package.
   bool pure = false;
   bool ground = false;    // no local vars, refs or calls: value is final
   bool wildcard = false;  // `_`
