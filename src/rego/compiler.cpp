@@ -2589,6 +2589,7 @@ void fold_rule(const Policy::Impl& p, Rule& r) {
 }
 
 void fold_constant_refs(Policy::Impl& p) {
+  if (!p.options.fold_constant_rules) return;
   for (const DataNode* n : p.nodes)
     if (const Value* v = constant_rule_value(*n)) p.constant_values.push_back(*v);
   if (p.constant_values.empty()) return;

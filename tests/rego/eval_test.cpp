@@ -1537,7 +1537,7 @@ e if { not [1, 2] = [1, 3] }
 // `with` on the rule or its package must still replace them everywhere: in the general
 // evaluator, in compiled tests, in remembered assignments and in filter verdicts.
 TEST(RegoEval, ConstantRulesAreFoldedYetReplaceableByWith) {
-  auto p = compile_ok(R"REGO(package t
+  const std::string text = R"REGO(package t
 import rego.v1
 policy_data := {"common": {"ip": "[0-9.]+", "prefixes": ["A_", "B_"]}, "pats": ["^X=$(ip)$", "^Y=$(ip)$"], "n": 2}
 env_ok(e) if {
@@ -1555,25 +1555,31 @@ all_ok if {
 }
 pats := policy_data.pats
 missing := [1 | policy_data.nope]
-)REGO");
-  const Value in = J(R"({"env": ["X=1.2", "A_1", "Y=3"]})");
-  EXPECT_EQ(eval_json(p, "data.t.all_ok", in), "true");
-  EXPECT_EQ(eval_json(p, "data.t.count_ok([1, 2])"), "true");
-  EXPECT_EQ(eval_json(p, "data.t.pats"), R"J(["^X=$(ip)$","^Y=$(ip)$"])J");
-  EXPECT_EQ(eval_json(p, "data.t.missing"), "[]");
-  // Replaced by `with`, twice in a row so remembered values would show.
-  const char* swapped =
-      R"Q(data.t.all_ok with data.t.policy_data as {"common": {"ip": "[a-z]+", "prefixes": ["Z_"]}, "pats": ["^X=$(ip)$"], "n": 3})Q";
-  for (int i = 0; i < 2; ++i) {
-    EXPECT_EQ(eval_json(p, swapped, in), "undefined") << i;
-    EXPECT_EQ(eval_json(p, swapped, J(R"({"env": ["X=abc", "Z_1"]})")), "true") << i;
-    EXPECT_EQ(eval_json(p, R"(data.t.count_ok([1, 2]) with data.t.policy_data as {"n": 3})"), "undefined") << i;
-    EXPECT_EQ(eval_json(p, R"(data.t.count_ok([1, 2, 3]) with data.t.policy_data as {"n": 3})"), "true") << i;
-    EXPECT_EQ(eval_json(p, R"(data.t.pats with data.t as {"policy_data": {"pats": []}})"), "undefined") << i;
+)REGO";
+  // Folded (the default) and not (CompileOptions::fold_constant_rules): the same answers.
+  CompileOptions unfolded;
+  unfolded.fold_constant_rules = false;
+  for (const CompileOptions& o : {CompileOptions{}, unfolded}) {
+    auto p = compile_ok(text, Value(), o);
+    const Value in = J(R"({"env": ["X=1.2", "A_1", "Y=3"]})");
+    EXPECT_EQ(eval_json(p, "data.t.all_ok", in), "true");
+    EXPECT_EQ(eval_json(p, "data.t.count_ok([1, 2])"), "true");
+    EXPECT_EQ(eval_json(p, "data.t.pats"), R"J(["^X=$(ip)$","^Y=$(ip)$"])J");
+    EXPECT_EQ(eval_json(p, "data.t.missing"), "[]");
+    // Replaced by `with`, twice in a row so remembered values would show.
+    const char* swapped =
+        R"Q(data.t.all_ok with data.t.policy_data as {"common": {"ip": "[a-z]+", "prefixes": ["Z_"]}, "pats": ["^X=$(ip)$"], "n": 3})Q";
+    for (int i = 0; i < 2; ++i) {
+      EXPECT_EQ(eval_json(p, swapped, in), "undefined") << i;
+      EXPECT_EQ(eval_json(p, swapped, J(R"({"env": ["X=abc", "Z_1"]})")), "true") << i;
+      EXPECT_EQ(eval_json(p, R"(data.t.count_ok([1, 2]) with data.t.policy_data as {"n": 3})"), "undefined") << i;
+      EXPECT_EQ(eval_json(p, R"(data.t.count_ok([1, 2, 3]) with data.t.policy_data as {"n": 3})"), "true") << i;
+      EXPECT_EQ(eval_json(p, R"(data.t.pats with data.t as {"policy_data": {"pats": []}})"), "undefined") << i;
+    }
+    // And unchanged afterwards.
+    EXPECT_EQ(eval_json(p, "data.t.all_ok", in), "true");
+    EXPECT_EQ(eval_json(p, "data.t.all_ok", J(R"({"env": ["X=abc"]})")), "undefined");
   }
-  // And unchanged afterwards.
-  EXPECT_EQ(eval_json(p, "data.t.all_ok", in), "true");
-  EXPECT_EQ(eval_json(p, "data.t.all_ok", J(R"({"env": ["X=abc"]})")), "undefined");
   // Not folded: a rule with a body, two definitions, or a default.
   auto q = compile_ok(R"(package t
 import rego.v1

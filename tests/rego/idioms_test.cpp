@@ -178,12 +178,14 @@ TEST(RegoIdioms, KataStyleV0AgentPolicyCompilesAndAnswers) {
 // The benchmark workload written the way genpolicy writes its rules (bench/rego/
 // rules_style_policy.h) decides as intended, so its timing measures a real decision: the request
 // is allowed, with its state operation, and changing any checked field denies it. It answers the
-// same with the compiled test path off.
+// same with the compiled test path off, and with constant rules not folded.
 TEST(RegoIdioms, RulesStyleWorkloadAllowsItsRequestAndNothingElse) {
   const auto w = bench::make_rules_style_workload();
   CompileOptions general;
   general.compile_tests = false;
-  for (const CompileOptions& o : {CompileOptions{}, general}) {
+  CompileOptions unfolded;  // references into policy_data walk the rule tree, as before session 14
+  unfolded.fold_constant_rules = false;
+  for (const CompileOptions& o : {CompileOptions{}, general, unfolded}) {
     auto p = Policy::compile({{"rules.rego", w.policy}}, *parse_json(w.data), o);
     ASSERT_TRUE(p.has_value()) << p.error().message();
     auto decide = [&](const std::string& input) {
