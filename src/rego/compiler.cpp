@@ -2516,18 +2516,7 @@ const Value* constant_rule_value(const DataNode& n) {
 
 // `key` of value `v` as a reference step reads it (object key, array index, set member).
 const Value* ref_step(const Value& v, const Value& key) {
-  if (v.is_object()) return key.is_string() ? v.get(std::string_view(key.as_string())) : v.get(key);
-  if (v.is_array()) {
-    std::int64_t i;
-    if (!key.is_number() || !key.to_int64(i) || i < 0 || static_cast<std::size_t>(i) >= v.array_items().size()) return nullptr;
-    return &v.array_items()[static_cast<std::size_t>(i)];
-  }
-  if (v.is_set()) {
-    const auto& items = v.set_items();
-    auto it = std::lower_bound(items.begin(), items.end(), key, ValueLess{});
-    return it != items.end() && *it == key ? &*it : nullptr;
-  }
-  return nullptr;
+  return v.is_object() || v.is_array() || v.is_set() ? TestCompiler::lookup_value(v, key) : nullptr;
 }
 
 // The constant that reference `t` (data.<constant keys>) names inside a constant rule's value, or

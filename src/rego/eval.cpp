@@ -49,7 +49,6 @@ struct CacheEntry {
   Value v;
 };
 
-// Everything `with` may replace, swapped in and out around the modified expression.
 // A function call's key: the function and its arguments, strings by their text, integers,
 // booleans and null by value, collections by node (equal collections at other nodes miss: a
 // miss only costs the call). The key holds the values, so a node cannot be reused meanwhile.
@@ -89,6 +88,7 @@ struct FnCallKeyHash {
   }
 };
 
+// Everything `with` may replace, swapped in and out around the modified expression.
 struct Overlay {
   Value input;
   Value base;
