@@ -25,6 +25,9 @@ struct KataShape {
   static KataShape typical() { return {10, 10, 10, 4}; }
 };
 
+// `s` as a JSON string (the workloads' texts need no escapes).
+inline std::string quote(const std::string& s) { return "\"" + s + "\""; }
+
 inline KataWorkload make_kata_workload(const KataShape& shape = {}) {
   KataWorkload w;
   std::string& p = w.policy;
@@ -216,7 +219,6 @@ allow_storage(_, s) if {
   }
 
   // policy_data: containers with OCI templates.
-  auto quote = [](const std::string& s) { return "\"" + s + "\""; };
   auto env_list = [&](int n, bool pattern) {
     std::string s = "[";
     for (int e = 0; e < n; ++e) {

@@ -162,7 +162,6 @@ mount_source_allows(p_source, i_source) if {
 )REGO";
 
   // policy_data, appended as genpolicy appends it: a constant rule of the policy.
-  auto quote = [](const std::string& s) { return "\"" + s + "\""; };
   const char* caps[] = {"CAP_CHOWN",    "CAP_DAC_OVERRIDE", "CAP_FSETID",  "CAP_FOWNER",          "CAP_MKNOD",
                         "CAP_NET_RAW",  "CAP_SETGID",       "CAP_SETUID",  "CAP_SETFCAP",         "CAP_SETPCAP",
                         "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT", "CAP_KILL", "CAP_AUDIT_WRITE"};

@@ -939,16 +939,10 @@ class Parser {
   // After a rule's `{ ... }`: whether an infix operator continues it on the same line, making the
   // braces an operand in OPA's reading (`p if { x } == y`).
   bool operator_follows() const {
-    const Token& next = cur();
-    if (next.nl_before) return false;
-    switch (next.t) {
-      case Tok::Star: case Tok::Slash: case Tok::Percent: case Tok::Plus: case Tok::Minus: case Tok::Eq:
-      case Tok::Neq: case Tok::Lt: case Tok::Le: case Tok::Gt: case Tok::Ge: case Tok::Amp: case Tok::Bar:
-      case Tok::Assign: case Tok::Unify:
-        return true;
-      case Tok::Ident: return next.word == Word::In;
-      default: return false;
-    }
+    if (cur().nl_before) return false;
+    int level;
+    const char* op;
+    return infix_op(level, op) || cur().t == Tok::Assign || cur().t == Tok::Unify;
   }
 
   std::shared_ptr<Body> block() {
@@ -1113,29 +1107,7 @@ class Parser {
     while (true) {
       int level;
       const char* op;
-      switch (cur().t) {
-        case Tok::Star: level = kFactor, op = "mul"; break;
-        case Tok::Slash: level = kFactor, op = "div"; break;
-        case Tok::Percent: level = kFactor, op = "rem"; break;
-        case Tok::Plus: level = kArith, op = "plus"; break;
-        case Tok::Minus: level = kArith, op = "minus"; break;
-        case Tok::Eq: level = kRel, op = "equal"; break;
-        case Tok::Neq: level = kRel, op = "neq"; break;
-        case Tok::Lt: level = kRel, op = "lt"; break;
-        case Tok::Le: level = kRel, op = "lte"; break;
-        case Tok::Gt: level = kRel, op = "gt"; break;
-        case Tok::Ge: level = kRel, op = "gte"; break;
-        case Tok::Amp: level = kAnd, op = "and"; break;
-        case Tok::Bar:
-          if (no_bar) return lhs;
-          level = kOr, op = "or";
-          break;
-        case Tok::Ident:
-          if (!is_kw(Word::In)) return lhs;
-          level = kIn, op = "internal.member_2";
-          break;
-        default: return lhs;
-      }
+      if (!infix_op(level, op) || (no_bar && cur().t == Tok::Bar)) return lhs;
       if (level < min) break;
       Token t = advance();
       auto rhs = binary(level + 1, no_bar);
@@ -1143,6 +1115,30 @@ class Parser {
       lhs = call(op, {lhs, rhs}, level == kIn ? loc(t) : lhs->loc);
     }
     return lhs;
+  }
+
+  // The binary operator at the current token: its precedence level and builtin, or false.
+  bool infix_op(int& level, const char*& op) const {
+    switch (cur().t) {
+      case Tok::Star: level = kFactor, op = "mul"; return true;
+      case Tok::Slash: level = kFactor, op = "div"; return true;
+      case Tok::Percent: level = kFactor, op = "rem"; return true;
+      case Tok::Plus: level = kArith, op = "plus"; return true;
+      case Tok::Minus: level = kArith, op = "minus"; return true;
+      case Tok::Eq: level = kRel, op = "equal"; return true;
+      case Tok::Neq: level = kRel, op = "neq"; return true;
+      case Tok::Lt: level = kRel, op = "lt"; return true;
+      case Tok::Le: level = kRel, op = "lte"; return true;
+      case Tok::Gt: level = kRel, op = "gt"; return true;
+      case Tok::Ge: level = kRel, op = "gte"; return true;
+      case Tok::Amp: level = kAnd, op = "and"; return true;
+      case Tok::Bar: level = kOr, op = "or"; return true;
+      case Tok::Ident:
+        if (!is_kw(Word::In)) return false;
+        level = kIn, op = "internal.member_2";
+        return true;
+      default: return false;
+    }
   }
 
   // One string value per distinct text: field names and literals repeat all over a policy
@@ -1410,7 +1406,7 @@ class Parser {
       advance();
       return mk(TermKind::Array, t);
     }
-    const bool may_compr = !lead_comma();
+    const bool may_compr = !skip_comma();
     const std::size_t save = pos_;
     auto head = primary();
     if (cur().t == Tok::Bar && may_compr) {
@@ -1419,7 +1415,7 @@ class Parser {
     auto arr = mk(TermKind::Array, t);
     if (pos_ != save && (cur().t == Tok::RBrack || cur().t == Tok::Comma)) {
       arr->items.push_back(std::move(head));
-      if (lead_comma()) term_items(arr->items, Tok::RBrack, "]");
+      if (skip_comma()) term_items(arr->items, Tok::RBrack, "]");
       else advance();
       return arr;
     }
@@ -1444,8 +1440,8 @@ class Parser {
     return c;
   }
 
-  // Skips the leading comma OPA tolerates in `[, x]` and `{, x}`; whether there was one.
-  bool lead_comma() {
+  // Skips a comma; whether there was one (also the leading one OPA tolerates: `[, x]`, `{, x}`).
+  bool skip_comma() {
     if (cur().t != Tok::Comma) return false;
     advance();
     return true;
@@ -1531,7 +1527,7 @@ class Parser {
       advance();
       return mk(TermKind::Object, t);
     }
-    const bool may_compr = !lead_comma();
+    const bool may_compr = !skip_comma();
     const std::size_t save = pos_;
     auto head = primary();
     const Tok after = cur().t;
