@@ -995,10 +995,10 @@ class Parser {
     if (is_stmt_word(Word::Some)) {
       advance();
       std::vector<TermP> terms;
-      terms.push_back(infix_or(false));
+      terms.push_back(infix_relation(false));
       while (cur().t == Tok::Comma) {
         advance();
-        terms.push_back(infix_or(false));
+        terms.push_back(infix_relation(false));
       }
       if (is_kw(Word::In)) {
         advance();
@@ -1006,7 +1006,7 @@ class Parser {
         e.kind = ExprKind::SomeIn;
         if (terms.size() == 2) e.key = terms[0];
         e.val = terms.back();
-        e.coll = infix_or(false);
+        e.coll = infix_relation(false);
       } else {
         e.kind = ExprKind::SomeDecl;
         for (auto& t : terms) {
@@ -1020,17 +1020,17 @@ class Parser {
     if (is_kw(Word::Every)) {
       advance();
       std::vector<TermP> terms;
-      terms.push_back(infix_or(false));
+      terms.push_back(infix_relation(false));
       if (cur().t == Tok::Comma) {
         advance();
-        terms.push_back(infix_or(false));
+        terms.push_back(infix_relation(false));
       }
       if (!is_kw(Word::In)) error(cur(), "unexpected token: expected in");
       advance();
       e.kind = ExprKind::Every;
       if (terms.size() == 2) e.key = terms[0];
       e.val = terms.back();
-      e.coll = infix_or(false);
+      e.coll = infix_relation(false);
       // OPA's parseEvery: the key and the value are variables (a pattern is refused there).
       if (e.key && e.key->kind != TermKind::Var) error(cur(), "unexpected " + std::string(cur().text) + " token: expected key to be a variable");
       if (e.val->kind != TermKind::Var) error(cur(), "unexpected " + std::string(cur().text) + " token: expected value to be a variable");
@@ -1052,17 +1052,17 @@ class Parser {
       TermP v;
       try {
         Speculation spec(*this);
-        v = infix_or(false);
+        v = infix_relation(false);
       } catch (const ParseFail&) {
         v = nullptr;
       }
       if (v && is_kw(Word::In)) {
         advance();
-        auto coll = infix_or(false);
+        auto coll = infix_relation(false);
         lhs = call("internal.member_3", {lhs, v, coll}, lhs->loc);
         while (is_kw(Word::In) && !separated()) {
           Token t = advance();
-          lhs = call("internal.member_2", {lhs, infix_or(false)}, loc(t));
+          lhs = call("internal.member_2", {lhs, infix_relation(false)}, loc(t));
         }
       } else {
         pos_ = comma;
@@ -1084,7 +1084,7 @@ class Parser {
       With w;
       w.loc = loc(cur());
       advance();
-      w.target = infix_or(false);
+      w.target = infix_relation(false);
       expect_word(Word::As, "as");
       w.value = infix_in(false);
       e.withs.push_back(std::move(w));
@@ -1092,12 +1092,14 @@ class Parser {
   }
 
   // ---------------------------------------------------------------- terms
-  // Binary operators by precedence climbing, loosest first: `in`, `|`, `&`, comparisons, `+ -`,
-  // `* / %`; all left-associative. One loop instead of a function per level: every operand went
-  // through six nested calls before (the parser's largest share of calls).
-  enum Level : int { kIn, kOr, kAnd, kRel, kArith, kFactor };
+  // Binary operators by precedence climbing, loosest first: `in`, comparisons, `|`, `&`, `+ -`,
+  // `* / %` (OPA's parseTermIn, parseTermRelation, parseTermOr, parseTermAnd, parseTermArith,
+  // parseTermFactor: `s == a | b` compares s with the union); all left-associative. One loop
+  // instead of a function per level: every operand went through six nested calls before (the
+  // parser's largest share of calls).
+  enum Level : int { kIn, kRel, kOr, kAnd, kArith, kFactor };
   TermP infix_in(bool no_bar) { return binary(kIn, no_bar); }
-  TermP infix_or(bool no_bar) { return binary(kOr, no_bar); }
+  TermP infix_relation(bool no_bar) { return binary(kRel, no_bar); }
   // Operators binding at least as tightly as `min`; `no_bar`: `|` ends the term (comprehensions).
   TermP binary(int min, bool no_bar) {
     auto lhs = primary();
@@ -1238,13 +1240,13 @@ class Parser {
         if (cur().t == Tok::Comma && kw_[0]) {
           // (k, v in xs)
           advance();
-          auto v = infix_or(false);
+          auto v = infix_relation(false);
           if (!is_kw(Word::In)) error(cur(), "unexpected token: expected in");
           advance();
-          term = call("internal.member_3", {term, v, infix_or(false)}, term->loc);
+          term = call("internal.member_3", {term, v, infix_relation(false)}, term->loc);
           while (is_kw(Word::In)) {
             Token it = advance();
-            term = call("internal.member_2", {term, infix_or(false)}, loc(it));
+            term = call("internal.member_2", {term, infix_relation(false)}, loc(it));
           }
         }
         expect(Tok::RParen, ")");
