@@ -473,14 +473,14 @@ struct TestExpr {
 // The rules of a plain function that is not indexed (DataNode::cfunc), laid out for a call: one
 // arena block holds this header, the rules, then each compiled rule's tests with their paths (and
 // key bytes) and loop bodies, in order; a rule that did not compile is marked `general` and run
-// by the general evaluator from the block, in its place. A call reads that block front to back, where
+// by the general evaluator from the block, in its place, after its guards. A call reads that block front to back, where
 // the same tests spread over Rule, TestExpr and ConstPath allocations missed the data cache on
 // nearly every step (about 20 misses per call of a three-rule function).
 struct CompiledRule {
   const TestExpr* tests = nullptr;
   const Value* value = nullptr;  // the rule's constant value; nullptr: `true`
   const Rule* rule = nullptr;    // read only for constant parameters, errors and the general fall-back
-  std::uint32_t ntests = 0;
+  std::uint32_t ntests = 0;      // (a general rule: its guards, Rule::guards)
   bool const_params = false;
   bool general = false;  // not compiled (Rule::compiled false): the general evaluator runs it
 };
@@ -539,6 +539,12 @@ struct Rule {
   std::uint32_t ntests = 0;
   const TestExpr* tests = nullptr;
   std::uint64_t data_mask = 0;  // compiled: the data_root_bit of every base-data operand it reads
+  // Not compiled: the leading tests of the body that read only the parameters (registers), data
+  // and input, which a call runs before it binds a frame; the body then goes on after them.
+  const TestExpr* guards = nullptr;
+  std::uint32_t nguards = 0;
+  bool guard_calls = false;          // some guard calls a user function
+  std::uint64_t guard_data_mask = 0;  // as data_mask, for the guards
   TermList args;               // functions
   std::shared_ptr<Body> body;  // may be empty (constant rule)
   TermP value;                 // value (null when implicit `true`)

@@ -2258,23 +2258,35 @@ bool compile_test(const Policy::Impl& policy, const Expr& e, TestExpr& x) {
   return c.test(e, x);
 }
 
+// The registers of function rule `r`'s parameters (their frame slots; kNoSlot for a constant),
+// or false when a parameter is neither a variable nor a constant, or a variable repeats (`f(x, x)`).
+bool param_regs(const Rule& r, std::vector<int>& regs) {
+  if (r.args.size() > TestExpr::kMaxRegs) return false;
+  for (const auto& a : r.args) {
+    if (a->kind == TermKind::Scalar) {
+      regs.push_back(kNoSlot);
+      continue;
+    }
+    if (a->kind != TermKind::Var || a->slot < 0) return false;
+    if (std::find(regs.begin(), regs.end(), a->slot) != regs.end()) return false;
+    regs.push_back(a->slot);
+  }
+  return true;
+}
+
+bool has_const_param(const Rule& r) {
+  return std::any_of(r.args.begin(), r.args.end(), [](const TermP& a) { return a->kind == TermKind::Scalar; });
+}
+
 // Decodes the body of function rule `r` into Rule::tests when it is made of tests on operands,
 // `every` loops of such tests, and at most one leading `some v in coll` (see TestExpr), and the
 // parameters are distinct variables or constants; otherwise leaves the rule to the general
 // evaluator.
 void compile_tests(const Policy::Impl& policy, NodeArena& arena, Rule& r) {
-  if (r.kind != RuleKind::Function || !r.body || r.args.size() > TestExpr::kMaxRegs) return;
+  if (r.kind != RuleKind::Function || !r.body) return;
+  r.const_params = has_const_param(r);  // (read by the call block for general rules too)
   std::vector<int> regs;
-  for (const auto& a : r.args) {
-    if (a->kind == TermKind::Scalar) {
-      regs.push_back(kNoSlot);
-      r.const_params = true;
-      continue;
-    }
-    if (a->kind != TermKind::Var || a->slot < 0) return;
-    if (std::find(regs.begin(), regs.end(), a->slot) != regs.end()) return;  // f(x, x)
-    regs.push_back(a->slot);
-  }
+  if (!param_regs(r, regs)) return;
   TestCompiler c{policy, &regs, &arena};
   std::vector<TestExpr> tests;
   const Expr* b = r.body->exprs.data();
@@ -2293,6 +2305,28 @@ void compile_tests(const Policy::Impl& policy, NodeArena& arena, Rule& r) {
   r.compiled = true;
 }
 
+// Decodes the leading tests of function rule `r`'s body that read only its parameters, data and
+// input (Rule::guards), when the body as a whole did not compile: a call that fails one of them
+// then needs no frame (see Evaluator::run_guards). Most rules of a function with several bodies
+// fail on their first test (`i.type_ == "sysfs"`), and binding a frame cost more than that test.
+void compile_guards(const Policy::Impl& policy, NodeArena& arena, Rule& r) {
+  if (r.kind != RuleKind::Function || !r.body || r.compiled) return;
+  std::vector<int> regs;
+  if (!param_regs(r, regs)) return;
+  TestCompiler c{policy, &regs, &arena};
+  std::vector<TestExpr> tests;
+  for (const Expr& e : r.body->exprs) {
+    TestExpr x;
+    if (!c.test(e, x)) break;  // (test() binds nothing: registers stay the parameters)
+    tests.push_back(x);
+  }
+  if (tests.empty()) return;
+  r.guards = c.store(tests);
+  r.nguards = static_cast<std::uint32_t>(tests.size());
+  r.guard_calls = c.calls;
+  r.guard_data_mask = c.data_mask;
+  r.const_params = has_const_param(r);
+}
 
 // ------------------------------------------------------------------ call blocks (CompiledFunc)
 
@@ -2387,7 +2421,9 @@ class BlockWriter {
 
 const CompiledFunc* build_call_block(NodeArena& arena, const DataNode& n, std::vector<TestExpr*>& calls) {
   std::size_t bytes = sizeof(CompiledFunc) + n.rules.size() * sizeof(CompiledRule);
-  for (const auto& r : n.rules) bytes += tests_bytes(r->tests, r->ntests);
+  // (A general rule's place holds its guards, which the block runs before the general evaluator.)
+  auto tests = [](const Rule& r) { return r.compiled ? std::pair(r.tests, r.ntests) : std::pair(r.guards, r.nguards); };
+  for (const auto& r : n.rules) bytes += tests_bytes(tests(*r).first, tests(*r).second);
   BlockWriter w(static_cast<std::byte*>(arena.allocate(bytes, alignof(CompiledFunc))), bytes);
   auto* f = new (w.take(sizeof(CompiledFunc))) CompiledFunc;
   f->nrules = static_cast<std::uint32_t>(n.rules.size());
@@ -2402,11 +2438,14 @@ const CompiledFunc* build_call_block(NodeArena& arena, const DataNode& n, std::v
     auto* cr = new (&rules[i]) CompiledRule;
     cr->value = r.value ? &r.value->value : nullptr;
     cr->rule = &r;
-    cr->ntests = r.ntests;
+    cr->ntests = tests(r).second;
     cr->const_params = r.const_params;
     cr->general = !r.compiled;
   }
-  for (std::size_t i = 0; i < n.rules.size(); ++i) rules[i].tests = w.tests(n.rules[i]->tests, n.rules[i]->ntests, calls);
+  for (std::size_t i = 0; i < n.rules.size(); ++i) {
+    const auto [t, nt] = tests(*n.rules[i]);
+    rules[i].tests = w.tests(t, nt, calls);
+  }
   if (!w.full()) throw std::logic_error("call block size mismatch");
   return f;
 }
@@ -2428,12 +2467,15 @@ void build_call_blocks(Policy::Impl& p) {
     // (A function with a rule the general evaluator must run still gets a block: the call then
     // skips plain_function_result's per-rule dispatch, and its compiled rules run from the block.)
     const bool some_compiled =
-        std::any_of(n->rules.begin(), n->rules.end(), [](const auto& r) { return r->compiled; });
+        std::any_of(n->rules.begin(), n->rules.end(), [](const auto& r) { return r->compiled || r->nguards; });
     if (n->plain_function && some_compiled && !n->indexed) n->cfunc = build_call_block(p.arena, *n, calls);
   }
   for (DataNode* n : p.nodes)
-    for (const auto& r : n->rules)
+    for (const auto& r : n->rules) {
       if (r->compiled) link_calls(r->tests, r->ntests);
+      link_calls(r->guards, r->nguards);
+      for (const auto& e : r->elses) link_calls(e->guards, e->nguards);
+    }
   for (TestExpr* x : calls) x->cfunc = x->call->func->cfunc;
 }
 
@@ -2733,6 +2775,15 @@ Result<std::shared_ptr<const Policy>> Policy::compile(const std::vector<ModuleSo
             compile_tests(*p, p->arena, *r);
             n->compiled_calls = n->compiled_calls || r->calls;
             n->compiled_data_mask |= r->data_mask;
+          }
+        }
+        if (p->options.compile_tests) {
+          for (auto& r : n->rules) {
+            compile_guards(*p, p->arena, *r);
+            for (auto& e : r->elses) compile_guards(*p, p->arena, *e);
+            // (A call block runs the guards as it runs compiled tests: under the same conditions.)
+            n->compiled_calls = n->compiled_calls || r->guard_calls;
+            n->compiled_data_mask |= r->guard_data_mask;
           }
         }
       }

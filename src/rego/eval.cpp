@@ -2055,7 +2055,7 @@ class Evaluator {
     for (const CompiledRule* end = r + f.nrules; r != end; ++r) {
       // (The rule's location is only read for an error: its cache line is not touched otherwise.)
       if (r->general) [[unlikely]] {
-        if (!run_general_rule(*r->rule, args, depth)) continue;
+        if (!run_general_rule(*r->rule, args, depth, kRunGuards)) continue;
       } else if (!run_compiled_rule(*r->rule, r->tests, r->ntests, r->const_params, r->rule->loc, args, regs, depth)) {
         continue;
       }
@@ -2085,21 +2085,27 @@ class Evaluator {
       ~Leave() { --depth; }
     } leave{depth_};
     for (; r != end; ++r) {
-      int got = r->general ? 0 : run_body(r->tests, r->ntests, regs);
-      if (got == 0) [[unlikely]]
-        got = run_plain_rule_outside(*r->rule, args) ? 1 : -1;
+      int got = run_body(r->tests, r->ntests, regs);  // (a general rule's guards: 1 when it has none)
+      if (r->general) [[unlikely]] {
+        if (got < 0) continue;
+        // (0: a guard could not be told here; the general evaluator runs the whole body.)
+        got = run_plain_rule_outside(*r->rule, args, got > 0 ? r->ntests : 0) ? 1 : -1;
+      } else if (got == 0) [[unlikely]] {
+        got = run_plain_rule_outside(*r->rule, args, 0) ? 1 : -1;
+      }
       if (got > 0) return r->value ? r->value : &kTrueValue;
     }
     return nullptr;
   }
   // run_plain_rule from inside a call level it enters itself (see run_compiled_rule).
-  __attribute__((noinline)) bool run_plain_rule_outside(const Rule& r, std::span<const Value* const> args) {
+  __attribute__((noinline)) bool run_plain_rule_outside(const Rule& r, std::span<const Value* const> args,
+                                                        std::size_t start) {
     --depth_;
     struct Reenter {
       std::size_t& depth;
       ~Reenter() { ++depth; }
     } reenter{depth_};
-    return run_plain_rule(r, args);
+    return run_plain_rule(r, args, start);
   }
 
   // (Unrolled: a loop or std::copy becomes a memmove call, which costs more than the two or three
@@ -2151,24 +2157,37 @@ class Evaluator {
     depth.enter(loc);
     const int got = run_tests(tests, tests + ntests, regs);
     if (got != 0) return got > 0;
-    return run_general_rule(r, args, depth);
+    return run_general_rule(r, args, depth, 0);
   }
 
   // A rule the general evaluator runs from a call block (CompiledRule::general, or a compiled rule
   // falling back): it enters the call level itself, so a level entered for this or an earlier rule
   // is left first (a later compiled rule enters it again).
-  __attribute__((noinline)) bool run_general_rule(const Rule& r, std::span<const Value* const> args, LazyDepth& depth) {
+  __attribute__((noinline)) bool run_general_rule(const Rule& r, std::span<const Value* const> args, LazyDepth& depth,
+                                                  std::size_t start) {
     if (depth.in) {
       --depth_;
       depth.in = false;
     }
-    return run_plain_rule(r, args);
+    return run_plain_rule(r, args, start);
   }
 
+  // run_plain_rule's `start` when the rule is to run its guards (Rule::guards) itself.
+  static constexpr std::size_t kRunGuards = ~std::size_t{0};
+
   // One rule of a plain function, in general: binds the arguments into a fresh frame and runs
-  // the body to its first solution.
-  bool run_plain_rule(const Rule& r, std::span<const Value* const> args) {
+  // the body to its first solution, from expression `start` (the ones before it, guards, hold),
+  // or with kRunGuards from the guards on.
+  bool run_plain_rule(const Rule& r, std::span<const Value* const> args, std::size_t start = kRunGuards) {
     DepthGuard g(*this, r.loc);
+    if (start == kRunGuards) {
+      start = 0;
+      if (r.nguards) {
+        const int got = run_guards(r, args.data());
+        if (got < 0) return false;
+        if (got > 0) start = r.nguards;
+      }
+    }
     FrameLease fr(*this, r.nslots);
     FrameSwap swap(*this, fr.v);
     Value* f = fr.v;
@@ -2182,7 +2201,26 @@ class Evaluator {
       if (cur.is_undefined()) cur = *args[i];
       else if (cur != *args[i]) return false;  // f(x, x): the arguments must agree
     }
-    return eval_body(*r.body, 0, [] { return true; });
+    return eval_body(*r.body, start, [] { return true; });
+  }
+
+  // The guards of rule `r` (Rule::guards) on its borrowed arguments, before the rule binds a frame,
+  // with the steps, results and errors the general evaluator has for the same expressions: -1 the
+  // rule fails (a constant parameter or a guard does not match), 1 all hold (the body goes on after
+  // them), 0 they did not run (a mock or a `with` on data they read: the body runs whole).
+  int run_guards(const Rule& r, const Value* const* args) {
+    if (!ov_.builtin_mocks.empty() || (r.guard_calls && !ov_.func_mocks.empty()) || !data_ok(r.guard_data_mask))
+      return 0;
+    const std::span<const Value* const> params(args, r.args.size());
+    if (r.const_params) {
+      for (std::size_t i = 0; i < params.size(); ++i) {
+        const Term& p = *r.args[i];
+        if (p.kind == TermKind::Scalar && p.value != *params[i]) return -1;
+      }
+    }
+    const Value* regs[TestExpr::kMaxRegs];
+    copy_regs(params, regs);
+    return run_tests(r.guards, r.guards + r.nguards, regs);
   }
 
   // The value of a compiled test operand (see Operand), or nullptr when undefined. A local that
@@ -2690,11 +2728,19 @@ class Evaluator {
     bool any = false;
     try {
       auto attempt = [&](const Rule& which) {
+        std::size_t start = 0;
+        if (which.nguards) {
+          const Value* ptrs[TestExpr::kMaxRegs];  // (guarded rules have at most kMaxRegs parameters)
+          for (std::size_t i = 0; i < args.size(); ++i) ptrs[i] = &args[i];
+          const int got = run_guards(which, ptrs);
+          if (got < 0) return;
+          if (got > 0) start = which.nguards;
+        }
         FrameLease fr_lease(*this, which.nslots);
         Value* fr = fr_lease.v;
         frame_ = fr;
         unify_args(which, args, 0, [&] {
-          return eval_body(*which.body, 0, [&] {
+          return eval_body(*which.body, start, [&] {
             if (!r.elses.empty() && !value_defined(which)) return false;  // (see run_rule_tracking)
             any = true;
             return out(which);

@@ -170,6 +170,23 @@ pkg := data.t.decision
       << inside;
 }
 
+// Comparisons bind more loosely than `|` and `&` (OPA's parseTermRelation reads its operands with
+// parseTermOr): `s == a | b` compares s with the union, as Kata's check_mount writes it.
+TEST(RegoEval, ComparisonsBindLooserThanSetOperators) {
+  auto p = compile_ok(R"(package t
+import rego.v1
+s := {"a", "b"}
+union_rhs if s == {x | some x in ["a"]} | {"b"}
+union_lhs if {"a"} | {"b"} == s
+inter if {"a", "b"} & {"b", "c"} != {"b"}
+mixed := [1 + 2 == 3, 2 * 3 > 5, {1} | {2} & {2, 3} == {1, 2}]
+)");
+  EXPECT_EQ(eval_json(p, "data.t.union_rhs"), "true");
+  EXPECT_EQ(eval_json(p, "data.t.union_lhs"), "true");
+  EXPECT_EQ(eval_json(p, "data.t.inter"), "undefined");
+  EXPECT_EQ(eval_json(p, "data.t.mixed"), "[true,true,true]");
+}
+
 TEST(RegoEval, BaseAndVirtualDocumentsMerge) {
   auto p = compile_ok("package a.b\nv := 1\n", J(R"({"a":{"c":2}})"));
   EXPECT_EQ(eval_json(p, "data.a"), R"({"b":{"v":1},"c":2})");
@@ -1177,6 +1194,19 @@ plus_one(x, y) if { z := x + 1; z == y }
 num_of(x, y) if { n := to_number(x); n == y }
 two_vars(a, b) if { s := concat("-", [a, b]); startswith(s, "a-") }
 filter_neg(xs) if { some x in xs; not startswith(x, "a"); y := upper(x); y == "B" }
+mount_ok(p, i) if p == i
+mount_ok(p, i) if { p.d == i.d; p.t == i.t; {x | some x in i.o} == {x | some x in p.o} }
+mount_ok(p, i) if { i.t == "sysfs"; p.d == i.d; opts := {x | some x in i.o} | {"rw"}; opts == {x | some x in p.o} | {"ro"} }
+mount_idx(ps, i) := idx if { some idx, p in ps; mount_ok(p, i) }
+mounts_ok(ps, is) if { found := {idx | some i in is; idx := mount_idx(ps, i)}; count(found) == count(is) }
+guarded_else(x) := "a" if { x.k == 1; ys := [v | some v in x.l]; count(ys) > 0 } else := "b" if { x.k == 2; zs := {v | some v in x.l}; count(zs) >= 0 } else := "c"
+guard_const("n", x) := v if { x.t == "a"; v := {k | some k in x.l} }
+guard_const(_, x) := v if { x.t == "b"; v := [k | some k in x.l] }
+const_one(_) := 1
+guard_call(x) if { ident(x.k) == 1; ys := [y | some y in x.l]; count(ys) == 1 }
+guard_data(x) if { x.k in data.allowed; ys := [y | some y in x.l]; count(ys) >= 0 }
+guard_builtin(x) if { startswith(x.s, "a"); ys := [y | some y in x.l]; count(ys) > 0 }
+guard_error(x) if { x.k == 1; ys := [y | some y in x.l]; ys[0] / 0 == 1 }
 all_checks if {
   p := {"Extra": {"f": "v"}}
   i := input
@@ -1334,6 +1364,24 @@ all_checks if {
       R"(data.t.env_data("IP_3=1.2.3.4") with data.letters as [])",
       R"([data.t.late_caller("a"), data.t.late_caller("b")] with data.pstate as {"seen": ["a", "b"]})",
       R"(data.t.late_caller("a") with data.pstate.seen as ["a"])",
+      // Guards (Rule::guards): the leading tests of rules the general evaluator runs. (Each
+      // call is wrapped in a set comprehension, so that an undefined one shows as {}.)
+      R"([{x | x := data.t.mount_ok({"d": "/a", "t": "bind", "o": ["ro"]}, {"d": "/a", "t": "bind", "o": ["ro"]})}, {x | x := data.t.mount_ok({"d": "/a", "t": "bind", "o": ["ro", "x"]}, {"d": "/a", "t": "bind", "o": ["x", "ro"]})}, {x | x := data.t.mount_ok({"d": "/s", "t": "sysfs", "o": ["rw"]}, {"d": "/s", "t": "sysfs", "o": ["ro"]})}])",
+      R"([{x | x := data.t.mount_ok({}, {})}, {x | x := data.t.mount_ok(1, 1)}, {x | x := data.t.mount_ok({"d": "/a", "t": "bind", "o": ["ro"]}, {"d": "/b", "t": "bind", "o": ["ro"]})}, {x | x := data.t.mount_ok({"d": "/a", "t": "bind", "o": 1}, {"d": "/a", "t": "bind", "o": ["ro"]})}])",
+      R"([{x | x := data.t.mount_idx([{"d": "/b"}, {"d": "/a", "t": "t", "o": []}], {"d": "/a", "t": "t", "o": []})}, {x | x := data.t.mount_idx([{"d": "/s", "t": "sysfs", "o": ["rw"]}], {"d": "/s", "t": "sysfs", "o": ["ro"]})}, {x | x := data.t.mount_idx([{"d": "/b"}], {"d": "/a"})}])",
+      R"([{x | x := data.t.mounts_ok([{"d": "/b", "t": "t", "o": []}, {"d": "/a", "t": "t", "o": []}], [{"d": "/a", "t": "t", "o": []}, {"d": "/b", "t": "t", "o": []}])}, {x | x := data.t.mounts_ok([{"d": "/b", "t": "t", "o": []}], [{"d": "/a", "t": "t", "o": []}, {"d": "/b", "t": "t", "o": []}])}])",
+      R"([data.t.guarded_else({"k": 1, "l": [1]}), data.t.guarded_else({"k": 1, "l": []}), data.t.guarded_else({"k": 2, "l": [1]}), data.t.guarded_else({"k": 3}), data.t.guarded_else({"k": 2, "l": 5})])",
+      R"([{x | x := data.t.guard_const("n", {"t": "a", "l": [1]})}, {x | x := data.t.guard_const("m", {"t": "a", "l": [1]})}, {x | x := data.t.guard_const("m", {"t": "b", "l": [1]})}, {x | x := data.t.guard_const("n", {"t": "b", "l": [2]})}])",
+      R"([{x | x := data.t.guard_call({"k": 1, "l": [1]})}, {x | x := data.t.guard_call({"k": 2, "l": [1]})}, {x | x := data.t.guard_call({"k": 1, "l": []})}])",
+      R"([{x | x := data.t.guard_call({"k": 2, "l": [1]})}, {x | x := data.t.guard_call({"k": 1, "l": [1]})}] with data.t.ident as data.t.const_one)",
+      R"([{x | x := data.t.guard_call({"k": 2, "l": [1]})}, {x | x := data.t.guard_call({"k": 1, "l": [1]})}] with data.t.ident as 2)",
+      R"([{x | x := data.t.guard_data({"k": "w", "l": []})}, {x | x := data.t.guard_data({"k": "q", "l": []})}])",
+      R"([{x | x := data.t.guard_data({"k": "w", "l": []})}, {x | x := data.t.guard_data({"k": "q", "l": []})}] with data.allowed as ["q"])",
+      R"([{x | x := data.t.guard_builtin({"s": "ab", "l": [1]})}, {x | x := data.t.guard_builtin({"s": "b", "l": [1]})}, {x | x := data.t.guard_builtin({"s": "ab", "l": []})}])",
+      R"(data.t.guard_builtin({"s": 1, "l": [1]}))",
+      R"({x | x := data.t.guard_builtin({"s": "b", "l": [1]})} with startswith as true)",
+      R"({x | x := data.t.guard_error({"k": 2, "l": [1]})})",
+      R"(data.t.guard_error({"k": 1, "l": [1]}))",
   };
   const std::vector<std::string> inputs = {R"({"Extra": {"f": "v"}, "list": ["B=2"], "k": 1})",
                                            R"({"Extra": {"f": "w"}, "list": ["B=3"]})",
