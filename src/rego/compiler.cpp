@@ -2134,6 +2134,9 @@ struct TestCompiler {
       if (!list(e.body->exprs.data(), e.body->exprs.data() + e.body->exprs.size(), body)) return false;
     } else {
       x.op = TestOp::Some;
+      // A call that the general evaluator joins on (DataNode::join) is left to it, so that both
+      // count the same steps.
+      if (rest_begin != rest_end && joins_on(*rest_begin, *e.val)) return false;
       if (!list(rest_begin, rest_end, body)) return false;
       if (x.key_reg == TestExpr::kNoReg) x.njoin = join_tests(body, x.val_reg);
       if (x.key_reg == TestExpr::kNoReg && !body.empty() && filter_test(*rest_begin, body[0], *e.val)) {
@@ -2143,6 +2146,17 @@ struct TestCompiler {
     x.body = store(body);
     x.nbody = static_cast<std::uint32_t>(body.size());
     return true;
+  }
+
+  // Whether `f` calls a function with a join (DataNode::join) on the loop variable `v`.
+  static bool joins_on(const Expr& f, const Term& v) {
+    if (f.kind != ExprKind::Term || !f.term || f.term->kind != TermKind::Call || !f.term->func) return false;
+    const Term& t = *f.term;
+    const DataNode::Join* j = t.func->join.get();
+    auto is_v = [&](std::size_t i) {
+      return i < t.items.size() && t.items[i]->kind == TermKind::Var && t.items[i]->slot == v.slot;
+    };
+    return j && (is_v(j->a) || is_v(j->b));
   }
 
   // Whether `f`, the first expression after `some v in coll` (`t` its compiled form), is a test the
@@ -2326,6 +2340,80 @@ void compile_guards(const Policy::Impl& policy, NodeArena& arena, Rule& r) {
   r.guard_calls = c.calls;
   r.guard_data_mask = c.data_mask;
   r.const_params = has_const_param(r);
+}
+
+// The parameter of `r` that `t` reads with constant string keys (`p.a.b`, or `p` itself, whose keys
+// are then empty), or -1.
+int param_path(const Rule& r, const Term& t, std::vector<Value>& keys) {
+  const Term* head = &t;
+  keys.clear();
+  if (t.kind == TermKind::Ref) {
+    if (t.folded) return -1;
+    head = t.items[0].get();
+    for (std::size_t j = 1; j < t.items.size(); ++j) {
+      if (t.items[j]->kind != TermKind::Scalar || !t.items[j]->value.is_string()) return -1;
+      keys.push_back(t.items[j]->value);
+    }
+  }
+  if (head->kind != TermKind::Var || head->slot < 0) return -1;
+  for (std::size_t i = 0; i < r.args.size(); ++i)
+    if (r.args[i]->kind == TermKind::Var && r.args[i]->slot == head->slot) return static_cast<int>(i);
+  return -1;
+}
+
+// DataNode::join for function `n`, or nullptr. Each rule (no `else`, parameters distinct variables
+// or constants) must begin with comparisons `x == y` of parameters' constant paths and constants,
+// which can neither fail with an error nor do anything else, among them one that implies the
+// agreement: `pa.path == pb.path`, or `pa == pb` (agreeing on every path). A default value other
+// than false would make a failed call a holding test, so it rules the join out.
+std::unique_ptr<DataNode::Join> implied_join(const DataNode& n) {
+  if (!n.is_function || n.rules.empty() || n.arity < 2) return nullptr;
+  if (n.default_rule && !(n.default_rule->value && n.default_rule->value->kind == TermKind::Scalar &&
+                          n.default_rule->value->value.is_false())) {
+    return nullptr;
+  }
+  struct Implied {
+    int a, b;
+    std::vector<Value> path;  // empty: the whole arguments are equal
+  };
+  std::unique_ptr<DataNode::Join> join;
+  std::vector<std::vector<Implied>> per_rule;
+  for (const auto& rp : n.rules) {
+    const Rule& r = *rp;
+    std::vector<int> regs;
+    if (!r.elses.empty() || !r.body || !param_regs(r, regs)) return nullptr;
+    std::vector<Implied> implied;
+    std::vector<Value> ka, kb;
+    for (const Expr& e : r.body->exprs) {
+      if (e.kind != ExprKind::Term || e.negated || !e.withs.empty() || e.query_level) break;
+      const Term& t = *e.term;
+      if (t.kind != TermKind::Call || t.op != CallOp::Equal || t.items.size() != 2) break;
+      const int a = param_path(r, *t.items[0], ka);
+      const int b = param_path(r, *t.items[1], kb);
+      const auto constant = [](const Term& x) { return x.kind == TermKind::Scalar; };
+      if ((a < 0 && !constant(*t.items[0])) || (b < 0 && !constant(*t.items[1]))) break;
+      if (a >= 0 && b >= 0 && a != b && ka == kb) implied.push_back(a < b ? Implied{a, b, ka} : Implied{b, a, ka});
+    }
+    per_rule.push_back(std::move(implied));
+  }
+  // A path agreement that every rule implies (a whole-argument equality implies every path).
+  for (const auto& rule : per_rule) {
+    for (const Implied& cand : rule) {
+      if (cand.path.empty()) continue;
+      const bool all = std::all_of(per_rule.begin(), per_rule.end(), [&](const std::vector<Implied>& other) {
+        return std::any_of(other.begin(), other.end(), [&](const Implied& x) {
+          return x.a == cand.a && x.b == cand.b && (x.path.empty() || x.path == cand.path);
+        });
+      });
+      if (!all) continue;
+      join = std::make_unique<DataNode::Join>();
+      join->a = static_cast<std::uint8_t>(cand.a);
+      join->b = static_cast<std::uint8_t>(cand.b);
+      join->path = cand.path;
+      return join;
+    }
+  }
+  return nullptr;
 }
 
 // ------------------------------------------------------------------ call blocks (CompiledFunc)
@@ -2743,6 +2831,7 @@ Result<std::shared_ptr<const Policy>> Policy::compile(const std::vector<ModuleSo
     check_recursion(*p);
     resolve_metadata(*p);
     fold_constant_refs(*p);
+    for (DataNode* n : p->nodes) n->join = implied_join(*n);  // (before compile_tests reads them)
     for (DataNode* n : p->nodes) {
       if (n->rules.empty()) continue;
       bool same = true;

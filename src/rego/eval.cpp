@@ -381,6 +381,7 @@ class Evaluator {
       const Expr& e = b.exprs[i];
       if (e.kind == ExprKind::SomeIn && i + 1 < b.exprs.size()) {
         if (auto r = filtered_some_in(b, i, k)) return *r;
+        if (auto r = joined_call_some_in(b, i, k)) return *r;
       }
       if (!e.single) {
         if (e.kind == ExprKind::Term && e.term->kind == TermKind::Call && e.term->op >= CallOp::Eq &&
@@ -483,6 +484,54 @@ class Evaluator {
     if (tests.n) return equality_join(b, i, tests, k);
     if (ov_.func_mocks.empty() && ov_.node_over.empty() && pure_test(f, v.slot)) return memo_filter(b, i, k);
     return std::nullopt;
+  }
+
+  // `some k, v in xs; f(..., v, ..., y, ...)` where every rule of f fails unless v and y agree on
+  // a field (DataNode::join: Kata's allow_mount calls check_mount on each template mount, whose
+  // every rule first compares the destinations): the members whose field differs from y's are
+  // skipped without the call, which would have failed without an error. Same solutions in the same
+  // order as the plain loop; nullopt when the pattern does not apply, or y lacks the field.
+  std::optional<bool> joined_call_some_in(const Body& b, std::size_t i, Cont k) {
+    const Expr& e = b.exprs[i];
+    const Expr& f = b.exprs[i + 1];
+    if (e.negated || !e.withs.empty() || e.query_level) return std::nullopt;
+    if (f.kind != ExprKind::Term || f.negated || !f.withs.empty() || f.query_level) return std::nullopt;
+    const Term& t = *f.term;
+    if (t.kind != TermKind::Call || !t.func || !t.func->join) return std::nullopt;
+    // (A mock of f, of `==`, or a `with` on f's package would change what its rules do.)
+    if (!ov_.func_mocks.empty() || !ov_.builtin_mocks.empty() || !ov_.node_over.empty()) return std::nullopt;
+    const DataNode::Join& join = *t.func->join;
+    const Term& v = *e.val;
+    if (v.kind != TermKind::Var || v.slot < 0 || frame()[static_cast<std::size_t>(v.slot)].is_defined() ||
+        std::max(join.a, join.b) >= t.items.size()) {
+      return std::nullopt;
+    }
+    auto is_v = [&](std::size_t pos) { return t.items[pos]->kind == TermKind::Var && t.items[pos]->slot == v.slot; };
+    std::size_t other;
+    if (is_v(join.a)) other = join.b;
+    else if (is_v(join.b)) other = join.a;
+    else return std::nullopt;
+    if (!is_plain_operand(*t.items[other]) || !single_valued(*e.coll)) return std::nullopt;
+    Value ytmp;
+    const Value* y = eval_one(*t.items[other], ytmp);  // (a plain operand: no step, no error)
+    if (y) y = field_at(*y, join.path);
+    if (!y) return std::nullopt;
+    tick(e.loc);
+    Value ctmp;
+    const Value* c = eval_one(*e.coll, ctmp);
+    if (!c) return false;
+    return for_each_member(*c, [&](const Value& key, const Value& val) {
+      const Value* x = field_at(val, join.path);
+      if (!x || *x != *y) return false;
+      auto inner = [&] { return unify_value(v, val, [&] { return eval_body(b, i + 1, k); }); };
+      if (e.key) return unify_value(*e.key, key, inner);
+      return inner();
+    });
+  }
+  static const Value* field_at(const Value& v, const std::vector<Value>& path) {
+    const Value* x = &v;
+    for (std::size_t j = 0; x && j < path.size(); ++j) x = lookup(*x, path[j]);
+    return x;
   }
 
   // Per-evaluation state for one (collection, test) pair of `filtered_some_in`, built on first use.

@@ -40,6 +40,15 @@ struct DataNode {
   // first argument is not constant in `any_first`), so a call only tries the bodies that can match.
   bool indexed = false;
   const CompiledFunc* cfunc = nullptr;  // plain, some rule compiled, not indexed: the rules' call block
+  // Functions: parameters `a` and `b` and a field path such that every rule fails, with no error
+  // and nothing else done, unless the two arguments agree on that field (see implied_join in
+  // compiler.cpp). A loop `some v in xs; f(v, y)` then skips the members whose field differs
+  // from y's without calling f (Kata's check_mount compares mount destinations first).
+  struct Join {
+    std::uint8_t a = 0, b = 0;
+    std::vector<Value> path;  // string keys, at least one
+  };
+  std::unique_ptr<Join> join;
   std::vector<std::shared_ptr<Rule>> rules;  // rules whose ground head prefix is exactly this path
   std::shared_ptr<Rule> default_rule;
   std::map<Value, std::unique_ptr<DataNode>, ValueLess> children;

@@ -1117,6 +1117,101 @@ many(xs) if { some x in xs; x > 2 }
   EXPECT_NE(err.find("eval_conflict_error"), std::string::npos) << err;
 }
 
+// A loop calling a function whose every rule first compares a field of the loop's member with
+// the same field of another argument (DataNode::join, as Kata's allow_mount calls check_mount) skips
+// the members whose field differs, without the call: the same answers and errors as the plain loop
+// (the same policy with each rule opened by `true`, which the join cannot see past), in fewer steps.
+TEST(RegoEval, LoopsJoinOnTheFieldACalledFunctionCompares) {
+  const std::string joined = R"(package t
+import rego.v1
+same(p, i) if { p == i }
+same(p, i) if { p.d == i.d; p.t == i.t; p.o == i.o }
+same(p, i) if { i.t == "sysfs"; p.t == i.t; p.d == i.d; count(i.o) == 1 }
+same(p, i) if { i.t == "err"; p.d == i.d; 1 / 0 == 1 }
+pick(ps, i) := k if { some k, p in ps; same(p, i) }
+pick_all(ps, i) := {k | some k, p in ps; same(p, i)}
+picks(ps, is) := [ks | some i in is; ks := pick_all(ps, i)]
+values(ps, is) := [ks | some i in is; ks := {p | some p in ps; same(p, i)}]
+default loose(_, _) := true
+loose(p, i) if { p.d == i.d }
+loose_all(ps, i) := {k | some k, p in ps; loose(p, i)}
+default falls(_, _) := false
+falls(p, i) if { p.d == i.d }
+falls_all(ps, i) := {k | some k, p in ps; falls(p, i)}
+mock(_, _) := true
+)";
+  std::string plain = joined;
+  for (const std::string head : {"same(p, i) if {", "loose(p, i) if {", "falls(p, i) if {"}) {
+    for (std::size_t at = plain.find(head); at != std::string::npos; at = plain.find(head, at + 1))
+      plain.insert(at + head.size(), " true;");
+  }
+  CompileOptions general;
+  general.compile_tests = false;
+  auto a = compile_ok(joined);
+  auto a_general = Policy::compile({{"t.rego", joined}}, Value(), general);
+  auto b = compile_ok(plain);
+  ASSERT_TRUE(a && b && a_general.has_value());
+  const Value in = J(R"({
+    "ps": [{"d": "/a", "t": "bind", "o": ["ro"]}, {"d": "/b", "t": "bind", "o": []}, {"t": "bind"},
+           {"d": 1, "t": "x", "o": []}, {"d": "/s", "t": "sysfs", "o": ["rw"]}, {"d": "/a", "t": "tmpfs", "o": ["ro"]},
+           7, {"d": "/e", "t": "err", "x": 1}, {"d": "/f", "t": "err"}],
+    "is": [{"d": "/a", "t": "bind", "o": ["ro"]}, {"d": 1.0, "t": "x", "o": []}, {"t": "bind"},
+           {"d": "/s", "t": "sysfs", "o": ["ro"]}, {"d": "/none"}, 7]})");
+  const std::vector<std::string> queries = {
+      "data.t.picks(input.ps, input.is)",
+      "data.t.values(input.ps, input.is)",
+      R"(data.t.picks({"k1": {"d": "/a"}, "k2": {"d": "/b"}, "k3": {"d": "/a"}}, [{"d": "/a"}, {"d": "/c"}]))",
+      R"(data.t.values({{"d": "/a"}, {"d": "/b"}, {"d": "/a", "t": 1}}, [{"d": "/a"}, {"d": "/a", "t": 1}]))",
+      R"(data.t.pick(input.ps, {"d": "/b", "t": "bind", "o": []}))",
+      R"(data.t.pick([{"d": "/a"}, {"d": "/a"}], {"d": "/a"}))",  // one output per input: 0 and 1 conflict
+      R"(data.t.pick_all(input.ps, {"d": "/e", "t": "err"}))",     // the error past the join test
+      R"(data.t.pick_all(input.ps, {"d": "/g", "t": "err"}))",
+      R"(data.t.pick_all("ps", {"d": "/a"}))",
+      R"([data.t.loose_all(input.ps, {"d": "/b"}), data.t.falls_all(input.ps, {"d": "/b"})])",
+      R"(data.t.picks(input.ps, input.is) with data.t.same as data.t.mock)",
+      R"(data.t.picks(input.ps, input.is) with data.t.same as false)",
+  };
+  auto outcome = [&](const std::shared_ptr<const Policy>& p, const std::string& q, bool strict, std::uint64_t steps) {
+    EvalOptions o;
+    o.input = in;
+    o.strict_builtin_errors = strict;
+    o.limits.max_steps = steps;
+    auto r = p->eval(q, o);
+    if (!r) return "error: " + r.error().message();
+    return r->rows.empty() ? std::string("undefined") : to_json(r->rows[0].value);
+  };
+  for (const auto& q : queries) {
+    for (bool strict : {false, true}) {
+      const std::string want = outcome(b, q, strict, 0);
+      EXPECT_EQ(outcome(a, q, strict, 0), want) << q << " strict " << strict;
+      // Both evaluators join, and count the same steps.
+      for (std::uint64_t steps : {1, 2, 3, 5, 8, 13, 21, 34, 55, 89})
+        EXPECT_EQ(outcome(a, q, strict, steps), outcome(*a_general, q, strict, steps)) << q << " steps " << steps;
+    }
+  }
+  EXPECT_EQ(outcome(b, "data.t.picks(input.ps, input.is)", false, 0), R"([[0],[3],[2],[4],[],[6]])");
+  EXPECT_NE(outcome(b, R"(data.t.pick_all(input.ps, {"d": "/e", "t": "err"}))", true, 0).find("eval_builtin_error: div"),
+            std::string::npos);
+  EXPECT_EQ(outcome(b, R"([data.t.loose_all(input.ps, {"d": "/b"}), data.t.falls_all(input.ps, {"d": "/b"})])", false, 0),
+            "[[0,1,2,3,4,5,6,7,8],[1]]");
+  // Fewer steps: over 60 members that differ, the joined loop needs far fewer than the same loop
+  // while a `with` mocks a function (which turns the join off, and costs a step or two itself).
+  std::string many = "[";
+  for (int m = 0; m < 60; ++m) many += (m ? ", " : "") + std::string(R"({"d": "/m)") + std::to_string(m) + "\"}";
+  many += "]";
+  const std::string q = "data.t.pick(" + many + R"(, {"d": "/m59"}))";
+  std::uint64_t lo = 1, hi = 1'000'000;  // the fewest steps the joined loop needs
+  while (lo < hi) {
+    const std::uint64_t mid = (lo + hi) / 2;
+    if (outcome(a, q, false, mid) == "59") hi = mid;
+    else lo = mid + 1;
+  }
+  const std::string unjoined = q + " with data.t.loose as data.t.mock";
+  EXPECT_EQ(outcome(a, unjoined, false, 0), "59");
+  EXPECT_NE(outcome(a, unjoined, false, lo + 60).find("eval_limit_error"), std::string::npos)
+      << "the joined loop needs " << lo << " steps";
+}
+
 // Compiled tests (Rule::tests, Expr::test) must answer exactly as the general evaluator: the same
 // policy compiled both ways gives the same value or error for every query, input and step limit.
 TEST(RegoEval, CompiledTestsAnswerAsTheGeneralEvaluator) {
