@@ -23,6 +23,18 @@ std::string eval_json(const std::shared_ptr<const Policy>& p, std::string_view q
   return to_json(r->rows[0].value);
 }
 
+// The value of `query`'s first result (or "undefined", or the error) in a mode and step limit.
+std::string outcome_of(const std::shared_ptr<const Policy>& p, const std::string& query, const Value& input, bool strict,
+                       std::uint64_t steps) {
+  EvalOptions o;
+  o.input = input;
+  o.strict_builtin_errors = strict;
+  o.limits.max_steps = steps;
+  auto r = p->eval(query, o);
+  if (!r) return "error: " + r.error().message();
+  return r->rows.empty() ? std::string("undefined") : to_json(r->rows[0].value);
+}
+
 std::string error_of(const std::string& text, std::string_view query = "data.t.p") {
   auto p = Policy::compile({{"t.rego", text}});
   if (!p) return p.error().message();
@@ -1172,13 +1184,7 @@ mock(_, _) := true
       R"(data.t.picks(input.ps, input.is) with data.t.same as false)",
   };
   auto outcome = [&](const std::shared_ptr<const Policy>& p, const std::string& q, bool strict, std::uint64_t steps) {
-    EvalOptions o;
-    o.input = in;
-    o.strict_builtin_errors = strict;
-    o.limits.max_steps = steps;
-    auto r = p->eval(q, o);
-    if (!r) return "error: " + r.error().message();
-    return r->rows.empty() ? std::string("undefined") : to_json(r->rows[0].value);
+    return outcome_of(p, q, in, strict, steps);
   };
   for (const auto& q : queries) {
     for (bool strict : {false, true}) {
@@ -1481,16 +1487,7 @@ all_checks if {
   const std::vector<std::string> inputs = {R"({"Extra": {"f": "v"}, "list": ["B=2"], "k": 1})",
                                            R"({"Extra": {"f": "w"}, "list": ["B=3"]})",
                                            R"({"Extra": {"f": "x"}, "OCI": {"Extra": {}}})", R"({})"};
-  auto outcome = [](const std::shared_ptr<const Policy>& p, const std::string& q, const Value& in, bool strict,
-                    std::uint64_t steps) {
-    EvalOptions o;
-    o.input = in;
-    o.strict_builtin_errors = strict;
-    o.limits.max_steps = steps;
-    auto r = p->eval(q, o);
-    if (!r) return "error: " + r.error().message();
-    return r->rows.empty() ? std::string("undefined") : to_json(r->rows[0].value);
-  };
+  const auto& outcome = outcome_of;
   std::size_t defined = 0;
   for (const auto& q : queries) {
     for (const auto& in : inputs) {
