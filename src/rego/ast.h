@@ -520,6 +520,13 @@ struct Body {
   ExprList exprs;
   Loc loc;
   int scope = 0;  // compiler scope id
+  // Comprehension bodies: the enclosing scopes' slots the comprehension reads (nouter >
+  // kMaxOuter: more than that), and, when its value depends on nothing else, a policy-wide id
+  // (shared with Expr::id) under which the evaluator remembers it (0: not; see memo_compr).
+  static constexpr std::uint8_t kMaxOuter = 3;
+  std::uint8_t nouter = 0;
+  int outer[kMaxOuter] = {};
+  std::uint32_t memo_id = 0;
 
   void use_arena(NodeArena* a) { exprs = ExprList(NodeAllocator<Expr>(a)); }  // see make_node
 };

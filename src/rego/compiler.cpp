@@ -1501,6 +1501,12 @@ class Resolver {
   void schedule_nested(Term& t, const std::vector<bool>& safe) {
     for (auto& i : t.items) schedule_nested(*i, safe);
     if (t.body) {
+      std::vector<int> outer;
+      free_slots_compr(t, outer);
+      std::sort(outer.begin(), outer.end());
+      outer.erase(std::unique(outer.begin(), outer.end()), outer.end());
+      t.body->nouter = static_cast<std::uint8_t>(std::min<std::size_t>(outer.size(), Body::kMaxOuter + 1));
+      std::copy_n(outer.begin(), std::min<std::size_t>(outer.size(), Body::kMaxOuter), t.body->outer);
       std::vector<bool> inner = safe;
       inner.resize(static_cast<std::size_t>(nslots()), false);
       schedule(*t.body, inner);
@@ -2650,11 +2656,13 @@ const Value* ref_step(const Value& v, const Value& key) {
 }
 
 // The constant that reference `t` (data.<constant keys>) names inside a constant rule's value, or
-// nullptr (a package, other rules, a variable key, or a path the value does not have).
-const Value* folded_value(const Policy::Impl& p, const Term& t) {
+// nullptr (a package, other rules, a variable key, or a path the value does not have); with `end`,
+// the constant that its first `end` items name.
+const Value* folded_value(const Policy::Impl& p, const Term& t, std::size_t end = SIZE_MAX) {
   const DataNode* n = p.root.get();
   const Value* base = &p.data;  // base data at the same path (merged with rules when conflicts are allowed)
-  for (std::size_t i = 1; i < t.items.size(); ++i) {
+  end = std::min(end, t.items.size());
+  for (std::size_t i = 1; i < end; ++i) {
     if (t.items[i]->kind != TermKind::Scalar) return nullptr;
     auto it = n->children.find(t.items[i]->value);
     if (it == n->children.end()) return nullptr;
@@ -2662,7 +2670,7 @@ const Value* folded_value(const Policy::Impl& p, const Term& t) {
     base = base ? ref_step(*base, t.items[i]->value) : nullptr;
     if (const Value* v = constant_rule_value(*n)) {
       if (base) return nullptr;  // base data there too (CompileOptions::check_data_conflicts off)
-      for (std::size_t j = i + 1; v && j < t.items.size(); ++j)
+      for (std::size_t j = i + 1; v && j < end; ++j)
         v = t.items[j]->kind == TermKind::Scalar ? ref_step(*v, t.items[j]->value) : nullptr;
       return v;
     }
@@ -2706,6 +2714,122 @@ void fold_rule(const Policy::Impl& p, Rule& r) {
   for (auto& s : r.suffix) fold_term(p, *s);
   for (auto& e : r.elses) fold_rule(p, *e);
 }
+
+// Whether values depend on nothing but local variables: constants, locals, constant rules'
+// values (Term::folded), deterministic builtins other than print, comprehensions of such terms and
+// calls of pure functions (functions whose rules are all made of such terms). Unlike Term::pure,
+// which must be cheap to keep per term, this looks into comprehensions and called functions.
+class PurityCheck {
+ public:
+  explicit PurityCheck(const Policy::Impl& p) : p_(p) {}
+
+  bool term(const Term& t) {
+    switch (t.kind) {
+      case TermKind::Scalar: return true;
+      case TermKind::Var: return t.slot >= 0;  // (not input, not data as a whole)
+      case TermKind::Ref:
+        if (t.folded) return true;
+        if (t.items[0]->kind == TermKind::Var && t.items[0]->slot == kDataSlot) {
+          // `data.policy_data.caps[_]`: the constant keys lead into a constant rule's value.
+          std::size_t keys = 1;
+          while (keys < t.items.size() && t.items[keys]->kind == TermKind::Scalar) ++keys;
+          if (!folded_value(p_, t, keys)) return false;
+          return std::all_of(t.items.begin() + static_cast<std::ptrdiff_t>(keys), t.items.end(),
+                             [&](const TermP& i) { return term(*i); });
+        }
+        return all(t.items);
+      case TermKind::Array:
+      case TermKind::Set:
+      case TermKind::Object: return all(t.items);
+      case TermKind::Call:
+        if (t.op == CallOp::Print) return false;
+        if (t.func) return function(*t.func) && all(t.items);
+        if (t.op == CallOp::Other &&
+            (!t.builtin || !t.builtin->deterministic || std::string_view(t.builtin->name).starts_with("rego.metadata.")))
+          return false;
+        return all(t.items);
+      case TermKind::ArrayCompr:
+      case TermKind::SetCompr:
+      case TermKind::ObjectCompr:
+        return body(*t.body) && term(*t.head) && (!t.head2 || term(*t.head2));
+    }
+    return false;
+  }
+
+  bool body(const Body& b) {
+    for (const Expr& e : b.exprs) {
+      if (!e.withs.empty()) return false;
+      if (e.term && !term(*e.term)) return false;
+      if (e.key && !term(*e.key)) return false;
+      if (e.val && !term(*e.val)) return false;
+      if (e.coll && !term(*e.coll)) return false;
+      if (e.body && !body(*e.body)) return false;
+    }
+    return true;
+  }
+
+  bool function(const DataNode& n) {
+    auto [it, fresh] = state_.try_emplace(&n, kVisiting);
+    if (!fresh) return it->second == kPure;  // (a cycle is refused by the compiler: kVisiting is moot)
+    bool pure = true;
+    auto rule = [&](const Rule& r) {
+      pure = pure && all(r.args) && (!r.body || body(*r.body)) && (!r.value || term(*r.value));
+    };
+    for (const auto& r : n.rules) {
+      rule(*r);
+      for (const auto& e : r->elses) rule(*e);
+    }
+    if (n.default_rule) rule(*n.default_rule);
+    state_[&n] = pure ? kPure : kImpure;
+    return pure;
+  }
+
+ private:
+  template <typename List>
+  bool all(const List& items) {
+    return std::all_of(items.begin(), items.end(), [&](const TermP& i) { return term(*i); });
+  }
+  enum State { kVisiting, kPure, kImpure };
+  const Policy::Impl& p_;
+  std::unordered_map<const DataNode*, State> state_;
+};
+
+// Gives every comprehension in the policy's rules whose value depends on at most Body::kMaxOuter
+// enclosing locals and nothing else a Body::memo_id.
+class ComprehensionMarker {
+ public:
+  explicit ComprehensionMarker(Policy::Impl& p) : p_(p), purity_(p) {}
+  void rule(Rule& r) {
+    for (auto& a : r.args) term(*a);
+    if (r.body) body(*r.body);
+    if (r.value) term(*r.value);
+    if (r.key) term(*r.key);
+    for (auto& s : r.suffix) term(*s);
+    for (auto& e : r.elses) rule(*e);
+  }
+
+ private:
+  void term(Term& t) {
+    for (auto& i : t.items) term(*i);
+    if (t.head) term(*t.head);
+    if (t.head2) term(*t.head2);
+    if (!t.body) return;
+    body(*t.body);
+    if (t.body->nouter <= Body::kMaxOuter && purity_.term(t)) t.body->memo_id = ++p_.expr_ids;
+  }
+  void body(Body& b) {
+    for (auto& e : b.exprs) {
+      if (e.term) term(*e.term);
+      if (e.key) term(*e.key);
+      if (e.val) term(*e.val);
+      if (e.coll) term(*e.coll);
+      if (e.body) body(*e.body);
+      for (auto& w : e.withs) term(*w.value);
+    }
+  }
+  Policy::Impl& p_;
+  PurityCheck purity_;
+};
 
 void fold_constant_refs(Policy::Impl& p) {
   if (!p.options.fold_constant_rules) return;
@@ -2832,6 +2956,11 @@ Result<std::shared_ptr<const Policy>> Policy::compile(const std::vector<ModuleSo
     resolve_metadata(*p);
     fold_constant_refs(*p);
     for (DataNode* n : p->nodes) n->join = implied_join(*n);  // (before compile_tests reads them)
+    if (p->options.memo_comprehensions) {
+      ComprehensionMarker marker(*p);
+      for (auto& m : p->modules)
+        for (auto& r : m.rules) marker.rule(*r);
+    }
     for (DataNode* n : p->nodes) {
       if (n->rules.empty()) continue;
       bool same = true;

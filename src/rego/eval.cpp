@@ -460,12 +460,10 @@ class Evaluator {
   std::optional<bool> filtered_some_in(const Body& b, std::size_t i, Cont k) {
     const Expr& e = b.exprs[i];
     const Expr& f = b.exprs[i + 1];
-    if (e.key || e.negated || !e.withs.empty() || e.query_level) return std::nullopt;
+    if (e.negated || !e.withs.empty() || e.query_level) return std::nullopt;
     if (f.kind != ExprKind::Term || !f.withs.empty() || f.query_level || !f.single) return std::nullopt;
     const Term& v = *e.val;
-    if (v.kind != TermKind::Var || v.slot < 0 || frame()[static_cast<std::size_t>(v.slot)].is_defined()) {
-      return std::nullopt;
-    }
+    if (!unbound_var(v) || (e.key && (!unbound_var(*e.key) || e.key->slot == v.slot))) return std::nullopt;
     if (!ov_.builtin_mocks.empty() || !single_valued(*e.coll)) return std::nullopt;
     // A run of tests `v.f == y` right after the loop (genpolicy compares several fields of each
     // template entry with the request's) is answered by one join on all of them.
@@ -482,6 +480,7 @@ class Evaluator {
       ++tests.n;
     }
     if (tests.n) return equality_join(b, i, tests, k);
+    if (e.key) return std::nullopt;  // (memo_filter binds the member alone)
     if (ov_.func_mocks.empty() && ov_.node_over.empty() && pure_test(f, v.slot)) return memo_filter(b, i, k);
     return std::nullopt;
   }
@@ -670,7 +669,14 @@ class Evaluator {
     Value ctmp;
     const Value* c = eval_one(*e.coll, ctmp);
     if (!c) return false;
-    if (Scan* s = scan_state(*c, &f)) {
+    // The member (and its key, `some k, v in xs`) bound, the rest of the body after the tests.
+    auto visit = [&](const Value& key, const Value& val, std::size_t after) {
+      if (!e.key) return bind(slot, val, [&] { return eval_body(b, i + 1 + after, k); });
+      return bind(e.key->slot, key, [&] { return bind(slot, val, [&] { return eval_body(b, i + 1 + after, k); }); });
+    };
+    // (The index holds members without their keys: an array's are their positions.)
+    Scan* s = !e.key || c->is_array() ? scan_state(*c, &f) : nullptr;
+    if (s) {
       const DataIndexes::Join& join = join_index(*s, tests);
       if (join.joinable) {
         for (std::size_t t = 0; t < tests.n; ++t) tick(b.exprs[i + 1 + t].loc);
@@ -685,7 +691,7 @@ class Evaluator {
         const std::vector<std::uint32_t>* hit = join.by_field.find(join_key_);
         if (!hit) return false;
         for (std::uint32_t pos : *hit) {
-          if (bind(slot, *join.members[pos], [&] { return eval_body(b, i + 1 + tests.n, k); })) return true;
+          if (visit(Value::integer(pos), *join.members[pos], tests.n)) return true;
         }
         return false;
       }
@@ -694,7 +700,7 @@ class Evaluator {
     Value otmp;
     const Value* y = nullptr;
     bool y_done = false;
-    return for_each_member(*c, [&](const Value&, const Value& val) {
+    return for_each_member(*c, [&](const Value& key, const Value& val) {
       tick(f.loc);
       const Value* x = field_of(val, path);
       if (!x) return false;
@@ -703,7 +709,7 @@ class Evaluator {
         y_done = true;
       }
       if (!y || *x != *y) return false;
-      return bind(slot, val, [&] { return eval_body(b, i + 2, k); });
+      return visit(key, val, 1);
     });
   }
 
@@ -872,7 +878,9 @@ class Evaluator {
       return a.expr == id && a.strict == strict && a.a.node_id() == va.node_id() && a.b.node_id() == vb.node_id();
     };
     if (const Assigned* x = P.indexes.assigned.find(h, same)) return &x->result;
-    if (!in_base_data(va.node_id()) || !in_base_data(vb.node_id())) return nullptr;
+    // (Undefined stands for no local: a comprehension of constants, see memo_compr.)
+    auto base = [&](const Value& v) { return v.is_undefined() || in_base_data(v.node_id()); };
+    if (!base(va) || !base(vb)) return nullptr;
     const Assigned* x = P.indexes.assigned.find_or_add(
         h, same,
         [&] {
@@ -1274,7 +1282,7 @@ class Evaluator {
       case TermKind::ArrayCompr:
       case TermKind::SetCompr:
       case TermKind::ObjectCompr:
-        tmp = eval_compr(t);
+        tmp = memo_compr(t);
         return &tmp;
       default: break;
     }
@@ -1425,7 +1433,7 @@ class Evaluator {
       case TermKind::ArrayCompr:
       case TermKind::SetCompr:
       case TermKind::ObjectCompr: {
-        Value v = eval_compr(t);
+        Value v = memo_compr(t);
         return k(v);
       }
     }
@@ -1457,6 +1465,48 @@ class Evaluator {
     });
   }
 
+  // A comprehension whose value depends on nothing but a few enclosing locals (Body::memo_id;
+  // Kata's match_caps builds `{strip_cap_prefix(c) | c := caps[_]}` on the same capability lists
+  // several times per request, and on the policy's default list once per list): remembered for all
+  // evaluations when those locals are base data (or there are none), else for this one by their
+  // values (equal values are interchangeable: 1 and 1.0, 6 / 2 and 3 print alike). Only while no
+  // `with` replaces a rule, a function or a builtin (one that replaces base data changes nothing
+  // such a comprehension reads); errors are not remembered, and a remembered value counts no steps.
+  Value memo_compr(const Term& t) {
+    const Body& b = *t.body;
+    if (!b.memo_id || !ov_.node_over.empty() || !ov_.func_mocks.empty() || !ov_.builtin_mocks.empty())
+      return eval_compr(t);
+    const Value* vars[Body::kMaxOuter];
+    for (std::size_t i = 0; i < b.nouter; ++i) {
+      vars[i] = &frame()[static_cast<std::size_t>(b.outer[i])];
+      if (vars[i]->is_undefined()) return eval_compr(t);  // (not expected: the compiler orders them first)
+    }
+    auto compute = [&] { return eval_compr(t); };
+    auto base = [&](std::size_t i) { return vars[i]->node_id() && in_base_data(vars[i]->node_id()); };
+    if (b.nouter == 0 || (b.nouter == 1 && base(0)) || (b.nouter == 2 && base(0) && base(1))) {
+      static const Value kNone;
+      const Value& va = b.nouter > 0 ? *vars[0] : kNone;
+      const Value& vb = b.nouter > 1 ? *vars[1] : va;
+      if (const Value* r = shared_assignment(b.memo_id, va, vb, compute)) return *r;
+    }
+    std::size_t h = std::hash<const void*>{}(&t);
+    for (std::size_t i = 0; i < b.nouter; ++i) h = (h ^ hash_value(*vars[i])) * 0x100000001b3ULL;
+    auto [lo, hi] = compr_memo_.equal_range(h);
+    for (auto it = lo; it != hi; ++it) {
+      const ComprMemo& m = it->second;
+      bool same = m.term == &t;
+      for (std::size_t i = 0; same && i < b.nouter; ++i) same = m.vars[i] == *vars[i];
+      if (same) return m.result;
+    }
+    ComprMemo m{&t, {}, compute()};
+    for (std::size_t i = 0; i < b.nouter; ++i) m.vars[i] = *vars[i];
+    return compr_memo_.emplace(h, std::move(m))->second.result;
+  }
+  struct ComprMemo {
+    const Term* term;
+    Value vars[Body::kMaxOuter];
+    Value result;
+  };
   Value eval_compr(const Term& t) {
     if (t.kind == TermKind::ObjectCompr) {
       std::map<Value, Value, ValueLess> out;
@@ -2970,6 +3020,7 @@ class Evaluator {
   } last_scan_;  // scan_state's last answer
   std::string join_key_;
   std::unordered_map<AssignKey, AssignMemo, AssignKeyHash> assign_memo_;
+  std::unordered_multimap<std::size_t, ComprMemo> compr_memo_;  // see memo_compr
   // Compiled pure assignments on an inline scalar (run_memo_assign): the call and its operands
   // (the second repeats the first for a one-variable call) -> the value. Operands with a node are
   // keyed by it (as in the other memos; the key pins it), inline ones by their representation:

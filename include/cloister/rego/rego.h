@@ -37,6 +37,9 @@ struct CompileOptions {
   // Resolve references into constant rules at compile time (docs/rego.md, "Constant rules").
   // Results are the same either way; off only to check that.
   bool fold_constant_rules = true;
+  // Remember the values of comprehensions that depend on nothing but a few local variables
+  // (docs/rego.md, "Comprehension values"). Results are the same either way; off only to check that.
+  bool memo_comprehensions = true;
   // Refuse a rule at a path where the base data has a value (rego_compile_error "conflicting
   // rule for data path a/b found"), as OPA's rego API and `opa eval` do with data in their store.
   // Off, base data and rules merge (the data's value wins where both define one): what OPA's own
