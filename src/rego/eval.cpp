@@ -2771,14 +2771,18 @@ class Evaluator {
       for (std::size_t i = 0; i < args.size(); ++i) ptrs[i] = &args[i];
       return plain_function_result(n, ptrs);
     }
-    FnCallKey key;
-    const bool memo =
-        args.size() <= FnCallKey::kMaxArgs && std::all_of(args.begin(), args.end(), FnCallKey::keyable);
-    if (memo) {
+    // The cache entry, made before the call and filled after it (references to a node-based
+    // map's values survive the insertions of nested calls); one left undefined counts as absent.
+    Value* cached = nullptr;
+    if (args.size() <= FnCallKey::kMaxArgs && std::all_of(args.begin(), args.end(), FnCallKey::keyable)) {
+      FnCallKey key;
       key.fn = n;
       key.nargs = static_cast<std::uint32_t>(args.size());
       std::copy(args.begin(), args.end(), key.args);
-      if (auto it = ov_.fn_cache.find(key); it != ov_.fn_cache.end()) return it->second;
+      if (ov_.fn_cache.empty()) ov_.fn_cache.reserve(64);  // (growing rehashes every few calls)
+      auto [it, fresh] = ov_.fn_cache.try_emplace(std::move(key));
+      if (!fresh && it->second.is_defined()) return it->second;
+      cached = &it->second;
     }
     Value result;
     for_candidate_rules(n, args.empty() ? nullptr : &args[0], [&](const std::shared_ptr<Rule>& r) {
@@ -2794,11 +2798,8 @@ class Evaluator {
       return n->early_exit && result.is_defined();
     });
     if (result.is_undefined() && n->default_rule) result = value_of_default(*n->default_rule);
-    // (Undefined results are not kept, as in OPA; an error left by an exception.)
-    if (memo && result.is_defined()) {
-      if (ov_.fn_cache.empty()) ov_.fn_cache.reserve(64);  // (growing rehashes every few calls)
-      ov_.fn_cache.emplace(std::move(key), result);
-    }
+    // (Undefined results are not kept, as in OPA; an error leaves the entry undefined.)
+    if (cached) *cached = result;
     return result;
   }
 
