@@ -431,7 +431,7 @@ enum class TestOp : std::uint8_t {
   Assign,
   // `x := f(...)` or `x = f(...)` on a fresh variable, `f(...)` a pure call (`call`: deterministic
   // builtins on constants and the `nargs` registers in ops, each Arg operand carrying its frame
-  // slot too): the value comes from the evaluator's assignment memos (Evaluator::memo_assign),
+  // slot too): the value comes from the evaluator's assignment memos (Evaluator::memo_assigned),
   // which own it, keyed by the expression (memo_id) and the registers' values; a miss computes it
   // from the term in a frame made of those registers.
   MemoAssign,

@@ -2177,7 +2177,7 @@ struct TestCompiler {
   }
 
   // `x := f(...)` / `x = f(...)` on a fresh variable, `f(...)` a pure call on at most two bound
-  // registers (TestOp::MemoAssign), as the general evaluator's memo_assign takes it.
+  // registers (TestOp::MemoAssign), as the general evaluator's memo_assigned takes it.
   bool memo_assign(const Expr& e, TestExpr& x) {
     if (!regs || e.kind != ExprKind::Term || e.negated || !e.withs.empty() || e.query_level || e.capture) return false;
     const Term& t = *e.term;

@@ -376,7 +376,11 @@ class Evaluator {
   // Expressions that bind nothing are tests: they run to their first solution and the body goes
   // on in a loop, so long bodies of checks do not nest one continuation per expression (deep CPS
   // stacks were the dominant cost on large policies).
+  // An assignment of one value to a fresh local (`x := t`) binds it in place too, and the loop
+  // goes on; the slot is unbound again when the loop returns, as `bind` would after its
+  // continuation.
   bool eval_body(const Body& b, std::size_t i, Cont k) {
+    BoundInPlace bound(frame_);
     for (; i < b.exprs.size(); ++i) {
       const Expr& e = b.exprs[i];
       if (e.kind == ExprKind::SomeIn && i + 1 < b.exprs.size()) {
@@ -386,7 +390,14 @@ class Evaluator {
       if (!e.single) {
         if (e.kind == ExprKind::Term && e.term->kind == TermKind::Call && e.term->op >= CallOp::Eq &&
             e.term->op <= CallOp::Assign) {
-          if (auto r = memo_assign(b, i, k)) return *r;
+          Value tmp;
+          int slot;
+          const Value* v;
+          if (single_assignment(e, tmp, slot, v)) {
+            if (!v) return false;
+            if (bound.add(slot, *v)) continue;
+            return bind(slot, *v, [&] { return eval_body(b, i + 1, k); });
+          }
         }
         return eval_expr(e, [&] { return eval_body(b, i + 1, k); });
       }
@@ -822,28 +833,65 @@ class Evaluator {
     }
   };
 
-  std::optional<bool> memo_assign(const Body& b, std::size_t i, Cont k) {
-    const Expr& e = b.exprs[i];
-    if (e.negated || e.query_level || !e.withs.empty()) return std::nullopt;
-    const Term& lhs = *e.term->items[0];
-    const Term& rhs = *e.term->items[1];
-    if (rhs.kind != TermKind::Call || rhs.op != CallOp::Other || !unbound_var(lhs) || lhs.wildcard) return std::nullopt;
+  // Slots eval_body bound in place, unbound when it returns (more fall back to `bind`).
+  struct BoundInPlace {
+    Value* frame;
+    std::uint32_t n = 0;
+    int slots[6];
+    explicit BoundInPlace(Value* f) : frame(f) {}
+    bool add(int slot, const Value& v) {
+      if (n == std::size(slots)) return false;
+      frame[slot] = v;
+      slots[n++] = slot;
+      return true;
+    }
+    ~BoundInPlace() {
+      for (std::uint32_t j = 0; j < n; ++j) frame[slots[j]].reset();
+    }
+    BoundInPlace(const BoundInPlace&) = delete;
+    BoundInPlace& operator=(const BoundInPlace&) = delete;
+  };
+
+  // `x := t`, `x = t` or `t = x` with x an unbound local and t single-valued (what unify would do
+  // by evaluating t and binding x): after the expression's step, x's `slot` and its value `v`
+  // (nullptr: t is undefined, the expression fails); false when the expression is not of that
+  // form. A pure call `t` reading one or two bound locals comes from the assignment memos.
+  bool single_assignment(const Expr& e, Value& tmp, int& slot, const Value*& v) {
+    if (e.negated || e.query_level || !e.withs.empty()) return false;
+    const Term* var = e.term->items[0].get();
+    const Term* rhs = e.term->items[1].get();
+    if (!unbound_var(*var)) {
+      if (e.term->op != CallOp::Eq || !unbound_var(*rhs)) return false;
+      std::swap(var, rhs);
+    }
+    if (!single_valued(*rhs)) return false;
+    slot = var->slot;
+    tick(e.loc);
+    if (const Value* m = memo_assigned(e, *var, *rhs)) {
+      v = m->is_undefined() ? nullptr : m;
+      return true;
+    }
+    v = eval_one(*rhs, tmp);
+    return true;
+  }
+
+  // `x := f(...)` where the call reads nothing but one or two bound locals (see AssignMemo): its
+  // value (undefined when f is) from the memos, or nullptr when they do not apply.
+  const Value* memo_assigned(const Expr& e, const Term& lhs, const Term& rhs) {
+    if (rhs.kind != TermKind::Call || rhs.op != CallOp::Other || lhs.wildcard) return nullptr;
     // (Pure terms may read constant rules (Term::folded), which a `with` on a rule or package
     // replaces: then nothing is memoised.)
     if (!rhs.pure || rhs.vars.empty() || rhs.vars.size() > 2 || !ov_.builtin_mocks.empty() || !ov_.node_over.empty())
-      return std::nullopt;
+      return nullptr;
     const Value& va = frame()[static_cast<std::size_t>(rhs.vars[0])];
     const Value& vb = rhs.vars.size() > 1 ? frame()[static_cast<std::size_t>(rhs.vars[1])] : va;
-    if (!va.node_id() || !vb.node_id()) return std::nullopt;  // unbound, or an inline scalar
-    tick(e.loc);
+    if (!va.node_id() || !vb.node_id()) return nullptr;  // unbound, or an inline scalar
     auto compute = [&] {
       Value tmp;
       const Value* r = eval_one(rhs, tmp);
       return r ? *r : Value();
     };
-    const Value& r = memo_value(e.id, rhs, va, vb, compute);
-    if (r.is_undefined()) return false;
-    return bind(lhs.slot, r, [&] { return eval_body(b, i + 1, k); });
+    return &memo_value(e.id, rhs, va, vb, compute);
   }
 
   // The value of pure call `rhs` of expression `id` (0: a query's) on locals `va`, `vb` (both
@@ -2551,7 +2599,7 @@ class Evaluator {
   }
 
   // `x := f(...)` with a pure call (TestOp::MemoAssign): one step, as the general evaluator's
-  // memo_assign counts it, and the value from the same memos.
+  // single_assignment counts it, and the value from the same memos.
   int run_memo_assign(const TestExpr& x, const Value** regs) {
     check_stack(x.loc);
     count_step(x.loc);

@@ -118,7 +118,7 @@ struct DataIndexes {
     std::atomic<const std::vector<std::uint32_t>*> passing{nullptr};
   };
   // Values of pure assignments `x := f(a, b)` whose locals `a`, `b` are base data (Evaluator::
-  // memo_assign): genpolicy's patterns built from a template entry are then built once per policy,
+  // memo_assigned): genpolicy's patterns built from a template entry are then built once per policy,
   // not once per decision. Keyed by the expression, the locals' nodes (pinned by the entry) and the
   // strict mode. Only base data feeds it, so it holds nothing of any request.
   struct Assigned {
