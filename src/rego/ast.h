@@ -442,7 +442,11 @@ struct Rule;
 
 struct TestExpr {
   static constexpr std::size_t kMaxArgs = 3;
-  static constexpr std::size_t kMaxRegs = 8;
+  // Registers of a compiled rule: its parameters (at most kMaxParams), then what its loops and
+  // assignments bind. (Genpolicy's allow_var has five parameters and a chain of four `replace`
+  // assignments in a loop: ten.)
+  static constexpr std::size_t kMaxParams = 8;
+  static constexpr std::size_t kMaxRegs = 16;
   static constexpr std::uint8_t kNoReg = 0xff;
   TestOp op = TestOp::Truthy;
   TestOp inner = TestOp::Truthy;  // Computed: the test

@@ -2281,7 +2281,7 @@ bool compile_test(const Policy::Impl& policy, const Expr& e, TestExpr& x) {
 // The registers of function rule `r`'s parameters (their frame slots; kNoSlot for a constant),
 // or false when a parameter is neither a variable nor a constant, or a variable repeats (`f(x, x)`).
 bool param_regs(const Rule& r, std::vector<int>& regs) {
-  if (r.args.size() > TestExpr::kMaxRegs) return false;
+  if (r.args.size() > TestExpr::kMaxParams) return false;
   for (const auto& a : r.args) {
     if (a->kind == TermKind::Scalar) {
       regs.push_back(kNoSlot);

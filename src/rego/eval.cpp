@@ -2256,9 +2256,9 @@ class Evaluator {
   }
 
   // (Unrolled: a loop or std::copy becomes a memmove call, which costs more than the two or three
-  // pointers it copies. Compiled rules have at most kMaxRegs parameters.)
+  // pointers it copies. Compiled rules have at most kMaxParams parameters.)
   static void copy_regs(std::span<const Value* const> args, const Value** regs) {
-    static_assert(TestExpr::kMaxRegs == 8);
+    static_assert(TestExpr::kMaxParams == 8);
     switch (args.size()) {
       case 8: regs[7] = args[7]; [[fallthrough]];
       case 7: regs[6] = args[6]; [[fallthrough]];
@@ -2878,7 +2878,7 @@ class Evaluator {
       auto attempt = [&](const Rule& which) {
         std::size_t start = 0;
         if (which.nguards) {
-          const Value* ptrs[TestExpr::kMaxRegs];  // (guarded rules have at most kMaxRegs parameters)
+          const Value* ptrs[TestExpr::kMaxParams];  // (guarded rules have at most kMaxParams parameters)
           for (std::size_t i = 0; i < args.size(); ++i) ptrs[i] = &args[i];
           const int got = run_guards(which, ptrs);
           if (got < 0) return;

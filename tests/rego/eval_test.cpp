@@ -1325,6 +1325,8 @@ virtual_read(e) if { some v in data.t.vals; v == e }
 vals := ["a", "b"]
 field_in(xs, y) if { some x in xs; x.k == y }
 keyed_field(xs, y) if { some i, x in xs; x.k == y; i != "k0"; i != 0 }
+chain(a, b, c, d, e) if { some p in data.prefixes; p2 := concat("", [p, a]); p3 := concat("", [p2, b]); p4 := concat("", [p3, c]); p5 := concat("", [p4, d]); startswith(p5, e) }
+chain8(a, b, c, d, e, f, g, h) if { some p in data.prefixes; p1 := concat("", [p, a]); p2 := concat("", [p1, b]); p3 := concat("", [p2, c]); p4 := concat("", [p3, d]); p5 := concat("", [p4, e]); p6 := concat("", [p5, f]); p7 := concat("", [p6, g]); p8 := concat("", [p7, h]); p8 == "HOabcdefgh" }
 keyed_pos(xs, y) := i if { some i, x in xs; x.k == y }
 counted(p, i) if count(p.Args) == count(i.Args)
 args_ok(p, i) if { every idx, a in i.Args { ident(p.Args[idx]) == a } }
@@ -1476,6 +1478,9 @@ all_checks if {
       R"([data.t.virtual_read("a"), data.t.virtual_read("c")])",
       R"(data.t.field_in([{"k": sprintf("%d", [i])} | some i in numbers.range(0, 40)], "35"))",
       R"(data.t.field_in([{"k": "1"}, {"k": 2}, {"j": 3}], "1"))",
+      // Ten registers (five parameters, the loop's, four assignments), and seventeen (not compiled).
+      R"([{x | x := data.t.chain("a", "b", "c", "d", "HOa")}, {x | x := data.t.chain("a", "b", "c", "d", "KUBE_abcd")}, {x | x := data.t.chain("a", "b", "c", "d", "x")}, {x | x := data.t.chain(1, "b", "c", "d", "x")}])",
+      R"([{x | x := data.t.chain8("a", "b", "c", "d", "e", "f", "g", "h")}, {x | x := data.t.chain8("a", "b", "c", "d", "e", "f", "g", "i")}])",
       // Keyed loops over the same join: arrays (the key is the position) and objects, small and large.
       R"([{x | x := data.t.keyed_field([{"k": sprintf("%d", [i])} | some i in numbers.range(0, 40)], "35")}, {x | x := data.t.keyed_field([{"k": sprintf("%d", [i])} | some i in numbers.range(0, 40)], "0")}])",
       R"([{x | x := data.t.keyed_field({sprintf("k%d", [i]): {"k": sprintf("%d", [i])} | some i in numbers.range(0, 40)}, "35")}, {x | x := data.t.keyed_field({sprintf("k%d", [i]): {"k": sprintf("%d", [i])} | some i in numbers.range(0, 40)}, "0")}])",
