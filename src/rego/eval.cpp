@@ -927,7 +927,7 @@ class Evaluator {
     };
     if (const Assigned* x = P.indexes.assigned.find(h, same)) return &x->result;
     // (Undefined stands for no local: a comprehension of constants, see memo_compr.)
-    auto base = [&](const Value& v) { return v.is_undefined() || in_base_data(v.node_id()); };
+    auto base = [&](const Value& v) { return v.is_undefined() || policy_node(v.node_id()); };
     if (!base(va) || !base(vb)) return nullptr;
     const Assigned* x = P.indexes.assigned.find_or_add(
         h, same,
@@ -935,7 +935,24 @@ class Evaluator {
           // (An error publishes nothing.)
           return std::make_unique<Assigned>(Assigned{id, strict, va, vb, compute()});
         });
-    return x ? &x->result : nullptr;
+    if (!x) return nullptr;
+    if (const void* node = x->result.node_id()) {
+      // (A full probe run leaves it out: assignments on it are then not shared, only slower.)
+      P.indexes.derived.find_or_add(node_hash(node), [&](const DataIndexes::Derived& d) { return d.node == node; },
+                                    [&] { return std::make_unique<DataIndexes::Derived>(DataIndexes::Derived{node}); });
+    }
+    return &x->result;
+  }
+  static std::size_t node_hash(const void* node) {
+    return static_cast<std::size_t>(reinterpret_cast<std::uintptr_t>(node) >> 4) * 0x9e3779b97f4a7c15ULL >> 20;
+  }
+  // Whether `node` is part of the base data or a shared assignment's value (DataIndexes::derived):
+  // a value that lives, unchanged, as long as the policy.
+  bool policy_node(const void* node) const {
+    if (!node) return false;
+    if (P.indexes.derived.find(node_hash(node), [&](const DataIndexes::Derived& d) { return d.node == node; }))
+      return true;
+    return in_base_data(node);
   }
 
   // Whether test `f` depends on nothing but the local in `slot` (see memo_filter).
@@ -1530,7 +1547,7 @@ class Evaluator {
       if (vars[i]->is_undefined()) return eval_compr(t);  // (not expected: the compiler orders them first)
     }
     auto compute = [&] { return eval_compr(t); };
-    auto base = [&](std::size_t i) { return vars[i]->node_id() && in_base_data(vars[i]->node_id()); };
+    auto base = [&](std::size_t i) { return policy_node(vars[i]->node_id()); };
     if (b.nouter == 0 || (b.nouter == 1 && base(0)) || (b.nouter == 2 && base(0) && base(1))) {
       static const Value kNone;
       const Value& va = b.nouter > 0 ? *vars[0] : kNone;

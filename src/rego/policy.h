@@ -128,6 +128,13 @@ struct DataIndexes {
     Value result;  // undefined: the assignment fails
   };
   detail::PublishTable<Assigned> assigned{4096, 16};
+  // The nodes of those values: made from base data alone, pinned by their entries for the policy's
+  // life, so a pure assignment on one of them is shared too (genpolicy's chains of `replace` over a
+  // template entry: `p2 := replace(p1, ...); p3 := replace(p2, ...)`).
+  struct Derived {
+    const void* node;
+  };
+  detail::PublishTable<Derived> derived{4096, 16};
 
   std::mutex mu;  // guards the maps below; entries never change once made
   std::unordered_map<const void*, std::unique_ptr<const Strings>> strings;

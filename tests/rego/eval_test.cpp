@@ -1365,6 +1365,7 @@ env_pattern(p_env, e) if {
   regex.match(pattern, e)
 }
 env_data(e) if env_pattern(data.env, e)
+chained(e) if { some pe in data.env; p1 := replace(pe, "$(ip)", "[0-9.]+"); p2 := replace(p1, "IP_", "I[P]_"); p3 := concat("", ["^", p2, "$"]); regex.match(p3, e) }
 state_has(k) if { some s in data.pstate.seen; s == k }
 state_and_prefix(e, k) if { prefixed(e); state_has(k) }
 state_late(k) if { startswith(k, "a"); k != "ab"; some s in data.pstate.seen; s == k }
@@ -1529,6 +1530,11 @@ all_checks if {
       R"([data.t.env_data("IP_3=1.2.3.4"), data.t.env_data("IP_13=1"), data.t.env_data("IP_3=x"), data.t.env_data("V_1=1")])",
       R"([data.t.env_data("IP_13=1.2"), data.t.env_data("V_2=1"), data.t.env_data("IP_4=1")])",
       R"(data.t.env_data(7))",
+      // A chain of pure assignments over a template entry: each link shared (DataIndexes::derived).
+      R"([{x | x := data.t.chained("IP_3=1.2.3.4")}, {x | x := data.t.chained("IP_13=x")}, {x | x := data.t.chained("V_1=1")}])",
+      R"([{x | x := data.t.chained("IP_3=1.2.3.4")}, {x | x := data.t.chained("IP_13=1")}])",
+      R"Q({x | x := data.t.chained("IP_3=1")} with data.env as ["IP_3=$(ip)x"])Q",
+      R"Q({x | x := data.t.chained("IP_3=1x")} with data.env as ["IP_3=$(ip)x"])Q",
       R"(data.t.env_pattern(data.env, "V_1=1") with data.t.mixed as data.t.mock_true)",  // no memo_filter
       R"Q(data.t.env_data("IP_3=1") with data.env as ["IP_3=$(ip)"])Q",
       R"Q([data.t.env_pattern(["A=$(ip)", "B"], "A=1.2"), data.t.env_pattern(["A=$(ip)", 1], "A=1")])Q",
