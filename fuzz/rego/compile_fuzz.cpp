@@ -5,7 +5,9 @@
 // answers must agree, value for value and error for error (limits that depend on the machine or
 // on native stack use aside), or the fuzzer stops. A policy that compiles without base data is
 // also compiled with some (at package names the corpus uses): that may only add the data-path
-// conflict error. Each input is also compiled as Rego v0, for crashes only.
+// conflict error. Each input is also compiled as Rego v0, for crashes only. And it is evaluated
+// without remembered comprehensions (CompileOptions::memo_comprehensions), which must give the same
+// answers too (a remembered value counts no steps, so there the step limit may differ).
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -28,6 +30,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   auto policy = cloister::rego::Policy::compile({{"fuzz.rego", text}}, cloister::rego::Value(), copts);
   if (!policy) return 0;
+  cloister::rego::CompileOptions no_memo = copts;
+  no_memo.memo_comprehensions = false;
+  auto unmemoised = cloister::rego::Policy::compile({{"fuzz.rego", text}}, cloister::rego::Value(), no_memo);
+  if (!unmemoised) {
+    std::fprintf(stderr, "compiles only with remembered comprehensions: %s\n", unmemoised.error().message().c_str());
+    std::abort();
+  }
   copts.compile_tests = false;
   auto general = cloister::rego::Policy::compile({{"fuzz.rego", text}}, cloister::rego::Value(), copts);
   if (!general) {
@@ -64,6 +73,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string got = cloister::rego::fuzz::outcome(result), want = cloister::rego::fuzz::outcome(reference);
   if (got != want && !machine_limit(got) && !machine_limit(want)) {
     std::fprintf(stderr, "compiled tests: %s\ngeneral evaluator: %s\n", got.c_str(), want.c_str());
+    std::abort();
+  }
+  const std::string plain = cloister::rego::fuzz::outcome((*unmemoised)->eval("data", opts));
+  auto steps = [](const std::string& o) { return o.find("step limit exceeded") != std::string::npos; };
+  if (got != plain && !machine_limit(got) && !machine_limit(plain) && !steps(got) && !steps(plain)) {
+    std::fprintf(stderr, "remembered comprehensions: %s\nnot remembered: %s\n", got.c_str(), plain.c_str());
     std::abort();
   }
   return 0;
