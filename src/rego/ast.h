@@ -545,6 +545,10 @@ struct Rule {
   bool assign = false;         // := (vs =)
   bool shares_head = false;    // parser copied head terms from a sibling (v0 multi-body, else)
   bool compiled = false;       // functions: the body is `tests` (see TestExpr)
+  // Compiled rules of functions whose body computes the value (compile_value_chain): the register
+  // holding it, or kNoReg for the constant `value`. (A chain's first rule holds the calls and
+  // data_mask of its `else` rules too.)
+  std::uint8_t value_reg = TestExpr::kNoReg;
   bool calls = false;          // compiled: some test calls a user function
   bool const_params = false;   // compiled: some parameter is a constant, compared with its argument
   std::uint32_t ntests = 0;

@@ -2325,6 +2325,49 @@ void compile_tests(const Policy::Impl& policy, NodeArena& arena, Rule& r) {
   r.compiled = true;
 }
 
+// Decodes the body of rule `r` of a function whose value its body computes (not a plain function)
+// into Rule::tests, when the body is made of tests, assignments and `every` loops (no `some`: one
+// solution at most) and the value is a constant or a variable those bind (Rule::value_reg), for
+// the rule and each of its `else` rules alike; otherwise leaves the chain to the general
+// evaluator. Genpolicy's `strip_cap_prefix(s) := result if { startswith(s, "CAP_"); result :=
+// substring(...) } else := result if { result := s }` and its small helpers are of this kind.
+void compile_value_chain(const Policy::Impl& policy, NodeArena& arena, Rule& r) {
+  auto one = [&](Rule& x) {
+    if (x.kind != RuleKind::Function || !x.body || !x.value) return false;
+    std::vector<int> regs;
+    if (!param_regs(x, regs)) return false;
+    TestCompiler c{policy, &regs, &arena};
+    std::vector<TestExpr> tests;
+    const Expr* b = x.body->exprs.data();
+    if (!c.list(b, b + x.body->exprs.size(), tests)) return false;
+    std::uint8_t value_reg = TestExpr::kNoReg;
+    if (x.value->kind == TermKind::Var) {
+      auto at = std::find(regs.begin(), regs.end(), x.value->slot);
+      if (x.value->slot < 0 || at == regs.end()) return false;
+      value_reg = static_cast<std::uint8_t>(at - regs.begin());
+    } else if (x.value->kind != TermKind::Scalar) {
+      return false;
+    }
+    x.tests = c.store(tests);
+    x.ntests = static_cast<std::uint32_t>(tests.size());
+    x.calls = c.calls;
+    x.data_mask = c.data_mask;
+    x.const_params = has_const_param(x);
+    x.value_reg = value_reg;
+    return true;
+  };
+  if (!one(r)) return;
+  for (auto& e : r.elses)
+    if (!one(*e)) return;
+  // (The chain's calls and data, or-ed into the first rule's: a call checks them once.)
+  for (auto& e : r.elses) {
+    r.calls = r.calls || e->calls;
+    r.data_mask |= e->data_mask;
+  }
+  r.compiled = true;
+  for (auto& e : r.elses) e->compiled = true;
+}
+
 // Decodes the leading tests of function rule `r`'s body that read only its parameters, data and
 // input (Rule::guards), when the body as a whole did not compile: a call that fails one of them
 // then needs no frame (see Evaluator::run_guards). Most rules of a function with several bodies
@@ -2568,7 +2611,10 @@ void build_call_blocks(Policy::Impl& p) {
     for (const auto& r : n->rules) {
       if (r->compiled) link_calls(r->tests, r->ntests);
       link_calls(r->guards, r->nguards);
-      for (const auto& e : r->elses) link_calls(e->guards, e->nguards);
+      for (const auto& e : r->elses) {
+        if (e->compiled) link_calls(e->tests, e->ntests);
+        link_calls(e->guards, e->nguards);
+      }
     }
   for (TestExpr* x : calls) x->cfunc = x->call->func->cfunc;
 }
@@ -2995,6 +3041,8 @@ Result<std::shared_ptr<const Policy>> Policy::compile(const std::vector<ModuleSo
             n->compiled_data_mask |= r->data_mask;
           }
         }
+        if (!plain && p->options.compile_tests)
+          for (auto& r : n->rules) compile_value_chain(*p, p->arena, *r);
         if (p->options.compile_tests) {
           for (auto& r : n->rules) {
             compile_guards(*p, p->arena, *r);

@@ -2851,6 +2851,15 @@ class Evaluator {
     }
     Value result;
     for_candidate_rules(n, args.empty() ? nullptr : &args[0], [&](const std::shared_ptr<Rule>& r) {
+      if (r->compiled && ov_.builtin_mocks.empty() && (!r->calls || ov_.func_mocks.empty()) && data_ok(r->data_mask)) {
+        if (const Value* v = run_value_chain(*r, args)) {
+          if (result.is_defined() && result != *v) {
+            raise("eval_conflict_error", "functions must not produce multiple outputs for same inputs", r->loc);
+          }
+          result = *v;
+        }
+        return n->early_exit && result.is_defined();
+      }
       run_function(*r, args, [&](const Rule& which) {
         return each_value(which.value.get(), [&](const Value& v) {
           if (result.is_defined() && result != v) {
@@ -2866,6 +2875,64 @@ class Evaluator {
     // (Undefined results are not kept, as in OPA; an error leaves the entry undefined.)
     if (cached) *cached = result;
     return result;
+  }
+
+  // A compiled rule of a value function and its `else` rules (compile_value_chain) on borrowed
+  // arguments, with run_function's call level, steps and errors: the value of the first that holds
+  // (a constant, or what its value register holds: an argument, a part of one, or a memo's value,
+  // all of which outlive the call), or nullptr. A test that cannot be told compiled (not
+  // expected) hands the rest of the chain to the general evaluator.
+  const Value* run_value_chain(const Rule& r, std::span<const Value> args) {
+    DepthGuard g(*this, r.loc);
+    const Value* regs[TestExpr::kMaxRegs];
+    for (std::size_t i = 0; i < args.size(); ++i) regs[i] = &args[i];
+    auto link = [&](const Rule& x) -> int {
+      if (x.const_params) {
+        for (std::size_t i = 0; i < args.size(); ++i) {
+          const Term& p = *x.args[i];
+          if (p.kind == TermKind::Scalar && p.value != args[i]) return -1;
+        }
+      }
+      return run_tests(x.tests, x.tests + x.ntests, regs);
+    };
+    auto value = [&](const Rule& x) { return x.value_reg == TestExpr::kNoReg ? &x.value->value : regs[x.value_reg]; };
+    for (std::size_t i = 0; i <= r.elses.size(); ++i) {
+      const Rule& x = i == 0 ? r : *r.elses[i - 1];
+      const int got = link(x);
+      if (got > 0) return value(x);
+      if (got == 0) [[unlikely]]
+        return general_value_chain(r, args, i);
+    }
+    return nullptr;
+  }
+  // run_value_chain's fall-back: the general evaluator runs the chain from rule `from` on, in a
+  // frame of its own per rule, as run_function does (one call level: the caller's guard holds it).
+  __attribute__((noinline)) const Value* general_value_chain(const Rule& r, std::span<const Value> args, std::size_t from) {
+    Value* saved = frame_;
+    for (std::size_t i = from; i <= r.elses.size(); ++i) {
+      const Rule& x = i == 0 ? r : *r.elses[i - 1];
+      FrameLease fr(*this, x.nslots);
+      frame_ = fr.v;
+      bool any = false;
+      try {
+        unify_args(x, args, 0, [&] {
+          return eval_body(*x.body, 0, [&] {
+            if (!value_defined(x)) return false;
+            each_value(x.value.get(), [&](const Value& v) {
+              general_value_ = v;
+              return true;
+            });
+            return any = true;
+          });
+        });
+      } catch (...) {
+        frame_ = saved;
+        throw;
+      }
+      frame_ = saved;
+      if (any) return &general_value_;
+    }
+    return nullptr;
   }
 
   bool unify_args(const Rule& r, std::span<const Value> args, std::size_t i, Cont k) {
@@ -3087,6 +3154,7 @@ class Evaluator {
   std::string join_key_;
   std::unordered_map<AssignKey, AssignMemo, AssignKeyHash> assign_memo_;
   std::unordered_multimap<std::size_t, ComprMemo> compr_memo_;  // see memo_compr
+  Value general_value_;  // general_value_chain's answer, until the next call
   // Compiled pure assignments on an inline scalar (run_memo_assign): the call and its operands
   // (the second repeats the first for a one-variable call) -> the value. Operands with a node are
   // keyed by it (as in the other memos; the key pins it), inline ones by their representation:

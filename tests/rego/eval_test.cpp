@@ -1365,6 +1365,18 @@ env_pattern(p_env, e) if {
   regex.match(pattern, e)
 }
 env_data(e) if env_pattern(data.env, e)
+strip(s) := r if { startswith(s, "CAP_"); r := substring(s, 4, count(s) - 4) } else := r if { r := s }
+norm_type(t) := n if { lower(t) == "mount"; n := "mnt" } else := n if { n := t }
+concat_op(ops, op) := r if { op == null; r := ops }
+concat_op(ops, op) := r if { op != null; r := array.concat(ops, [op]) }
+pick_val(xs, i) := v if { v := xs[i] }
+clash(x) := 1 if { x > 0 }
+clash(x) := 2 if { x > 1 }
+konst("a") := "A"
+konst(x) := "other" if { x != "a" }
+data_val(k) := v if { v := data.prefixes[k] }
+call_val(x) := v if { ident(x) == x; v := x }
+every_val(xs) := n if { every x in xs { x > 0 }; n := count(xs) }
 chained(e) if { some pe in data.env; p1 := replace(pe, "$(ip)", "[0-9.]+"); p2 := replace(p1, "IP_", "I[P]_"); p3 := concat("", ["^", p2, "$"]); regex.match(p3, e) }
 state_has(k) if { some s in data.pstate.seen; s == k }
 state_and_prefix(e, k) if { prefixed(e); state_has(k) }
@@ -1530,6 +1542,20 @@ all_checks if {
       R"([data.t.env_data("IP_3=1.2.3.4"), data.t.env_data("IP_13=1"), data.t.env_data("IP_3=x"), data.t.env_data("V_1=1")])",
       R"([data.t.env_data("IP_13=1.2"), data.t.env_data("V_2=1"), data.t.env_data("IP_4=1")])",
       R"(data.t.env_data(7))",
+      // Value functions whose rules (and `else` rules) compile (compile_value_chain).
+      R"([data.t.strip("CAP_X"), data.t.strip("Y"), data.t.strip(1), data.t.strip("CAP_"), [data.t.strip(c) | some c in ["CAP_A", "B", "CAP_A"]]])",
+      R"([data.t.norm_type("mount"), data.t.norm_type("MOUNT"), data.t.norm_type("pid"), data.t.norm_type(7)])",
+      R"([data.t.concat_op(["a"], null), data.t.concat_op([], {"op": 1}), {x | x := data.t.concat_op("x", 1)}])",
+      R"([{x | x := data.t.pick_val([1, 2], 1)}, {x | x := data.t.pick_val([1, 2], 5)}, {x | x := data.t.pick_val({"k": [3]}, "k")}])",
+      R"([data.t.clash(1), {x | x := data.t.clash(0)}])",
+      R"(data.t.clash(2))",
+      R"([data.t.konst("a"), data.t.konst("b"), data.t.konst(1)])",
+      R"([data.t.data_val(0), {x | x := data.t.data_val(9)}])",
+      R"(data.t.data_val(0) with data.prefixes as ["P"])",
+      R"([data.t.call_val("q"), {x | x := data.t.call_val(2) with data.t.ident as data.t.const_one}])",
+      R"(data.t.call_val(1) with data.t.ident as data.t.const_one)",
+      R"([data.t.every_val([1, 2]), {x | x := data.t.every_val([0, 1])}, data.t.every_val([])])",
+      R"(data.t.strip("CAP_X") with startswith as false)",
       // A chain of pure assignments over a template entry: each link shared (DataIndexes::derived).
       R"([{x | x := data.t.chained("IP_3=1.2.3.4")}, {x | x := data.t.chained("IP_13=x")}, {x | x := data.t.chained("V_1=1")}])",
       R"([{x | x := data.t.chained("IP_3=1.2.3.4")}, {x | x := data.t.chained("IP_13=1")}])",
