@@ -2325,6 +2325,29 @@ void compile_tests(const Policy::Impl& policy, NodeArena& arena, Rule& r) {
   r.compiled = true;
 }
 
+// DataNode::uncached, from the rules alone (the same with compiled tests or without, so both
+// count the same steps).
+bool cheap_function(const DataNode& n) {
+  std::function<bool(const Term&)> term = [&](const Term& t) {
+    if (t.kind == TermKind::ArrayCompr || t.kind == TermKind::SetCompr || t.kind == TermKind::ObjectCompr) return false;
+    if (t.kind == TermKind::Call && (t.func || t.op == CallOp::Walk)) return false;
+    return std::all_of(t.items.begin(), t.items.end(), [&](const TermP& i) { return term(*i); });
+  };
+  auto rule = [&](const Rule& r) {
+    if (!r.body || !r.value || (r.value->kind != TermKind::Scalar && r.value->kind != TermKind::Var)) return false;
+    return std::all_of(r.body->exprs.begin(), r.body->exprs.end(), [&](const Expr& e) {
+      return e.kind == ExprKind::Term && e.withs.empty() && term(*e.term);
+    });
+  };
+  if (!n.is_function || n.plain_function || n.rules.empty()) return false;
+  for (const auto& r : n.rules) {
+    if (!rule(*r)) return false;
+    for (const auto& e : r->elses)
+      if (!rule(*e)) return false;
+  }
+  return true;
+}
+
 // Decodes the body of rule `r` of a function whose value its body computes (not a plain function)
 // into Rule::tests, when the body is made of tests, assignments and `every` loops (no `some`: one
 // solution at most) and the value is a constant or a variable those bind (Rule::value_reg), for
@@ -3041,6 +3064,7 @@ Result<std::shared_ptr<const Policy>> Policy::compile(const std::vector<ModuleSo
             n->compiled_data_mask |= r->data_mask;
           }
         }
+        n->uncached = cheap_function(*n);
         if (!plain && p->options.compile_tests)
           for (auto& r : n->rules) compile_value_chain(*p, p->arena, *r);
         if (p->options.compile_tests) {

@@ -2839,7 +2839,7 @@ class Evaluator {
     // The cache entry, made before the call and filled after it (references to a node-based
     // map's values survive the insertions of nested calls); one left undefined counts as absent.
     Value* cached = nullptr;
-    if (args.size() <= FnCallKey::kMaxArgs && std::all_of(args.begin(), args.end(), FnCallKey::keyable)) {
+    if (!n->uncached && args.size() <= FnCallKey::kMaxArgs && std::all_of(args.begin(), args.end(), FnCallKey::keyable)) {
       FnCallKey key;
       key.fn = n;
       key.nargs = static_cast<std::uint32_t>(args.size());

@@ -40,6 +40,10 @@ struct DataNode {
   // first argument is not constant in `any_first`), so a call only tries the bodies that can match.
   bool indexed = false;
   const CompiledFunc* cfunc = nullptr;  // plain, some rule compiled, not indexed: the rules' call block
+  // Functions whose bodies only test and assign with builtins (no loop, comprehension, user
+  // function call or `with`) and whose values are constants or variables: calling one costs less
+  // than keeping its result (Overlay::fn_cache), so its calls are not kept (see cheap_function).
+  bool uncached = false;
   // Functions: parameters `a` and `b` and a field path such that every rule fails, with no error
   // and nothing else done, unless the two arguments agree on that field (see implied_join in
   // compiler.cpp). A loop `some v in xs; f(v, y)` then skips the members whose field differs
