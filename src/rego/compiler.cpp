@@ -2444,6 +2444,14 @@ std::unique_ptr<DataNode::Join> implied_join(const DataNode& n) {
                           n.default_rule->value->value.is_false())) {
     return nullptr;
   }
+  // (Most functions fail this at once: a rule that does not start with `==` rules the join out.)
+  for (const auto& rp : n.rules) {
+    const Rule& r = *rp;
+    if (!r.elses.empty() || !r.body || r.body->exprs.empty()) return nullptr;
+    const Expr& e = r.body->exprs[0];
+    if (e.kind != ExprKind::Term || e.negated || e.term->kind != TermKind::Call || e.term->op != CallOp::Equal)
+      return nullptr;
+  }
   struct Implied {
     int a, b;
     std::vector<Value> path;  // empty: the whole arguments are equal
