@@ -2304,7 +2304,6 @@ bool has_const_param(const Rule& r) {
 // evaluator.
 void compile_tests(const Policy::Impl& policy, NodeArena& arena, Rule& r) {
   if (r.kind != RuleKind::Function || !r.body) return;
-  r.const_params = has_const_param(r);  // (read by the call block for general rules too)
   std::vector<int> regs;
   if (!param_regs(r, regs)) return;
   TestCompiler c{policy, &regs, &arena};
@@ -2375,7 +2374,6 @@ void compile_value_chain(const Policy::Impl& policy, NodeArena& arena, Rule& r) 
     x.ntests = static_cast<std::uint32_t>(tests.size());
     x.calls = c.calls;
     x.data_mask = c.data_mask;
-    x.const_params = has_const_param(x);
     x.value_reg = value_reg;
     return true;
   };
@@ -2411,7 +2409,6 @@ void compile_guards(const Policy::Impl& policy, NodeArena& arena, Rule& r) {
   r.nguards = static_cast<std::uint32_t>(tests.size());
   r.guard_calls = c.calls;
   r.guard_data_mask = c.data_mask;
-  r.const_params = has_const_param(r);
 }
 
 // The parameter of `r` that `t` reads with constant string keys (`p.a.b`, or `p` itself, whose keys
@@ -2461,7 +2458,7 @@ std::unique_ptr<DataNode::Join> implied_join(const DataNode& n) {
   for (const auto& rp : n.rules) {
     const Rule& r = *rp;
     std::vector<int> regs;
-    if (!r.elses.empty() || !r.body || !param_regs(r, regs)) return nullptr;
+    if (!param_regs(r, regs)) return nullptr;
     std::vector<Implied> implied;
     std::vector<Value> ka, kb;
     for (const Expr& e : r.body->exprs) {
@@ -3065,6 +3062,11 @@ Result<std::shared_ptr<const Policy>> Policy::compile(const std::vector<ModuleSo
             if (!(a->kind == TermKind::Scalar || (a->kind == TermKind::Var && a->slot >= 0))) plain = false;
         }
         n->plain_function = plain;
+        // (Read by compiled rules, guards and value chains, and by call blocks for general rules.)
+        for (auto& r : n->rules) {
+          r->const_params = has_const_param(*r);
+          for (auto& e : r->elses) e->const_params = has_const_param(*e);
+        }
         if (plain && p->options.compile_tests) {
           for (auto& r : n->rules) {
             compile_tests(*p, p->arena, *r);

@@ -512,10 +512,7 @@ class Evaluator {
     if (!ov_.func_mocks.empty() || !ov_.builtin_mocks.empty() || !ov_.node_over.empty()) return std::nullopt;
     const DataNode::Join& join = *t.func->join;
     const Term& v = *e.val;
-    if (v.kind != TermKind::Var || v.slot < 0 || frame()[static_cast<std::size_t>(v.slot)].is_defined() ||
-        std::max(join.a, join.b) >= t.items.size()) {
-      return std::nullopt;
-    }
+    if (!unbound_var(v) || std::max(join.a, join.b) >= t.items.size()) return std::nullopt;
     auto is_v = [&](std::size_t pos) { return t.items[pos]->kind == TermKind::Var && t.items[pos]->slot == v.slot; };
     std::size_t other;
     if (is_v(join.a)) other = join.b;
@@ -2851,8 +2848,10 @@ class Evaluator {
     }
     Value result;
     for_candidate_rules(n, args.empty() ? nullptr : &args[0], [&](const std::shared_ptr<Rule>& r) {
-      if (r->compiled && ov_.builtin_mocks.empty() && (!r->calls || ov_.func_mocks.empty()) && data_ok(r->data_mask)) {
-        if (const Value* v = run_value_chain(*r, args)) {
+      const Value* v;
+      if (r->compiled && ov_.builtin_mocks.empty() && (!r->calls || ov_.func_mocks.empty()) && data_ok(r->data_mask) &&
+          run_value_chain(*r, args, v)) {
+        if (v) {
           if (result.is_defined() && result != *v) {
             raise("eval_conflict_error", "functions must not produce multiple outputs for same inputs", r->loc);
           }
@@ -2878,61 +2877,30 @@ class Evaluator {
   }
 
   // A compiled rule of a value function and its `else` rules (compile_value_chain) on borrowed
-  // arguments, with run_function's call level, steps and errors: the value of the first that holds
-  // (a constant, or what its value register holds: an argument, a part of one, or a memo's value,
-  // all of which outlive the call), or nullptr. A test that cannot be told compiled (not
-  // expected) hands the rest of the chain to the general evaluator.
-  const Value* run_value_chain(const Rule& r, std::span<const Value> args) {
+  // arguments, with run_function's call level, steps and errors: `out` is the value of the first
+  // that holds (a constant, or what its value register holds: an argument, a part of one, or a
+  // memo's value, all of which outlive the call), or nullptr. False when a test cannot be told
+  // compiled (not expected): the general evaluator then runs the chain, as a compiled rule's
+  // fall-back does.
+  bool run_value_chain(const Rule& r, std::span<const Value> args, const Value*& out) {
     DepthGuard g(*this, r.loc);
     const Value* regs[TestExpr::kMaxRegs];
     for (std::size_t i = 0; i < args.size(); ++i) regs[i] = &args[i];
-    auto link = [&](const Rule& x) -> int {
-      if (x.const_params) {
-        for (std::size_t i = 0; i < args.size(); ++i) {
-          const Term& p = *x.args[i];
-          if (p.kind == TermKind::Scalar && p.value != args[i]) return -1;
-        }
-      }
-      return run_tests(x.tests, x.tests + x.ntests, regs);
-    };
-    auto value = [&](const Rule& x) { return x.value_reg == TestExpr::kNoReg ? &x.value->value : regs[x.value_reg]; };
+    out = nullptr;
     for (std::size_t i = 0; i <= r.elses.size(); ++i) {
       const Rule& x = i == 0 ? r : *r.elses[i - 1];
-      const int got = link(x);
-      if (got > 0) return value(x);
+      bool params = true;
+      for (std::size_t a = 0; x.const_params && params && a < args.size(); ++a)
+        params = x.args[a]->kind != TermKind::Scalar || x.args[a]->value == args[a];
+      const int got = params ? run_tests(x.tests, x.tests + x.ntests, regs) : -1;
       if (got == 0) [[unlikely]]
-        return general_value_chain(r, args, i);
-    }
-    return nullptr;
-  }
-  // run_value_chain's fall-back: the general evaluator runs the chain from rule `from` on, in a
-  // frame of its own per rule, as run_function does (one call level: the caller's guard holds it).
-  __attribute__((noinline)) const Value* general_value_chain(const Rule& r, std::span<const Value> args, std::size_t from) {
-    Value* saved = frame_;
-    for (std::size_t i = from; i <= r.elses.size(); ++i) {
-      const Rule& x = i == 0 ? r : *r.elses[i - 1];
-      FrameLease fr(*this, x.nslots);
-      frame_ = fr.v;
-      bool any = false;
-      try {
-        unify_args(x, args, 0, [&] {
-          return eval_body(*x.body, 0, [&] {
-            if (!value_defined(x)) return false;
-            each_value(x.value.get(), [&](const Value& v) {
-              general_value_ = v;
-              return true;
-            });
-            return any = true;
-          });
-        });
-      } catch (...) {
-        frame_ = saved;
-        throw;
+        return false;
+      if (got > 0) {
+        out = x.value_reg == TestExpr::kNoReg ? &x.value->value : regs[x.value_reg];
+        return true;
       }
-      frame_ = saved;
-      if (any) return &general_value_;
     }
-    return nullptr;
+    return true;
   }
 
   bool unify_args(const Rule& r, std::span<const Value> args, std::size_t i, Cont k) {
@@ -3154,7 +3122,6 @@ class Evaluator {
   std::string join_key_;
   std::unordered_map<AssignKey, AssignMemo, AssignKeyHash> assign_memo_;
   std::unordered_multimap<std::size_t, ComprMemo> compr_memo_;  // see memo_compr
-  Value general_value_;  // general_value_chain's answer, until the next call
   // Compiled pure assignments on an inline scalar (run_memo_assign): the call and its operands
   // (the second repeats the first for a one-variable call) -> the value. Operands with a node are
   // keyed by it (as in the other memos; the key pins it), inline ones by their representation:
